@@ -1,0 +1,88 @@
+//! The thread's running loop: `get_running_loop` and the fast path for local wake-ups.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::core::{Core, Ready};
+use super::shared::Shared;
+use super::EventLoop;
+use crate::task::raw::Notified;
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Makes `core` the thread's running loop until the guard drops.
+///
+/// # Panics
+/// If another loop is already running on this thread (asyncio: "Cannot run the event loop while
+/// another loop is running").
+pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
+    CURRENT.with(|c| {
+        let mut c = c.borrow_mut();
+        assert!(
+            c.is_none(),
+            "cannot run an event loop while another loop is running on this thread"
+        );
+        *c = Some(core.clone());
+    });
+    EnterGuard(())
+}
+
+pub(crate) struct EnterGuard(());
+
+impl Drop for EnterGuard {
+    fn drop(&mut self) {
+        let core = CURRENT.with(|c| c.borrow_mut().take());
+        drop(core);
+    }
+}
+
+/// Runs `f` with the running loop's core, if any.
+pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
+    CURRENT.with(|c| f(c.borrow().as_ref()))
+}
+
+/// Pushes onto the running loop's ready queue if `shared` is that loop's.
+pub(crate) fn push_local_task(shared: &Shared, task: Notified) -> Result<(), Notified> {
+    CURRENT.with(|c| match &*c.borrow() {
+        Some(core) if std::ptr::eq(&**core.shared(), shared) => {
+            core.push_ready(Ready::Task(task));
+            Ok(())
+        }
+        _ => Err(task),
+    })
+}
+
+/// Pushes the main future's wake-up onto the running loop if `shared` is that loop's.
+pub(crate) fn push_local_main(shared: &Shared, generation: u64) -> bool {
+    CURRENT.with(|c| match &*c.borrow() {
+        Some(core) if std::ptr::eq(&**core.shared(), shared) => {
+            core.push_ready(Ready::Main(generation));
+            true
+        }
+        _ => false,
+    })
+}
+
+/// The loop running on this thread, like `asyncio.get_running_loop()`.
+///
+/// # Panics
+/// If no loop is running on this thread (asyncio raises `RuntimeError`). See
+/// [`try_get_running_loop`].
+///
+/// ```
+/// asyncio::run(async {
+///     let lp = asyncio::get_running_loop();
+///     assert!(lp.is_running());
+/// });
+/// ```
+#[track_caller]
+pub fn get_running_loop() -> EventLoop {
+    try_get_running_loop().expect("no running event loop on this thread")
+}
+
+/// The loop running on this thread, or `None`.
+pub fn try_get_running_loop() -> Option<EventLoop> {
+    with_core(|c| c.map(|core| EventLoop { core: core.clone() }))
+}

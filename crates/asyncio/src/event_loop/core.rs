@@ -1,0 +1,437 @@
+//! The loop's engine: the ready queue, the task registry, the timer wheel and one iteration of
+//! the loop (asyncio's `_run_once`).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use slab::Slab;
+
+use super::callback::{new_slot, CallbackRef};
+use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
+use super::main_future::MainSlot;
+use super::poller::Poller;
+use super::shared::{RemoteQueue, Shared};
+use super::EventLoop;
+use crate::task::raw::{self, Notified, RunResult, TaskRef, DETACHED, ENDED_PANICKED};
+use crate::task::{JoinHandle, Task};
+use crate::time::clock::Clock;
+use crate::time::wheel::{Payload, TimerKey, Wheel};
+
+/// How many busy iterations may pass before the loop checks I/O without blocking. Checking on
+/// every iteration would cost a syscall per `yield_now` (tokio's known cost); never checking
+/// would starve I/O behind tasks that are always ready.
+const IO_CHECK_INTERVAL: u64 = 61;
+
+/// An item of the ready queue, run in FIFO order.
+pub(crate) enum Ready {
+    Task(Notified),
+    Callback(CallbackRef),
+    /// The main future of `run_until_complete`, tagged with its run's generation.
+    Main(u64),
+}
+
+/// Settings fixed when the loop is built.
+pub(crate) struct Config {
+    pub(crate) virtual_time: bool,
+    pub(crate) debug: bool,
+    pub(crate) slow_callback_duration: Duration,
+}
+
+pub(crate) struct Core {
+    shared: Arc<Shared>,
+    ready: RefCell<VecDeque<Ready>>,
+    tasks: RefCell<Slab<TaskRef>>,
+    timers: RefCell<Wheel>,
+    fired: RefCell<Vec<Payload>>,
+    remote: RefCell<RemoteQueue>,
+    pub(crate) clock: Clock,
+    poller: RefCell<Poller>,
+    pub(crate) stopping: Cell<bool>,
+    pub(crate) running: Cell<bool>,
+    closed: Cell<bool>,
+    next_task_id: Cell<u64>,
+    pub(crate) main_generation: Cell<u64>,
+    exception_handler: RefCell<Option<ExceptionHandler>>,
+    pub(crate) debug: Cell<bool>,
+    pub(crate) slow_callback_duration: Cell<Duration>,
+    iteration: Cell<u64>,
+}
+
+impl Core {
+    pub(crate) fn new(config: Config) -> std::io::Result<Rc<Self>> {
+        static NEXT_LOOP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let id = NEXT_LOOP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (poller, waker) = Poller::new()?;
+        Ok(Rc::new(Self {
+            shared: Arc::new(Shared::new(waker, id)),
+            ready: RefCell::new(VecDeque::with_capacity(256)),
+            tasks: RefCell::new(Slab::new()),
+            timers: RefCell::new(Wheel::new()),
+            fired: RefCell::new(Vec::new()),
+            remote: RefCell::new(RemoteQueue::default()),
+            clock: Clock::new(config.virtual_time),
+            poller: RefCell::new(poller),
+            stopping: Cell::new(false),
+            running: Cell::new(false),
+            closed: Cell::new(false),
+            next_task_id: Cell::new(1),
+            main_generation: Cell::new(0),
+            exception_handler: RefCell::new(None),
+            debug: Cell::new(config.debug),
+            slow_callback_duration: Cell::new(config.slow_callback_duration),
+            iteration: Cell::new(0),
+        }))
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(crate) fn id(&self) -> u64 {
+        self.shared.id
+    }
+
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    pub(crate) fn push_ready(&self, item: Ready) {
+        self.ready.borrow_mut().push_back(item);
+    }
+
+    pub(crate) fn push_callback(&self, f: impl FnOnce() + 'static) -> CallbackRef {
+        self.assert_open();
+        let slot = new_slot(f);
+        self.push_ready(Ready::Callback(slot.clone()));
+        slot
+    }
+
+    #[track_caller]
+    fn assert_open(&self) {
+        assert!(!self.closed.get(), "the event loop is closed");
+    }
+
+    // ----- tasks -------------------------------------------------------------------------
+
+    #[track_caller]
+    pub(crate) fn spawn<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + 'static,
+        F::Output: 'static,
+    {
+        self.assert_open();
+        let id = self.next_task_id.get();
+        self.next_task_id.set(id + 1);
+        let location = std::panic::Location::caller();
+        let (registry, output, notified) =
+            raw::allocate(future, self.shared.clone(), id, location, name);
+        {
+            let mut tasks = self.tasks.borrow_mut();
+            let entry = tasks.vacant_entry();
+            registry.local().registry_key.set(entry.key());
+            entry.insert(registry);
+        }
+        self.push_ready(Ready::Task(notified));
+        JoinHandle::new(output)
+    }
+
+    pub(crate) fn all_tasks(&self) -> Vec<Task> {
+        self.tasks
+            .borrow()
+            .iter()
+            .map(|(_, raw)| Task { raw: raw.clone() })
+            .collect()
+    }
+
+    pub(crate) fn task_count(&self) -> usize {
+        self.tasks.borrow().len()
+    }
+
+    fn task_ended(self: &Rc<Self>, key: usize) {
+        let raw = self.tasks.borrow_mut().remove(key);
+        let local = raw.local();
+        let callbacks = local.with_extra(|x| std::mem::take(&mut x.done_callbacks));
+        let task = Task { raw };
+        for callback in callbacks {
+            let t = task.clone();
+            self.push_ready(Ready::Callback(new_slot(move || callback(&t))));
+        }
+        if local_has(&task, DETACHED) && local_has(&task, ENDED_PANICKED) {
+            self.report_unretrieved(&task);
+        }
+    }
+
+    pub(crate) fn report_unretrieved(self: &Rc<Self>, task: &Task) {
+        let ctx = ExceptionContext {
+            message: "Task exception was never retrieved".to_owned(),
+            kind: ExceptionKind::UnretrievedTaskPanic,
+            task: Some(task.clone()),
+            panic_message: task.panic_message(),
+            duration: None,
+        };
+        self.call_exception_handler(&ctx);
+    }
+
+    // ----- timers ------------------------------------------------------------------------
+
+    pub(crate) fn insert_timer(&self, deadline_ns: u64, payload: Payload) -> TimerKey {
+        self.timers.borrow_mut().insert(deadline_ns, payload)
+    }
+
+    pub(crate) fn remove_timer(&self, key: TimerKey) -> Option<Payload> {
+        self.timers.borrow_mut().remove(key)
+    }
+
+    pub(crate) fn timer_pending(&self, key: TimerKey) -> bool {
+        self.timers.borrow().contains(key)
+    }
+
+    pub(crate) fn update_timer_waker(&self, key: TimerKey, waker: &std::task::Waker) {
+        self.timers.borrow_mut().update_waker(key, waker);
+    }
+
+    fn fire_timers(&self) {
+        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
+        {
+            let mut timers = self.timers.borrow_mut();
+            if timers.len() == 0 {
+                return;
+            }
+            timers.expire(self.clock.now_ns(), &mut fired);
+        }
+        for payload in fired.drain(..) {
+            match payload {
+                Payload::Waker(w) => w.wake(),
+                Payload::Callback(cb) => self.push_ready(Ready::Callback(cb)),
+            }
+        }
+        *self.fired.borrow_mut() = fired;
+    }
+
+    // ----- exceptions ----------------------------------------------------------------------
+
+    pub(crate) fn set_exception_handler(&self, handler: Option<ExceptionHandler>) {
+        *self.exception_handler.borrow_mut() = handler;
+    }
+
+    pub(crate) fn call_exception_handler(self: &Rc<Self>, ctx: &ExceptionContext) {
+        let handler = self.exception_handler.borrow().clone();
+        match handler {
+            Some(handler) => {
+                let lp = EventLoop { core: self.clone() };
+                if catch_unwind(AssertUnwindSafe(|| handler(&lp, ctx))).is_err() {
+                    super::exception::default_exception_handler(ctx);
+                }
+            }
+            None => super::exception::default_exception_handler(ctx),
+        }
+    }
+
+    // ----- one iteration -------------------------------------------------------------------
+
+    /// One iteration: wait for I/O (or not, if work is ready), take what other threads sent,
+    /// move due timers to the ready queue, then run the callbacks and tasks that were ready when
+    /// the iteration began. Anything they schedule runs in the next iteration.
+    pub(crate) fn run_once(self: &Rc<Self>, main: &mut Option<MainSlot<'_>>) {
+        let iteration = self.iteration.get().wrapping_add(1);
+        self.iteration.set(iteration);
+        let busy = !self.ready.borrow().is_empty() || self.stopping.get();
+        if busy {
+            if iteration % IO_CHECK_INTERVAL == 0 {
+                self.poll_io(Some(Duration::ZERO));
+            }
+        } else {
+            self.wait_for_work();
+        }
+        if self.shared.has_pending() {
+            self.drain_remote();
+        }
+        self.fire_timers();
+        let n = self.ready.borrow().len();
+        for _ in 0..n {
+            let Some(item) = self.ready.borrow_mut().pop_front() else {
+                break;
+            };
+            if self.debug.get() {
+                self.run_timed(item, main);
+            } else {
+                self.run_item(item, main);
+            }
+        }
+    }
+
+    fn wait_for_work(&self) {
+        let next = self.timers.borrow_mut().next_deadline();
+        let Some(deadline) = next else {
+            self.poll_io(None);
+            return;
+        };
+        if self.clock.is_virtual() {
+            // Virtual time jumps to the next timer once nothing else can happen: no I/O ready,
+            // nothing sent from another thread.
+            self.poll_io(Some(Duration::ZERO));
+            if self.ready.borrow().is_empty() && !self.shared.has_pending() {
+                self.clock.advance_to(deadline);
+            }
+            return;
+        }
+        let now = self.clock.now_ns();
+        self.poll_io(Some(Duration::from_nanos(deadline.saturating_sub(now))));
+    }
+
+    fn poll_io(&self, timeout: Option<Duration>) {
+        self.poller.borrow_mut().poll(timeout);
+    }
+
+    fn drain_remote(&self) {
+        let mut remote = std::mem::take(&mut *self.remote.borrow_mut());
+        self.shared.take_remote(&mut remote);
+        for task in remote.tasks.drain(..) {
+            self.push_ready(Ready::Task(task));
+        }
+        for callback in remote.callbacks.drain(..) {
+            self.push_ready(Ready::Callback(new_slot(callback)));
+        }
+        for generation in remote.mains.drain(..) {
+            self.push_ready(Ready::Main(generation));
+        }
+        if std::mem::take(&mut remote.stop) {
+            self.stopping.set(true);
+        }
+        *self.remote.borrow_mut() = remote;
+    }
+
+    fn run_item(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
+        match item {
+            Ready::Task(task) => {
+                if let RunResult::Ended(key) = task.run() {
+                    self.task_ended(key);
+                }
+            }
+            Ready::Callback(callback) => {
+                if callback.cancelled() {
+                    return;
+                }
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
+                    let ctx = ExceptionContext {
+                        message: "Exception in callback".to_owned(),
+                        kind: ExceptionKind::CallbackPanic,
+                        task: None,
+                        panic_message: Some(raw::panic_message(&*payload)),
+                        duration: None,
+                    };
+                    self.call_exception_handler(&ctx);
+                }
+            }
+            Ready::Main(generation) => {
+                if let Some(main) = main {
+                    if generation == self.main_generation.get() {
+                        main.poll();
+                    }
+                }
+            }
+        }
+    }
+
+    /// Debug mode: runs the item and reports it if it took longer than the threshold.
+    fn run_timed(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
+        let what = match &item {
+            Ready::Task(_) => None,
+            Ready::Callback(_) => Some("callback"),
+            Ready::Main(_) => Some("main future"),
+        };
+        let started = Instant::now();
+        let current = RefCell::new(None);
+        self.run_item_recording(item, main, &current);
+        let took = started.elapsed();
+        if took >= self.slow_callback_duration.get() {
+            let task = current.into_inner();
+            let message = match (&task, what) {
+                (Some(t), _) => format!("Executing task {:?} took {:.3} seconds", t.name(), secs(took)),
+                (None, Some(w)) => format!("Executing {w} took {:.3} seconds", secs(took)),
+                (None, None) => format!("Executing a task took {:.3} seconds", secs(took)),
+            };
+            let ctx = ExceptionContext {
+                message,
+                kind: ExceptionKind::SlowCallback,
+                task,
+                panic_message: None,
+                duration: Some(took),
+            };
+            self.call_exception_handler(&ctx);
+        }
+    }
+
+    fn run_item_recording(
+        self: &Rc<Self>,
+        item: Ready,
+        main: &mut Option<MainSlot<'_>>,
+        current: &RefCell<Option<Task>>,
+    ) {
+        if let Ready::Task(task) = item {
+            let (result, raw) = task.run_observed();
+            *current.borrow_mut() = raw.map(|raw| Task { raw });
+            if let RunResult::Ended(key) = result {
+                self.task_ended(key);
+            }
+        } else {
+            self.run_item(item, main);
+        }
+    }
+
+    // ----- shutdown ----------------------------------------------------------------------
+
+    /// Cancels every task that has not ended by dropping its future, and discards everything
+    /// queued. Idempotent.
+    pub(crate) fn close(&self) {
+        if self.closed.replace(true) {
+            return;
+        }
+        let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+        for task in &tasks {
+            task.cancel_now();
+            task.local()
+                .with_extra(|x| std::mem::take(&mut x.done_callbacks));
+        }
+        drop(tasks);
+        loop {
+            let item = self.ready.borrow_mut().pop_front();
+            match item {
+                Some(Ready::Task(task)) => drop(task.run()),
+                Some(other) => drop(other),
+                None => break,
+            }
+        }
+        let remote = self.shared.close();
+        for task in remote.tasks {
+            drop(task.run());
+        }
+        drop(remote.callbacks);
+        let timers = self.timers.borrow_mut().clear();
+        drop(timers);
+    }
+
+    /// Requests cancellation of every task (asyncio.run's shutdown step).
+    pub(crate) fn cancel_all(&self) -> usize {
+        let tasks = self.all_tasks();
+        tasks.iter().filter(|t| t.cancel()).count()
+    }
+
+
+fn secs(d: Duration) -> f64 {
+    d.as_secs_f64()
+}
+
+fn local_has(task: &Task, flag: u8) -> bool {
+    task.raw.local().has(flag)
+}
+
+impl Drop for Core {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

@@ -1,0 +1,360 @@
+//! [`EventLoop`]: the public face of a loop (asyncio's `AbstractEventLoop`, scheduling part).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::pin;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use super::builder::Builder;
+use super::callback::{Handle, TimerHandle};
+use super::context;
+use super::core::{Core, Ready};
+use super::exception::ExceptionContext;
+use super::main_future::MainSlot;
+use super::remote::RemoteHandle;
+use crate::task::{JoinHandle, Task};
+use crate::time::wheel::Payload;
+
+/// An event loop: one per thread, running tasks, callbacks and timers.
+///
+/// `EventLoop` is a cheap, cloneable handle (`Rc`), and `!Send`: a loop belongs to its thread.
+/// Other threads use a [`RemoteHandle`]. Most programs never touch it and call
+/// [`asyncio::run`](crate::run); inside a running loop, [`get_running_loop`](crate::get_running_loop)
+/// returns it.
+///
+/// Seed 001's callback program, as written there:
+///
+/// ```
+/// use asyncio::EventLoop;
+///
+/// fn event_handler(lp: &EventLoop, stop: bool) {
+///     println!("Calling event handler");
+///     if stop {
+///         println!("Loop is being stopped");
+///         lp.stop();
+///     }
+/// }
+///
+/// let lp = EventLoop::new();
+/// let (a, b) = (lp.clone(), lp.clone());
+/// lp.call_soon(move || event_handler(&a, false));
+/// println!("Loop is being started");
+/// lp.call_soon(move || event_handler(&b, true));
+/// lp.run_forever();
+/// println!("Loop is being closed");
+/// lp.close();
+/// ```
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<asyncio::EventLoop>();
+/// ```
+#[derive(Clone)]
+pub struct EventLoop {
+    pub(crate) core: Rc<Core>,
+}
+
+struct RunGuard<'a> {
+    core: &'a Core,
+    _enter: context::EnterGuard,
+}
+
+impl<'a> RunGuard<'a> {
+    fn new(core: &'a Rc<Core>) -> Self {
+        assert!(!core.is_closed(), "the event loop is closed");
+        assert!(!core.running.get(), "this event loop is already running");
+        let enter = context::enter(core);
+        core.running.set(true);
+        Self {
+            core,
+            _enter: enter,
+        }
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.core.running.set(false);
+        self.core.stopping.set(false);
+    }
+}
+
+pin_project_lite::pin_project! {
+    struct Capture<F: Future> {
+        #[pin]
+        future: F,
+        output: Option<F::Output>,
+    }
+}
+
+impl<F: Future> Future for Capture<F> {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        let this = self.project();
+        if this.output.is_none() {
+            let v = std::task::ready!(this.future.poll(cx));
+            *this.output = Some(v);
+        }
+        std::task::Poll::Ready(())
+    }
+}
+
+impl Default for EventLoop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventLoop {
+    /// A new loop with default settings (asyncio's `new_event_loop`).
+    ///
+    /// # Panics
+    /// If the OS refuses the poller (out of file descriptors); use [`Builder::build`] to get
+    /// the error instead.
+    pub fn new() -> Self {
+        Builder::new().build().expect("failed to create the event loop's poller")
+    }
+
+    /// A builder for a loop with virtual time, debug mode and other settings.
+    pub fn builder() -> Builder {
+        Builder::new()
+    }
+
+    /// Spawns a task on this loop, running or not (asyncio's `loop.create_task`).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    #[doc(alias = "create_task")]
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future, None)
+    }
+
+    #[track_caller]
+    pub(crate) fn spawn_inner<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        self.core.spawn(future, name)
+    }
+
+    /// Schedules `f` to run in the next iteration, after everything already scheduled (FIFO).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_soon(&self, f: impl FnOnce() + 'static) -> Handle {
+        Handle {
+            slot: self.core.push_callback(f),
+        }
+    }
+
+    /// Schedules `f` to run `delay` from now. Callbacks due at the same time run in the order
+    /// they were scheduled.
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
+        let when = self.time().checked_add(delay).unwrap_or_else(far_future);
+        self.call_at(when, f)
+    }
+
+    /// Schedules `f` to run at `when` (on this loop's clock: see [`time`](Self::time)).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
+        assert!(!self.core.is_closed(), "the event loop is closed");
+        let slot = super::callback::new_slot(f);
+        let key = self
+            .core
+            .insert_timer(self.core.clock.ns_of(when), Payload::Callback(slot.clone()));
+        TimerHandle {
+            slot,
+            when,
+            key,
+            core: Rc::downgrade(&self.core),
+        }
+    }
+
+    /// The loop's current time: a monotonic [`Instant`], virtual under virtual time.
+    pub fn time(&self) -> Instant {
+        self.core.clock.now()
+    }
+
+    /// Whether the loop runs on virtual time.
+    pub fn is_virtual_time(&self) -> bool {
+        self.core.clock.is_virtual()
+    }
+
+    /// Moves virtual time forward by `by`; timers due by then fire in the next iteration.
+    ///
+    /// # Panics
+    /// If the loop does not run on virtual time.
+    pub fn advance(&self, by: Duration) {
+        assert!(self.is_virtual_time(), "advance() needs a loop with virtual time");
+        let now = self.core.clock.now_ns();
+        self.core
+            .clock
+            .advance_to(now.saturating_add(crate::time::clock::duration_ns(by)));
+    }
+
+    /// Stops the loop after the current batch of callbacks: `run_forever` returns then.
+    pub fn stop(&self) {
+        self.core.stopping.set(true);
+    }
+
+    /// Whether the loop is running.
+    pub fn is_running(&self) -> bool {
+        self.core.running.get()
+    }
+
+    /// Whether the loop was closed.
+    pub fn is_closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    /// Runs until [`stop`](Self::stop) is called. If `stop` was called before, runs one
+    /// iteration.
+    ///
+    /// # Panics
+    /// If the loop is closed or already running, or another loop runs on this thread.
+    pub fn run_forever(&self) {
+        let _guard = RunGuard::new(&self.core);
+        loop {
+            self.core.run_once(&mut None);
+            if self.core.stopping.get() {
+                break;
+            }
+        }
+    }
+
+    /// Runs until `future` completes and returns its output. The future is polled in place (it
+    /// may borrow local variables) and keeps its FIFO turn among the loop's tasks.
+    ///
+    /// # Panics
+    /// If the loop is closed or already running, if another loop runs on this thread, if
+    /// [`stop`](Self::stop) is called before the future completes (asyncio: "Event loop stopped
+    /// before Future completed."), or if the future panics (the panic propagates, as an
+    /// exception does in asyncio).
+    pub fn run_until_complete<F: Future>(&self, future: F) -> F::Output {
+        let core = &self.core;
+        let mut capture = pin!(Capture {
+            future,
+            output: None
+        });
+        {
+            let generation = core.main_generation.get() + 1;
+            core.main_generation.set(generation);
+            let guard = RunGuard::new(core);
+            let mut slot = Some(MainSlot::new(
+                capture.as_mut(),
+                core.shared().clone(),
+                generation,
+            ));
+            core.push_ready(Ready::Main(generation));
+            loop {
+                core.run_once(&mut slot);
+                if slot.as_ref().is_some_and(|s| s.done) {
+                    break;
+                }
+                assert!(
+                    !core.stopping.get(),
+                    "event loop stopped before the future completed"
+                );
+            }
+            drop(slot);
+            drop(guard);
+        }
+        capture
+            .project()
+            .output
+            .take()
+            .expect("the main future completed")
+    }
+
+    /// Closes the loop: every task that has not ended is cancelled by dropping its future,
+    /// pending callbacks and timers are discarded. Idempotent.
+    ///
+    /// # Panics
+    /// If the loop is running.
+    pub fn close(&self) {
+        assert!(!self.is_running(), "cannot close a running event loop");
+        self.core.close();
+    }
+
+    /// A `Send + Sync` handle for other threads.
+    pub fn remote(&self) -> RemoteHandle {
+        RemoteHandle::new(self.core.shared().clone())
+    }
+
+    /// Sets the exception handler (asyncio's `set_exception_handler`). It receives panics from
+    /// callbacks, task panics nobody retrieved and, in debug mode, slow-callback reports. A
+    /// handler that panics falls back to the default one.
+    pub fn set_exception_handler(&self, handler: impl Fn(&EventLoop, &ExceptionContext) + 'static) {
+        self.core.set_exception_handler(Some(Rc::new(handler)));
+    }
+
+    /// Restores the default exception handler.
+    pub fn reset_exception_handler(&self) {
+        self.core.set_exception_handler(None);
+    }
+
+    /// Passes `context` to the exception handler.
+    pub fn call_exception_handler(&self, context: &ExceptionContext) {
+        self.core.call_exception_handler(context);
+    }
+
+    /// Turns debug mode on or off: in debug mode, callbacks and task steps slower than
+    /// [`slow_callback_duration`](Self::set_slow_callback_duration) are reported.
+    pub fn set_debug(&self, enabled: bool) {
+        self.core.debug.set(enabled);
+    }
+
+    /// Whether debug mode is on.
+    pub fn get_debug(&self) -> bool {
+        self.core.debug.get()
+    }
+
+    /// Sets the debug-mode threshold (default 100 ms).
+    pub fn set_slow_callback_duration(&self, threshold: Duration) {
+        self.core.slow_callback_duration.set(threshold);
+    }
+
+    /// Every task that has not ended yet.
+    pub fn all_tasks(&self) -> Vec<Task> {
+        self.core.all_tasks()
+    }
+
+    /// A table of the live tasks: id, name, state and where each was spawned (what asyncio 3.14's
+    /// `python -m asyncio ps` shows).
+    pub fn dump_tasks(&self) -> String {
+        super::dump::dump(&self.all_tasks())
+    }
+
+    /// Whether two handles name the same loop.
+    pub fn same_loop(&self, other: &EventLoop) -> bool {
+        Rc::ptr_eq(&self.core, &other.core)
+    }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+impl fmt::Debug for EventLoop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventLoop")
+            .field("id", &self.core.id())
+            .field("running", &self.is_running())
+            .field("closed", &self.is_closed())
+            .field("tasks", &self.core.task_count())
+            .finish()
+    }
+}

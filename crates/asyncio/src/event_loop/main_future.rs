@@ -1,0 +1,69 @@
+//! The main future of `run_until_complete`: polled in place (it may borrow from the caller's
+//! stack), woken through the ready queue like a task so it keeps its FIFO place.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::Wake;
+use std::task::{Context, Waker};
+
+use super::shared::Shared;
+
+pub(crate) struct MainWake {
+    shared: Arc<Shared>,
+    generation: u64,
+    notified: AtomicBool,
+}
+
+impl Wake for MainWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if !self.notified.swap(true, Ordering::AcqRel) {
+            self.shared.schedule_main(self.generation);
+        }
+    }
+}
+
+pub(crate) struct MainSlot<'a> {
+    future: Pin<&'a mut dyn Future<Output = ()>>,
+    wake: Arc<MainWake>,
+    waker: Waker,
+    pub(crate) done: bool,
+}
+
+impl<'a> MainSlot<'a> {
+    /// A slot for `future`; the caller queues its first `Ready::Main(generation)`.
+    pub(crate) fn new(
+        future: Pin<&'a mut dyn Future<Output = ()>>,
+        shared: Arc<Shared>,
+        generation: u64,
+    ) -> Self {
+        let wake = Arc::new(MainWake {
+            shared,
+            generation,
+            notified: AtomicBool::new(true),
+        });
+        let waker = Waker::from(wake.clone());
+        Self {
+            future,
+            wake,
+            waker,
+            done: false,
+        }
+    }
+
+    pub(crate) fn poll(&mut self) {
+        if self.done {
+            return;
+        }
+        self.wake.notified.store(false, Ordering::Release);
+        let mut cx = Context::from_waker(&self.waker);
+        if self.future.as_mut().poll(&mut cx).is_ready() {
+            self.done = true;
+        }
+    }
+}

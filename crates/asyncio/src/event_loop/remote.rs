@@ -1,0 +1,187 @@
+//! [`RemoteHandle`]: reaching a loop from other threads (`call_soon_threadsafe`,
+//! `run_coroutine_threadsafe`, `stop`).
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::shared::Shared;
+use crate::future::ThreadSafePromise;
+use crate::task::raw::panic_message;
+use crate::task::TaskError;
+
+/// The loop is closed: what was sent to it was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoopClosed;
+
+impl fmt::Display for LoopClosed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the event loop is closed")
+    }
+}
+
+impl std::error::Error for LoopClosed {}
+
+/// A `Send + Sync + Clone` handle to a loop, for other threads.
+///
+/// ```
+/// let lp = asyncio::EventLoop::new();
+/// let remote = lp.remote();
+/// let worker = std::thread::spawn(move || {
+///     // asyncio.run_coroutine_threadsafe: run a Send future on the loop, wait from here.
+///     let answer = remote.spawn(async { 6 * 7 }).unwrap().wait();
+///     remote.stop();
+///     answer
+/// });
+/// lp.run_forever();
+/// assert_eq!(worker.join().unwrap().unwrap(), 42);
+/// ```
+#[derive(Clone)]
+pub struct RemoteHandle {
+    shared: Arc<Shared>,
+}
+
+impl RemoteHandle {
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self { shared }
+    }
+
+    /// Schedules `f` on the loop from any thread (asyncio's `call_soon_threadsafe`), waking the
+    /// loop if it sleeps. Callbacks sent from one thread run in the order sent.
+    ///
+    /// # Errors
+    /// [`LoopClosed`] if the loop was closed.
+    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> Result<(), LoopClosed> {
+        self.shared.push_callback(Box::new(f)).map_err(|_| LoopClosed)
+    }
+
+    /// Spawns a `Send` future on the loop from any thread (asyncio's
+    /// `run_coroutine_threadsafe`). The result can be awaited on any loop or waited for from a
+    /// plain thread.
+    ///
+    /// # Errors
+    /// [`LoopClosed`] if the loop was closed.
+    pub fn spawn<F>(&self, future: F) -> Result<RemoteJoinHandle<F::Output>, LoopClosed>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let promise = ThreadSafePromise::new();
+        let task = RemoteTask {
+            future: Some(Box::pin(future)),
+            promise: promise.clone(),
+        };
+        self.call_soon_threadsafe(move || {
+            let lp = crate::get_running_loop();
+            drop(lp.spawn(task));
+        })?;
+        Ok(RemoteJoinHandle { promise })
+    }
+
+    /// Asks the loop to stop after its current batch, from any thread.
+    pub fn stop(&self) {
+        self.shared.request_stop();
+    }
+}
+
+impl fmt::Debug for RemoteHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteHandle")
+            .field("loop", &self.shared.id)
+            .finish()
+    }
+}
+
+/// The loop-side wrapper: delivers the output (or the panic, or the cancellation) to the promise.
+struct RemoteTask<F: Future> {
+    future: Option<Pin<Box<F>>>,
+    promise: ThreadSafePromise<Result<F::Output, TaskError>>,
+}
+
+impl<F: Future> Future for RemoteTask<F> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        if this.promise.cancel_requested() {
+            this.future = None;
+            this.promise.set(Err(TaskError::cancelled()));
+            return Poll::Ready(());
+        }
+        this.promise.set_canceller(cx.waker());
+        let Some(future) = this.future.as_mut() else {
+            return Poll::Ready(());
+        };
+        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => {
+                this.future = None;
+                this.promise.set(Ok(v));
+                Poll::Ready(())
+            }
+            Err(payload) => {
+                this.future = None;
+                this.promise.set(Err(TaskError::panicked(panic_message(&*payload))));
+                Poll::Ready(())
+            }
+        }
+    }
+}
+
+impl<F: Future> Drop for RemoteTask<F> {
+    fn drop(&mut self) {
+        if self.future.take().is_some() {
+            self.promise.set(Err(TaskError::cancelled()));
+        }
+    }
+}
+
+/// The result of [`RemoteHandle::spawn`]: awaitable on any loop, or waited for from a plain
+/// thread with [`wait`](Self::wait) (like `concurrent.futures.Future.result()`).
+pub struct RemoteJoinHandle<T> {
+    promise: ThreadSafePromise<Result<T, TaskError>>,
+}
+
+impl<T> RemoteJoinHandle<T> {
+    /// Blocks the calling thread until the task ends. Never call it on the loop's own thread.
+    ///
+    /// # Errors
+    /// The task's [`TaskError`] if it was cancelled or panicked.
+    pub fn wait(self) -> Result<T, TaskError> {
+        self.promise.wait()
+    }
+
+    /// Like [`wait`](Self::wait), giving up after `timeout` (returning `None`).
+    pub fn wait_timeout(&self, timeout: std::time::Duration) -> Option<Result<T, TaskError>> {
+        self.promise.wait_timeout(timeout)
+    }
+
+    /// Requests cancellation of the task on its loop (from any thread).
+    pub fn cancel(&self) {
+        self.promise.request_cancel();
+    }
+
+    /// Whether the task has ended.
+    pub fn is_done(&self) -> bool {
+        self.promise.is_done()
+    }
+}
+
+impl<T> Future for RemoteJoinHandle<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.get_mut().promise).poll(cx)
+    }
+}
+
+impl<T> fmt::Debug for RemoteJoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RemoteJoinHandle")
+            .field("done", &self.is_done())
+            .finish()
+    }
+}

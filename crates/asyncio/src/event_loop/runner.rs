@@ -1,0 +1,111 @@
+//! `asyncio::run` and [`Runner`]: the usual way in.
+
+use std::fmt;
+use std::future::Future;
+
+use super::EventLoop;
+
+/// How many rounds of cancellation [`Runner::close`] runs before dropping what is left.
+const SHUTDOWN_ROUNDS: usize = 16;
+
+/// Runs `future` on a new loop and returns its output, like `asyncio.run`: when it completes,
+/// the tasks still running are cancelled and given an iteration to drop (running their
+/// destructors), then the loop is closed.
+///
+/// # Panics
+/// If a loop is already running on this thread, or if `future` panics.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// async fn greet() -> &'static str {
+///     println!("Hello ...");
+///     asyncio::time::sleep(Duration::from_millis(10)).await;
+///     println!("... World!");
+///     "done"
+/// }
+///
+/// assert_eq!(asyncio::run(greet()), "done");
+/// ```
+pub fn run<F: Future>(future: F) -> F::Output {
+    Runner::new().run(future)
+}
+
+/// A loop reused across several `run` calls, like `asyncio.Runner`. Closing (explicitly or on
+/// drop) cancels the remaining tasks and closes the loop.
+///
+/// ```
+/// let runner = asyncio::Runner::new();
+/// let a = runner.run(async { 1 });
+/// let b = runner.run(async { 2 });
+/// assert_eq!(a + b, 3);
+/// ```
+pub struct Runner {
+    event_loop: EventLoop,
+}
+
+impl Default for Runner {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Runner {
+    /// A runner with a default loop.
+    pub fn new() -> Self {
+        Self::with_loop(EventLoop::new())
+    }
+
+    /// A runner around a loop you built (for virtual time or debug mode).
+    pub fn with_loop(event_loop: EventLoop) -> Self {
+        Self { event_loop }
+    }
+
+    /// Runs `future` to completion on the runner's loop. Tasks it spawned and did not await
+    /// keep running in later `run` calls, as in asyncio.
+    ///
+    /// # Panics
+    /// As [`EventLoop::run_until_complete`].
+    pub fn run<F: Future>(&self, future: F) -> F::Output {
+        self.event_loop.run_until_complete(future)
+    }
+
+    /// The runner's loop.
+    pub fn get_loop(&self) -> &EventLoop {
+        &self.event_loop
+    }
+
+    /// Cancels every remaining task, lets the cancellations run, and closes the loop.
+    pub fn close(&self) {
+        let lp = &self.event_loop;
+        if lp.is_closed() || lp.is_running() {
+            return;
+        }
+        for _ in 0..SHUTDOWN_ROUNDS {
+            if lp.core.task_count() == 0 {
+                break;
+            }
+            lp.core.cancel_all();
+            lp.run_until_complete(crate::time::yield_now());
+        }
+        lp.close();
+    }
+}
+
+impl Drop for Runner {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.close();
+        } else if !self.event_loop.is_running() {
+            self.event_loop.close();
+        }
+    }
+}
+
+impl fmt::Debug for Runner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("loop", &self.event_loop)
+            .finish()
+    }
+}

@@ -1,0 +1,134 @@
+//! The part of a loop other threads can reach: the remote queue and the poller's waker.
+//!
+//! asyncio's `call_soon` and `call_soon_threadsafe` have two queues behind them, and so does
+//! asyncio-rs: the ready queue in [`Core`](super::core::Core) is touched only by the loop's
+//! thread, and everything another thread sends goes through [`Shared`], under one mutex, and
+//! wakes the poller if it may be asleep.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use super::context;
+use crate::task::raw::Notified;
+
+/// A closure sent from another thread, run on the loop.
+pub(crate) type RemoteCallback = Box<dyn FnOnce() + Send>;
+
+#[derive(Default)]
+pub(crate) struct RemoteQueue {
+    pub(crate) tasks: Vec<Notified>,
+    pub(crate) callbacks: Vec<RemoteCallback>,
+    pub(crate) mains: Vec<u64>,
+    pub(crate) stop: bool,
+    pub(crate) closed: bool,
+}
+
+/// Shared state of one loop (`Send + Sync`, behind an `Arc`).
+pub(crate) struct Shared {
+    remote: Mutex<RemoteQueue>,
+    /// Set when the remote queue may hold something; the first setter wakes the poller.
+    pending: AtomicBool,
+    waker: mio::Waker,
+    pub(crate) id: u64,
+}
+
+impl Shared {
+    pub(crate) fn new(waker: mio::Waker, id: u64) -> Self {
+        Self {
+            remote: Mutex::new(RemoteQueue::default()),
+            pending: AtomicBool::new(false),
+            waker,
+            id,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RemoteQueue> {
+        // A panic never happens while the lock is held (only pushes and swaps), but stay usable
+        // if one did.
+        self.remote.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queues a task: locally when called on the loop's own running thread, else remotely.
+    pub(crate) fn schedule(&self, task: Notified) {
+        let task = match context::push_local_task(self, task) {
+            Ok(()) => return,
+            Err(task) => task,
+        };
+        let mut q = self.lock();
+        if q.closed {
+            // Only ended tasks can be woken after close; their entry just releases a reference.
+            drop(q);
+            drop(task.run());
+            return;
+        }
+        q.tasks.push(task);
+        drop(q);
+        self.notify();
+    }
+
+    /// Queues the main future's wake-up from another thread (or from outside the running loop).
+    pub(crate) fn schedule_main(&self, generation: u64) {
+        if context::push_local_main(self, generation) {
+            return;
+        }
+        let mut q = self.lock();
+        if q.closed {
+            return;
+        }
+        q.mains.push(generation);
+        drop(q);
+        self.notify();
+    }
+
+    /// Queues a callback from any thread. Returns it back if the loop is closed.
+    pub(crate) fn push_callback(&self, f: RemoteCallback) -> Result<(), RemoteCallback> {
+        let mut q = self.lock();
+        if q.closed {
+            return Err(f);
+        }
+        q.callbacks.push(f);
+        drop(q);
+        self.notify();
+        Ok(())
+    }
+
+    /// Asks the loop to stop, from any thread.
+    pub(crate) fn request_stop(&self) {
+        let mut q = self.lock();
+        if q.closed {
+            return;
+        }
+        q.stop = true;
+        drop(q);
+        self.notify();
+    }
+
+    fn notify(&self) {
+        if !self.pending.swap(true, Ordering::AcqRel) {
+            // An error here means the eventfd is full, which already means "wake up".
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// Whether the remote queue may hold something.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Takes everything queued remotely.
+    pub(crate) fn take_remote(&self, into: &mut RemoteQueue) {
+        self.pending.store(false, Ordering::Release);
+        let mut q = self.lock();
+        into.tasks.append(&mut q.tasks);
+        into.callbacks.append(&mut q.callbacks);
+        into.mains.append(&mut q.mains);
+        into.stop |= std::mem::take(&mut q.stop);
+    }
+
+    /// Marks the loop closed and returns what was still queued.
+    pub(crate) fn close(&self) -> RemoteQueue {
+        let mut q = self.lock();
+        q.closed = true;
+        std::mem::take(&mut *q)
+    }
+}

@@ -1,0 +1,17 @@
+//! Tasks: spawning, handles, cancellation, introspection.
+//!
+//! A task is a future the loop drives to completion. [`spawn`] returns a typed [`JoinHandle`];
+//! [`Task`] is the untyped view used by [`current_task`](crate::current_task) and
+//! [`all_tasks`](crate::all_tasks).
+
+mod builder;
+mod error;
+mod handle;
+mod join;
+#[expect(unsafe_code, reason = "the task cell: allocation, state word, waker vtable")]
+pub(crate) mod raw;
+
+pub use builder::{spawn, Builder};
+pub use error::TaskError;
+pub use handle::{Task, TaskId, TaskState};
+pub use join::JoinHandle;

@@ -1,0 +1,42 @@
+//! Time: sleeping, timeouts, intervals, and the loop's clock (real or virtual).
+//!
+//! All functions here read the running loop's clock, so under virtual time
+//! ([`Builder::virtual_time`](crate::event_loop::Builder::virtual_time)) they follow it.
+
+mod arena;
+pub(crate) mod clock;
+mod interval;
+mod scope;
+mod sleep;
+mod timeout;
+pub(crate) mod wheel;
+mod yield_now;
+
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
+pub use scope::{Scoped, TimeoutScope};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use std::time::{Duration, Instant};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
+pub use yield_now::{yield_now, YieldNow};
+
+use crate::event_loop::with_core;
+
+/// The running loop's time (asyncio's `loop.time()`), or `Instant::now()` outside a loop.
+pub fn now() -> Instant {
+    with_core(|core| core.map(|c| c.clock.now())).unwrap_or_else(Instant::now)
+}
+
+/// Under virtual time, moves the clock forward by `by` and yields so that timers due by then
+/// fire before this returns.
+///
+/// # Panics
+/// If no loop runs on this thread or its time is not virtual.
+pub async fn advance(by: Duration) {
+    crate::get_running_loop().advance(by);
+    yield_now().await;
+}
+
+/// An instant ~30 years after `now`, standing in for "never" where an `Instant` is needed.
+pub(crate) fn far_future(now: Instant) -> Instant {
+    now + Duration::from_secs(86_400 * 365 * 30)
+}
