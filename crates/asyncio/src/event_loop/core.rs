@@ -420,7 +420,7 @@ impl Core {
         let tasks = self.all_tasks();
         tasks.iter().filter(|t| t.cancel()).count()
     }
-
+}
 
 fn secs(d: Duration) -> f64 {
     d.as_secs_f64()
