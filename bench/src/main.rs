@@ -1,1 +1,51 @@
-fn main() {}
+//! `asyncio-bench`: runs each workload on asyncio-rs and its peers, interleaved, in separate
+//! child processes, and prints medians and ratios (or JSON lines with `--json`).
+//!
+//! ```text
+//! cargo run --release -p asyncio-bench [--features peers] -- [--workloads a,b] [--reps N] [--json]
+//! ```
+
+mod cpu;
+mod harness;
+mod report;
+mod rng;
+mod workloads;
+
+use clap::Parser;
+
+/// Command line. Keep it stable: other tooling calls it.
+#[derive(Parser, Debug)]
+#[command(name = "asyncio-bench", about = "asyncio-rs vs tokio and the thread-per-core runtimes")]
+struct Args {
+    /// Comma-separated workloads (default: all).
+    #[arg(long, value_delimiter = ',')]
+    workloads: Vec<String>,
+    /// Comma-separated runtimes (default: all built).
+    #[arg(long, value_delimiter = ',')]
+    runtimes: Vec<String>,
+    /// Repetitions per workload and runtime.
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+    /// Print one JSON object per line instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Internal: run one measurement in this process and print it as JSON.
+    #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "RUNTIME"])]
+    child: Vec<String>,
+}
+
+fn main() {
+    let args = Args::parse();
+    if let [workload, runtime] = args.child.as_slice() {
+        harness::child(workload, runtime);
+        return;
+    }
+    let workloads = harness::select(&args.workloads, workloads::NAMES, "workload");
+    let runtimes = harness::select(&args.runtimes, workloads::RUNTIMES, "runtime");
+    let results = harness::run_all(&workloads, &runtimes, args.reps.max(1), !args.json);
+    if args.json {
+        report::json(&results);
+    } else {
+        report::table(&results);
+    }
+}

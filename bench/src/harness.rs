@@ -1,0 +1,98 @@
+//! Running measurements: each one in a fresh child process (so allocator state, RSS and threads
+//! of one runtime never leak into another's numbers), interleaved across runtimes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::process::Command;
+
+use crate::workloads::{self, Measurement};
+
+/// The measurements of one workload on one runtime.
+pub(crate) struct Series {
+    pub(crate) workload: String,
+    pub(crate) runtime: String,
+    pub(crate) runs: Vec<Measurement>,
+}
+
+/// Picks the requested names (all when none asked), refusing unknown ones.
+pub(crate) fn select(asked: &[String], known: &[&str], what: &str) -> Vec<String> {
+    if asked.is_empty() {
+        return known.iter().map(|s| s.to_string()).collect();
+    }
+    for a in asked {
+        if !known.contains(&a.as_str()) {
+            eprintln!("unknown {what} {a:?}; known: {}", known.join(", "));
+            std::process::exit(2);
+        }
+    }
+    asked.to_vec()
+}
+
+/// Child mode: one measurement, printed as one JSON line.
+pub(crate) fn child(workload: &str, runtime: &str) {
+    let m = workloads::run(workload, runtime);
+    let v = serde_json::json!({
+        "wall_s": m.wall_s,
+        "cpu_s": m.cpu_s,
+        "bytes_per_task": m.bytes_per_task,
+        "channel": m.channel,
+    });
+    println!("{v}");
+}
+
+fn measure_in_child(workload: &str, runtime: &str) -> Measurement {
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = Command::new(exe)
+        .args(["--child", workload, runtime])
+        .output()
+        .expect("spawn benchmark child");
+    if !out.status.success() {
+        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+        panic!("benchmark child {workload}/{runtime} failed: {}", out.status);
+    }
+    let line = String::from_utf8_lossy(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(line.trim()).expect("child JSON");
+    Measurement {
+        wall_s: v["wall_s"].as_f64().expect("wall_s"),
+        cpu_s: v["cpu_s"].as_f64().expect("cpu_s"),
+        bytes_per_task: v["bytes_per_task"].as_f64(),
+        channel: v["channel"].as_str().map(str::to_owned),
+    }
+}
+
+/// Runs `reps` rounds; in each round every workload runs once on every runtime, so drift in the
+/// machine's state spreads over all runtimes alike.
+pub(crate) fn run_all(
+    workloads: &[String],
+    runtimes: &[String],
+    reps: usize,
+    progress: bool,
+) -> Vec<Series> {
+    let mut results: BTreeMap<(usize, usize), Vec<Measurement>> = BTreeMap::new();
+    let total = reps * workloads.len() * runtimes.len();
+    let mut done = 0;
+    for _ in 0..reps {
+        for (wi, w) in workloads.iter().enumerate() {
+            for (ri, r) in runtimes.iter().enumerate() {
+                if progress {
+                    eprint!("\r[{done:>4}/{total}] {w:<12} {r:<14}");
+                    let _ = std::io::stderr().flush();
+                }
+                let m = measure_in_child(w, r);
+                results.entry((wi, ri)).or_default().push(m);
+                done += 1;
+            }
+        }
+    }
+    if progress {
+        eprintln!("\r[{done:>4}/{total}] done{:30}", "");
+    }
+    results
+        .into_iter()
+        .map(|((wi, ri), runs)| Series {
+            workload: workloads[wi].clone(),
+            runtime: runtimes[ri].clone(),
+            runs,
+        })
+        .collect()
+}

@@ -1,0 +1,135 @@
+//! Printing results: a table of medians and ratios, or JSON lines.
+
+use crate::harness::Series;
+use crate::workloads::{self, Measurement};
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn field(runs: &[Measurement], f: impl Fn(&Measurement) -> Option<f64>) -> Option<f64> {
+    let v: Vec<f64> = runs.iter().filter_map(f).collect();
+    (!v.is_empty()).then(|| median(v))
+}
+
+/// One workload × runtime, summarised.
+struct Row<'a> {
+    series: &'a Series,
+    median_s: f64,
+    min_s: f64,
+    max_s: f64,
+    cpu_s: f64,
+    throughput: f64,
+    bytes_per_task: Option<f64>,
+}
+
+fn summarise(s: &Series) -> Row<'_> {
+    let walls: Vec<f64> = s.runs.iter().map(|m| m.wall_s).collect();
+    let median_s = median(walls.clone());
+    let info = workloads::info(&s.workload);
+    Row {
+        series: s,
+        median_s,
+        min_s: walls.iter().copied().fold(f64::INFINITY, f64::min),
+        max_s: walls.iter().copied().fold(0.0, f64::max),
+        cpu_s: field(&s.runs, |m| Some(m.cpu_s)).unwrap_or(0.0),
+        throughput: info.count / median_s,
+        bytes_per_task: field(&s.runs, |m| m.bytes_per_task),
+    }
+}
+
+/// One JSON object per workload and runtime (fields are stable; see docs/benchmarks.md).
+pub(crate) fn json(results: &[Series]) {
+    for s in results {
+        let r = summarise(s);
+        let info = workloads::info(&s.workload);
+        let mut v = serde_json::json!({
+            "workload": s.workload,
+            "runtime": s.runtime,
+            "median_s": r.median_s,
+            "min_s": r.min_s,
+            "max_s": r.max_s,
+            "throughput": r.throughput,
+            "unit": info.unit,
+            "cpu_s": r.cpu_s,
+            "reps": s.runs.len(),
+        });
+        if let Some(b) = r.bytes_per_task {
+            v["bytes_per_task"] = b.into();
+        }
+        if let Some(c) = s.runs.first().and_then(|m| m.channel.clone()) {
+            v["channel"] = c.into();
+        }
+        println!("{v}");
+    }
+}
+
+/// The score a ratio compares: higher is better.
+fn score(workload: &str, r: &Row<'_>) -> f64 {
+    match workload {
+        "idle-tasks" => 1.0 / r.bytes_per_task.unwrap_or(f64::INFINITY),
+        "timers" => 1.0 / r.median_s,
+        _ => r.throughput,
+    }
+}
+
+/// A table per workload: medians, spread, throughput and ratios (asyncio-rs's score over the
+/// row's; above 1.0 means asyncio-rs is better).
+pub(crate) fn table(results: &[Series]) {
+    let mut workloads: Vec<&str> = results.iter().map(|s| s.workload.as_str()).collect();
+    workloads.dedup();
+    for w in workloads {
+        let rows: Vec<Row<'_>> = results
+            .iter()
+            .filter(|s| s.workload == w)
+            .map(summarise)
+            .collect();
+        let info = workloads::info(w);
+        println!("\n{w}: {}", info.description);
+        println!(
+            "  {:<14} {:>10} {:>21} {:>14} {:>9} {:>12} {:>10}",
+            "runtime", "median s", "min–max s", info.unit, "cpu s", "extra", "asyncio-rs ×"
+        );
+        let ours = rows.iter().find(|r| r.series.runtime == "asyncio-rs");
+        let ours_score = ours.map(|r| score(w, r));
+        for r in &rows {
+            let extra = match r.bytes_per_task {
+                Some(b) => format!("{b:.0} B/task"),
+                None => String::new(),
+            };
+            let ratio = ours_score
+                .map(|o| format!("{:.2}", o / score(w, r)))
+                .unwrap_or_default();
+            println!(
+                "  {:<14} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>9.3} {:>12} {:>10}",
+                r.series.runtime,
+                r.median_s,
+                r.min_s,
+                r.max_s,
+                r.throughput,
+                r.cpu_s,
+                extra,
+                ratio
+            );
+        }
+        if let Some(o) = ours_score {
+            let best_peer = rows
+                .iter()
+                .filter(|r| r.series.runtime != "asyncio-rs")
+                .max_by(|a, b| score(w, a).total_cmp(&score(w, b)));
+            if let Some(b) = best_peer {
+                println!(
+                    "  asyncio-rs vs best peer ({}): {:.2}×",
+                    b.series.runtime,
+                    o / score(w, b)
+                );
+            }
+        }
+    }
+}

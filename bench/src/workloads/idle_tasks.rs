@@ -1,0 +1,82 @@
+//! `idle-tasks`: 1,000,000 tasks parked on a long sleep; resident memory per task.
+//!
+//! Each task counts itself when first polled, just before it parks; once all have counted, the
+//! resident set is read and compared with the one before spawning.
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::{rt, Measurement};
+use crate::cpu::rss_bytes;
+
+pub(crate) const N: u64 = 1_000_000;
+const PARK: Duration = Duration::from_secs(3600);
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let (mut m, grown) = match runtime {
+        "asyncio-rs" => rt::asyncio(async {
+            let before = rss_bytes();
+            let parked = Rc::new(Cell::new(0u64));
+            for _ in 0..N {
+                let parked = parked.clone();
+                drop(asyncio::spawn(async move {
+                    parked.set(parked.get() + 1);
+                    asyncio::time::sleep(PARK).await;
+                }));
+            }
+            while parked.get() < N {
+                asyncio::time::yield_now().await;
+            }
+            rss_bytes().saturating_sub(before)
+        }),
+        "tokio-ct" | "tokio-mt" => {
+            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            rt::tokio(runtime, async {
+                let before = rss_bytes();
+                let parked = Arc::new(AtomicU64::new(0));
+                for _ in 0..N {
+                    let parked = parked.clone();
+                    drop(tokio::spawn(async move {
+                        parked.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(PARK).await;
+                    }));
+                }
+                while parked.load(Ordering::Relaxed) < N {
+                    tokio::task::yield_now().await;
+                }
+                rss_bytes().saturating_sub(before)
+            })
+        }
+        #[cfg(feature = "peers")]
+        "smol" => {
+            let ex = async_executor::LocalExecutor::new();
+            rt::smol(&ex, async {
+                let before = rss_bytes();
+                let parked = Rc::new(Cell::new(0u64));
+                for _ in 0..N {
+                    let parked = parked.clone();
+                    ex.spawn(async move {
+                        parked.set(parked.get() + 1);
+                        async_io::Timer::after(PARK).await;
+                    })
+                    .detach();
+                }
+                while parked.get() < N {
+                    futures_lite::future::yield_now().await;
+                }
+                rss_bytes().saturating_sub(before)
+            })
+        }
+        other => panic!("idle-tasks: unknown runtime {other}"),
+    };
+    m.bytes_per_task = Some(grown as f64 / N as f64);
+    // Exit without tearing down a million tasks: the measurement is taken.
+    let v = serde_json::json!({
+        "wall_s": m.wall_s, "cpu_s": m.cpu_s, "bytes_per_task": m.bytes_per_task, "channel": null,
+    });
+    println!("{v}");
+    std::process::exit(0);
+}

@@ -1,0 +1,97 @@
+//! The workloads, each run the same way on every runtime.
+
+mod idle_tasks;
+mod pingpong;
+mod rt;
+mod slot;
+mod spawn;
+mod timeouts;
+mod timers;
+
+use std::time::Instant;
+
+use crate::cpu::process_cpu_time;
+
+/// One measurement, taken in a child process.
+pub(crate) struct Measurement {
+    pub(crate) wall_s: f64,
+    pub(crate) cpu_s: f64,
+    pub(crate) bytes_per_task: Option<f64>,
+    /// The channel a workload used on this runtime, where it needs one.
+    pub(crate) channel: Option<String>,
+}
+
+/// What a workload counts.
+pub(crate) struct Info {
+    pub(crate) count: f64,
+    pub(crate) unit: &'static str,
+    pub(crate) description: &'static str,
+}
+
+pub(crate) const NAMES: &[&str] = &["spawn", "pingpong", "timeouts", "timers", "idle-tasks"];
+
+#[cfg(not(feature = "peers"))]
+pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt"];
+#[cfg(feature = "peers")]
+pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt", "smol"];
+
+pub(crate) fn info(workload: &str) -> Info {
+    match workload {
+        "spawn" => Info {
+            count: spawn::N as f64,
+            unit: "tasks/s",
+            description: "1,000,000 tasks each returning a number, all awaited and summed",
+        },
+        "pingpong" => Info {
+            count: pingpong::N as f64,
+            unit: "round trips/s",
+            description: "two tasks pass a token through two one-slot channels, 1,000,000 round trips",
+        },
+        "timeouts" => Info {
+            count: timeouts::N as f64,
+            unit: "ops/s",
+            description: "1,000,000 × a future that yields once, inside a 10 s timeout",
+        },
+        "timers" => Info {
+            count: timers::N as f64,
+            unit: "timers/s",
+            description: "100,000 tasks sleep a pseudo-random 1..100 ms (fixed seed), gathered",
+        },
+        "idle-tasks" => Info {
+            count: idle_tasks::N as f64,
+            unit: "tasks/s",
+            description: "1,000,000 tasks parked on a long sleep; resident bytes per task",
+        },
+        other => panic!("unknown workload {other}"),
+    }
+}
+
+/// Runs one workload on one runtime in this process.
+pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    match workload {
+        "spawn" => spawn::run(runtime),
+        "pingpong" => pingpong::run(runtime),
+        "timeouts" => timeouts::run(runtime),
+        "timers" => timers::run(runtime),
+        "idle-tasks" => idle_tasks::run(runtime),
+        other => panic!("unknown workload {other}"),
+    }
+}
+
+/// Times `f` (wall and process CPU).
+pub(crate) fn timed<R>(f: impl FnOnce() -> R) -> (Measurement, R) {
+    let cpu0 = process_cpu_time();
+    let t0 = Instant::now();
+    let r = f();
+    let wall = t0.elapsed();
+    let cpu = process_cpu_time() - cpu0;
+    (
+        Measurement {
+            wall_s: wall.as_secs_f64(),
+            cpu_s: cpu.as_secs_f64(),
+            bytes_per_task: None,
+            channel: None,
+        },
+        r,
+    )
+}

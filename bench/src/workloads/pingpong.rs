@@ -1,0 +1,78 @@
+//! `pingpong`: two tasks pass a token through two one-slot channels, 1,000,000 round trips.
+
+use super::slot::Slot;
+use super::{rt, Measurement};
+
+pub(crate) const N: u64 = 1_000_000;
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let (mut m, last, channel) = match runtime {
+        "asyncio-rs" => {
+            let (m, last) = rt::asyncio(async {
+                let (ping, pong) = (Slot::new(), Slot::new());
+                let (p2, q2) = (ping.clone(), pong.clone());
+                let echo = asyncio::spawn(async move {
+                    for _ in 0..N {
+                        let v: u64 = p2.recv().await;
+                        q2.send(v).await;
+                    }
+                });
+                let mut last = 0;
+                for i in 0..N {
+                    ping.send(i).await;
+                    last = pong.recv().await;
+                }
+                echo.await.unwrap();
+                last
+            });
+            (m, last, "bench one-slot (Rc<RefCell>)")
+        }
+        "tokio-ct" | "tokio-mt" => {
+            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            let (m, last) = rt::tokio(runtime, async {
+                let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                let echo = tokio::spawn(async move {
+                    while let Some(v) = ping_rx.recv().await {
+                        pong_tx.send(v).await.unwrap();
+                    }
+                });
+                let mut last = 0;
+                for i in 0..N {
+                    ping_tx.send(i).await.unwrap();
+                    last = pong_rx.recv().await.unwrap();
+                }
+                drop(ping_tx);
+                echo.await.unwrap();
+                last
+            });
+            (m, last, "tokio::sync::mpsc(1)")
+        }
+        #[cfg(feature = "peers")]
+        "smol" => {
+            let ex = async_executor::LocalExecutor::new();
+            let (m, last) = rt::smol(&ex, async {
+                let (ping_tx, ping_rx) = smol::channel::bounded::<u64>(1);
+                let (pong_tx, pong_rx) = smol::channel::bounded::<u64>(1);
+                let echo = ex.spawn(async move {
+                    while let Ok(v) = ping_rx.recv().await {
+                        pong_tx.send(v).await.unwrap();
+                    }
+                });
+                let mut last = 0;
+                for i in 0..N {
+                    ping_tx.send(i).await.unwrap();
+                    last = pong_rx.recv().await.unwrap();
+                }
+                drop(ping_tx);
+                echo.await;
+                last
+            });
+            (m, last, "async-channel bounded(1)")
+        }
+        other => panic!("pingpong: unknown runtime {other}"),
+    };
+    assert_eq!(last, N - 1);
+    m.channel = Some(channel.to_owned());
+    m
+}

@@ -1,0 +1,45 @@
+//! Building each runtime the way its own docs recommend, and running a future on it, timed.
+
+use std::future::Future;
+
+use super::{timed, Measurement};
+
+pub(crate) fn tokio_ct() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio current_thread runtime")
+}
+
+pub(crate) fn tokio_mt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio multi_thread runtime")
+}
+
+/// Runs `f` on a fresh asyncio-rs loop; loop creation is not timed.
+pub(crate) fn asyncio<F: Future>(f: F) -> (Measurement, F::Output) {
+    let lp = asyncio::EventLoop::new();
+    let r = timed(|| lp.run_until_complete(f));
+    lp.close();
+    r
+}
+
+/// Runs `f` on a fresh tokio runtime; runtime creation is not timed.
+pub(crate) fn tokio<F: Future>(rt: tokio::runtime::Runtime, f: F) -> (Measurement, F::Output) {
+    let r = timed(|| rt.block_on(f));
+    drop(rt);
+    r
+}
+
+/// Runs `f(executor)` on smol's `LocalExecutor` (the single-thread executor smol recommends
+/// for `!Send` work), driven by `async_io::block_on` so timers and I/O run on this thread.
+#[cfg(feature = "peers")]
+pub(crate) fn smol<'a, F: Future>(
+    ex: &'a async_executor::LocalExecutor<'a>,
+    f: F,
+) -> (Measurement, F::Output) {
+    timed(|| async_io::block_on(ex.run(f)))
+}

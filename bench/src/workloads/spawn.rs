@@ -1,0 +1,45 @@
+//! `spawn`: 1,000,000 tasks each returning a number, all awaited and summed.
+
+use super::{rt, Measurement};
+
+pub(crate) const N: u64 = 1_000_000;
+const SUM: u64 = N * (N - 1) / 2;
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let (m, sum) = match runtime {
+        "asyncio-rs" => rt::asyncio(async {
+            let handles: Vec<_> = (0..N).map(|i| asyncio::spawn(async move { i })).collect();
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.unwrap();
+            }
+            sum
+        }),
+        "tokio-ct" | "tokio-mt" => {
+            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            rt::tokio(runtime, async {
+                let handles: Vec<_> = (0..N).map(|i| tokio::spawn(async move { i })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await.unwrap();
+                }
+                sum
+            })
+        }
+        #[cfg(feature = "peers")]
+        "smol" => {
+            let ex = async_executor::LocalExecutor::new();
+            rt::smol(&ex, async {
+                let handles: Vec<_> = (0..N).map(|i| ex.spawn(async move { i })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await;
+                }
+                sum
+            })
+        }
+        other => panic!("spawn: unknown runtime {other}"),
+    };
+    assert_eq!(sum, SUM);
+    m
+}

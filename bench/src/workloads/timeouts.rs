@@ -1,0 +1,65 @@
+//! `timeouts`: a future that yields once, wrapped in a 10 s timeout, 1,000,000 times in a row —
+//! so the timer is really armed and then cancelled.
+
+use std::time::Duration;
+
+use super::{rt, Measurement};
+
+pub(crate) const N: u64 = 1_000_000;
+const LIMIT: Duration = Duration::from_secs(10);
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let (m, ok) = match runtime {
+        "asyncio-rs" => rt::asyncio(async {
+            let mut ok = 0u64;
+            for _ in 0..N {
+                if asyncio::time::timeout(LIMIT, asyncio::time::yield_now())
+                    .await
+                    .is_ok()
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        }),
+        "tokio-ct" | "tokio-mt" => {
+            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            rt::tokio(runtime, async {
+                let mut ok = 0u64;
+                for _ in 0..N {
+                    if tokio::time::timeout(LIMIT, tokio::task::yield_now())
+                        .await
+                        .is_ok()
+                    {
+                        ok += 1;
+                    }
+                }
+                ok
+            })
+        }
+        #[cfg(feature = "peers")]
+        "smol" => {
+            use futures_lite::FutureExt;
+            let ex = async_executor::LocalExecutor::new();
+            rt::smol(&ex, async {
+                let mut ok = 0u64;
+                for _ in 0..N {
+                    let done = async {
+                        futures_lite::future::yield_now().await;
+                        true
+                    }
+                    .or(async {
+                        async_io::Timer::after(LIMIT).await;
+                        false
+                    })
+                    .await;
+                    ok += u64::from(done);
+                }
+                ok
+            })
+        }
+        other => panic!("timeouts: unknown runtime {other}"),
+    };
+    assert_eq!(ok, N);
+    m
+}

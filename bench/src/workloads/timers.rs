@@ -1,0 +1,71 @@
+//! `timers`: 100,000 tasks each sleep a pseudo-random 1..100 ms (fixed seed), all gathered.
+
+use std::time::Duration;
+
+use super::{rt, Measurement};
+use crate::rng::Rng;
+
+pub(crate) const N: u64 = 100_000;
+
+fn delays() -> Vec<Duration> {
+    let mut rng = Rng::new(0x5EED);
+    (0..N)
+        .map(|_| Duration::from_millis(1 + rng.next() % 100))
+        .collect()
+}
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let delays = delays();
+    let (m, n) = match runtime {
+        "asyncio-rs" => rt::asyncio(async {
+            let hs: Vec<_> = delays
+                .iter()
+                .map(|&d| asyncio::spawn(async move { asyncio::time::sleep(d).await }))
+                .collect();
+            let mut n = 0;
+            for h in hs {
+                h.await.unwrap();
+                n += 1;
+            }
+            n
+        }),
+        "tokio-ct" | "tokio-mt" => {
+            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            rt::tokio(runtime, async {
+                let hs: Vec<_> = delays
+                    .iter()
+                    .map(|&d| tokio::spawn(async move { tokio::time::sleep(d).await }))
+                    .collect();
+                let mut n = 0;
+                for h in hs {
+                    h.await.unwrap();
+                    n += 1;
+                }
+                n
+            })
+        }
+        #[cfg(feature = "peers")]
+        "smol" => {
+            let ex = async_executor::LocalExecutor::new();
+            rt::smol(&ex, async {
+                let hs: Vec<_> = delays
+                    .iter()
+                    .map(|&d| {
+                        ex.spawn(async move {
+                            async_io::Timer::after(d).await;
+                        })
+                    })
+                    .collect();
+                let mut n = 0;
+                for h in hs {
+                    h.await;
+                    n += 1;
+                }
+                n
+            })
+        }
+        other => panic!("timers: unknown runtime {other}"),
+    };
+    assert_eq!(n, N);
+    m
+}
