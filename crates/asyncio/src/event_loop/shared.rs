@@ -128,7 +128,8 @@ impl Shared {
     /// Marks the loop closed and returns what was still queued.
     pub(crate) fn close(&self) -> RemoteQueue {
         let mut q = self.lock();
+        let rest = std::mem::take(&mut *q);
         q.closed = true;
-        std::mem::take(&mut *q)
+        rest
     }
 }

@@ -1,0 +1,166 @@
+//! The loop's callback API: ordering, batches, stop, cancellation.
+
+mod common;
+
+use std::time::Duration;
+
+use asyncio::EventLoop;
+use common::{virtual_loop, Log};
+
+#[test]
+fn call_soon_runs_fifo_and_stop_lets_the_batch_finish() {
+    // Seed 001's event_handler program: the second handler stops the loop.
+    let lp = EventLoop::new();
+    let log = Log::default();
+    for (i, stop) in [(1, false), (2, true), (3, false)] {
+        let (lp2, log2) = (lp.clone(), log.clone());
+        lp.call_soon(move || {
+            log2.push(format!("handler {i}"));
+            if stop {
+                lp2.stop();
+            }
+        });
+    }
+    let (lp2, log2) = (lp.clone(), log.clone());
+    lp.call_soon(move || {
+        let log3 = log2.clone();
+        // Scheduled during the batch: must not run in this iteration.
+        lp2.call_soon(move || log3.push("next iteration"));
+    });
+    lp.run_forever();
+    assert_eq!(log.take(), ["handler 1", "handler 2", "handler 3"]);
+    assert!(!lp.is_running());
+    // The callback scheduled during the stopped batch runs when the loop runs again.
+    lp.stop();
+    lp.run_forever();
+    assert_eq!(log.take(), ["next iteration"]);
+    lp.close();
+    assert!(lp.is_closed());
+}
+
+#[test]
+fn callbacks_scheduled_in_a_batch_wait_for_the_next_iteration() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let (lp2, log2) = (lp.clone(), log.clone());
+    lp.call_soon(move || {
+        log2.push("a");
+        let log3 = log2.clone();
+        lp2.call_soon(move || log3.push("c"));
+    });
+    let log2 = log.clone();
+    lp.call_soon(move || log2.push("b"));
+    lp.run_until_complete(asyncio::time::yield_now());
+    lp.run_until_complete(asyncio::time::yield_now());
+    assert_eq!(log.take(), ["a", "b", "c"]);
+}
+
+#[test]
+fn timers_with_equal_deadlines_run_in_scheduling_order() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let when = lp.time() + Duration::from_millis(100);
+    // Scheduled far ahead first (upper wheel levels), then near (lower levels): order must hold.
+    for i in 0..5 {
+        let log2 = log.clone();
+        lp.call_at(when, move || log2.push(format!("t{i}")));
+    }
+    let (lp2, log2) = (lp.clone(), log.clone());
+    lp.call_later(Duration::from_millis(99), move || {
+        let log3 = log2.clone();
+        lp2.call_at(when, move || log3.push("late-scheduled"));
+    });
+    let log2 = log.clone();
+    lp.call_later(Duration::from_millis(50), move || log2.push("earlier"));
+    lp.run_until_complete(asyncio::time::sleep(Duration::from_millis(200)));
+    assert_eq!(
+        log.take(),
+        ["earlier", "t0", "t1", "t2", "t3", "t4", "late-scheduled"]
+    );
+}
+
+#[test]
+fn cancelled_handles_never_run_and_drop_their_closure() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let dropped = common::DropCounter::default();
+    let g = dropped.guard();
+    let log2 = log.clone();
+    let soon = lp.call_soon(move || {
+        let _g = g;
+        log2.push("soon");
+    });
+    let log2 = log.clone();
+    let later = lp.call_later(Duration::from_secs(1), move || log2.push("later"));
+    assert_eq!(later.when(), lp.time() + Duration::from_secs(1));
+    soon.cancel();
+    later.cancel();
+    assert!(soon.cancelled() && later.cancelled());
+    assert_eq!(dropped.count(), 1, "cancel drops the closure at once");
+    lp.run_until_complete(asyncio::time::sleep(Duration::from_secs(2)));
+    assert!(log.take().is_empty());
+}
+
+#[test]
+fn a_panicking_callback_reaches_the_exception_handler_and_the_loop_goes_on() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let log2 = log.clone();
+    lp.set_exception_handler(move |_, ctx| {
+        log2.push(format!(
+            "{:?}: {}",
+            ctx.kind,
+            ctx.panic_message.clone().unwrap_or_default()
+        ));
+    });
+    lp.call_soon(|| panic!("boom"));
+    let log2 = log.clone();
+    lp.call_soon(move || log2.push("after"));
+    lp.run_until_complete(asyncio::time::yield_now());
+    assert_eq!(log.take(), ["CallbackPanic: boom", "after"]);
+}
+
+#[test]
+fn run_forever_after_stop_runs_one_iteration() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let log2 = log.clone();
+    lp.call_soon(move || log2.push("ran"));
+    lp.stop();
+    lp.run_forever();
+    assert_eq!(log.take(), ["ran"]);
+}
+
+#[test]
+fn closed_loop_refuses_work_and_close_is_idempotent() {
+    let lp = EventLoop::new();
+    lp.close();
+    lp.close();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        lp.call_soon(|| {});
+    }));
+    assert!(r.is_err());
+    assert!(lp.remote().call_soon_threadsafe(|| {}).is_err());
+}
+
+#[test]
+#[should_panic(expected = "event loop stopped before the future completed")]
+fn run_until_complete_panics_when_stopped_early() {
+    let lp = EventLoop::new();
+    let lp2 = lp.clone();
+    lp.call_soon(move || lp2.stop());
+    lp.run_until_complete(asyncio::time::sleep(Duration::from_secs(60)));
+}
+
+#[test]
+fn nested_loops_on_one_thread_are_refused() {
+    let outer = EventLoop::new();
+    let inner = EventLoop::new();
+    let r = outer.run_until_complete(async move {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            inner.run_until_complete(async {});
+        }))
+        .is_err()
+    });
+    assert!(r);
+}
