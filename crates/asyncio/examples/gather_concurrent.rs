@@ -1,0 +1,26 @@
+//! Seed 004, 1.2: the same two tasks run concurrently (3 s in all, the maximum). The seed uses
+//! `asyncio.gather(task1(), task2())`; until `gather` lands (issue 3) the port spawns both and
+//! awaits them in order, which prints the same lines in the same order.
+
+use std::time::Duration;
+
+use asyncio::time::sleep;
+
+async fn task1() {
+    println!("Task 1 started");
+    sleep(Duration::from_secs(3)).await; // Simulating a time-consuming operation
+    println!("Task 1 completed");
+}
+
+async fn task2() {
+    println!("Task 2 started");
+    sleep(Duration::from_secs(2)).await; // Simulating another time-consuming operation
+    println!("Task 2 completed");
+}
+
+#[asyncio::main]
+async fn main() {
+    let (a, b) = (asyncio::spawn(task1()), asyncio::spawn(task2()));
+    a.await.unwrap();
+    b.await.unwrap();
+}
