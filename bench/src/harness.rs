@@ -48,7 +48,10 @@ fn measure_in_child(workload: &str, runtime: &str) -> Measurement {
         .expect("spawn benchmark child");
     if !out.status.success() {
         eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-        panic!("benchmark child {workload}/{runtime} failed: {}", out.status);
+        panic!(
+            "benchmark child {workload}/{runtime} failed: {}",
+            out.status
+        );
     }
     let line = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(line.trim()).expect("child JSON");

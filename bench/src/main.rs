@@ -15,7 +15,10 @@ use clap::Parser;
 
 /// Command line. Keep it stable: other tooling calls it.
 #[derive(Parser, Debug)]
-#[command(name = "asyncio-bench", about = "asyncio-rs vs tokio and the thread-per-core runtimes")]
+#[command(
+    name = "asyncio-bench",
+    about = "asyncio-rs vs tokio and the thread-per-core runtimes"
+)]
 struct Args {
     /// Comma-separated workloads (default: all).
     #[arg(long, value_delimiter = ',')]

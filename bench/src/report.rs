@@ -108,14 +108,7 @@ pub(crate) fn table(results: &[Series]) {
                 .unwrap_or_default();
             println!(
                 "  {:<14} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>9.3} {:>12} {:>10}",
-                r.series.runtime,
-                r.median_s,
-                r.min_s,
-                r.max_s,
-                r.throughput,
-                r.cpu_s,
-                extra,
-                ratio
+                r.series.runtime, r.median_s, r.min_s, r.max_s, r.throughput, r.cpu_s, extra, ratio
             );
         }
         if let Some(o) = ours_score {

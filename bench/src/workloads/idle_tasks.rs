@@ -33,7 +33,11 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             rss_bytes().saturating_sub(before)
         }),
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            let runtime = if runtime == "tokio-ct" {
+                rt::tokio_ct()
+            } else {
+                rt::tokio_mt()
+            };
             rt::tokio(runtime, async {
                 let before = rss_bytes();
                 let parked = Arc::new(AtomicU64::new(0));

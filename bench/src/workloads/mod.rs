@@ -45,7 +45,8 @@ pub(crate) fn info(workload: &str) -> Info {
         "pingpong" => Info {
             count: pingpong::N as f64,
             unit: "round trips/s",
-            description: "two tasks pass a token through two one-slot channels, 1,000,000 round trips",
+            description:
+                "two tasks pass a token through two one-slot channels, 1,000,000 round trips",
         },
         "timeouts" => Info {
             count: timeouts::N as f64,

@@ -23,7 +23,11 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             ok
         }),
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" { rt::tokio_ct() } else { rt::tokio_mt() };
+            let runtime = if runtime == "tokio-ct" {
+                rt::tokio_ct()
+            } else {
+                rt::tokio_mt()
+            };
             rt::tokio(runtime, async {
                 let mut ok = 0u64;
                 for _ in 0..N {

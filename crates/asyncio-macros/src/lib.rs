@@ -28,9 +28,7 @@ fn parse_options(args: TokenStream) -> syn::Result<Options> {
                     lit: syn::Lit::Bool(b),
                     ..
                 }) => (nv.path.clone(), b.value),
-                other => {
-                    return Err(syn::Error::new_spanned(other, "expected `true` or `false`"))
-                }
+                other => return Err(syn::Error::new_spanned(other, "expected `true` or `false`")),
             },
             Meta::List(l) => {
                 return Err(syn::Error::new_spanned(l, "unexpected option list"));

@@ -27,7 +27,10 @@ impl Future for Yield {
     }
 }
 
-fn task(name: &'static str, queue: Rc<RefCell<VecDeque<f64>>>) -> Pin<Box<dyn Future<Output = ()>>> {
+fn task(
+    name: &'static str,
+    queue: Rc<RefCell<VecDeque<f64>>>,
+) -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async move {
         loop {
             let Some(delay) = queue.borrow_mut().pop_front() else {
@@ -36,7 +39,10 @@ fn task(name: &'static str, queue: Rc<RefCell<VecDeque<f64>>>) -> Pin<Box<dyn Fu
             println!("Task {name} running");
             let start = Instant::now();
             std::thread::sleep(Duration::from_secs_f64(delay));
-            println!("Task {name} elapsed time: {:.1}", start.elapsed().as_secs_f64());
+            println!(
+                "Task {name} elapsed time: {:.1}",
+                start.elapsed().as_secs_f64()
+            );
             Yield(false).await;
         }
     })
@@ -44,7 +50,10 @@ fn task(name: &'static str, queue: Rc<RefCell<VecDeque<f64>>>) -> Pin<Box<dyn Fu
 
 fn main() {
     let work_queue = Rc::new(RefCell::new(VecDeque::from([1.5, 1.0, 0.5, 0.2])));
-    let mut tasks = vec![task("One", work_queue.clone()), task("Two", work_queue.clone())];
+    let mut tasks = vec![
+        task("One", work_queue.clone()),
+        task("Two", work_queue.clone()),
+    ];
     let mut cx = Context::from_waker(Waker::noop());
     let start = Instant::now();
     while !tasks.is_empty() {

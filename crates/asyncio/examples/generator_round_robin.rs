@@ -27,7 +27,10 @@ impl Future for Yield {
     }
 }
 
-fn task(name: &'static str, queue: Rc<RefCell<VecDeque<u32>>>) -> Pin<Box<dyn Future<Output = ()>>> {
+fn task(
+    name: &'static str,
+    queue: Rc<RefCell<VecDeque<u32>>>,
+) -> Pin<Box<dyn Future<Output = ()>>> {
     Box::pin(async move {
         loop {
             let Some(count) = queue.borrow_mut().pop_front() else {
@@ -48,7 +51,10 @@ fn main() {
     // Create the queue of work
     let work_queue = Rc::new(RefCell::new(VecDeque::from([15, 10, 5, 2])));
     // Create some tasks
-    let mut tasks = vec![task("One", work_queue.clone()), task("Two", work_queue.clone())];
+    let mut tasks = vec![
+        task("One", work_queue.clone()),
+        task("Two", work_queue.clone()),
+    ];
     // Run the tasks: `next(t)` for each, dropping the exhausted ones.
     let mut cx = Context::from_waker(Waker::noop());
     let mut done = false;

@@ -18,11 +18,14 @@ fn task(name: &str, work_queue: &mut VecDeque<u32>) {
     }
 }
 
+/// The seed's `(task, name, queue)` tuples hold the function itself.
+type TaskFn = fn(&str, &mut VecDeque<u32>);
+
 fn main() {
     // Create the queue of work
     let mut work_queue: VecDeque<u32> = [15, 10, 5, 2].into_iter().collect();
     // Create some synchronous tasks and run them
-    let tasks: [(fn(&str, &mut VecDeque<u32>), &str); 2] = [(task, "One"), (task, "Two")];
+    let tasks: [(TaskFn, &str); 2] = [(task, "One"), (task, "Two")];
     for (t, n) in tasks {
         t(n, &mut work_queue);
     }

@@ -37,7 +37,7 @@ pub mod time;
 
 pub use asyncio_macros::{main, test};
 pub use event_loop::{
-    all_tasks, current_task, get_running_loop, run, try_get_running_loop, EventLoop,
-    RemoteHandle, Runner,
+    all_tasks, current_task, get_running_loop, run, try_get_running_loop, EventLoop, RemoteHandle,
+    Runner,
 };
 pub use task::{spawn, JoinHandle, Task, TaskError};

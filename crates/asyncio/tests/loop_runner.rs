@@ -53,7 +53,12 @@ fn debug_mode_reports_slow_steps_with_the_task_name() {
     let l = log.clone();
     lp.set_exception_handler(move |_, ctx| {
         if ctx.kind == ExceptionKind::SlowCallback {
-            l.push(ctx.task.as_ref().map(|t| t.name()).unwrap_or_else(|| "callback".into()));
+            l.push(
+                ctx.task
+                    .as_ref()
+                    .map(|t| t.name())
+                    .unwrap_or_else(|| "callback".into()),
+            );
         }
     });
     fn busy(d: Duration) {

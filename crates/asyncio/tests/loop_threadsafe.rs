@@ -43,7 +43,10 @@ fn remote_spawn_result_from_a_plain_thread_and_stop() {
             })
             .unwrap();
         let v = h.wait();
-        let panicked = remote.spawn(async { panic!("remote boom") }).unwrap().wait();
+        let panicked = remote
+            .spawn(async { panic!("remote boom") })
+            .unwrap()
+            .wait();
         remote.stop();
         (v, panicked)
     });
@@ -64,7 +67,9 @@ fn remote_spawn_awaited_from_another_loop() {
     });
     let remote = rx.recv().unwrap();
     let v = asyncio::run(async {
-        let h = remote.spawn(async { "computed on the other loop" }).unwrap();
+        let h = remote
+            .spawn(async { "computed on the other loop" })
+            .unwrap();
         h.await
     });
     assert_eq!(v, Ok("computed on the other loop"));

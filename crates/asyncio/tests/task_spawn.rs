@@ -23,7 +23,11 @@ fn spawned_tasks_run_concurrently_and_return_outputs() {
             sleep(Duration::from_secs(2)).await;
             2
         });
-        (t1.await.unwrap(), t2.await.unwrap(), asyncio::time::now() - start)
+        (
+            t1.await.unwrap(),
+            t2.await.unwrap(),
+            asyncio::time::now() - start,
+        )
     });
     assert_eq!((a, b), (1, 2));
     assert_eq!(elapsed, Duration::from_secs(3), "the maximum, not the sum");
@@ -87,11 +91,20 @@ fn unretrieved_panics_reach_the_exception_handler_with_the_task_name() {
     let log2 = log.clone();
     lp.set_exception_handler(move |_, ctx| {
         let name = ctx.task.as_ref().map(|t| t.name()).unwrap_or_default();
-        log2.push(format!("{}|{}|{}", ctx.message, name, ctx.panic_message.clone().unwrap_or_default()));
+        log2.push(format!(
+            "{}|{}|{}",
+            ctx.message,
+            name,
+            ctx.panic_message.clone().unwrap_or_default()
+        ));
     });
     lp.run_until_complete(async {
         // Detached before it panics: reported when it ends.
-        drop(Builder::new().name("detached").spawn(async { panic!("one") }));
+        drop(
+            Builder::new()
+                .name("detached")
+                .spawn(async { panic!("one") }),
+        );
         // Handle kept, then dropped without reading the error: reported at the drop.
         let kept = Builder::new().name("kept").spawn(async { panic!("two") });
         sleep(Duration::from_millis(1)).await;
@@ -114,7 +127,10 @@ fn unretrieved_panics_reach_the_exception_handler_with_the_task_name() {
 fn names_ids_current_task_and_all_tasks() {
     let lp = virtual_loop();
     lp.run_until_complete(async {
-        assert!(asyncio::current_task().is_none(), "the main future is not a task");
+        assert!(
+            asyncio::current_task().is_none(),
+            "the main future is not a task"
+        );
         let t = Builder::new().name("worker").spawn(async {
             let me = asyncio::current_task().unwrap();
             assert_eq!(me.state(), TaskState::Running);
@@ -126,7 +142,10 @@ fn names_ids_current_task_and_all_tasks() {
         assert_eq!(asyncio::all_tasks().len(), 2);
         assert_eq!(t.state(), TaskState::Scheduled);
         let dump = asyncio::get_running_loop().dump_tasks();
-        assert!(dump.contains("worker") && dump.contains("task_spawn.rs"), "{dump}");
+        assert!(
+            dump.contains("worker") && dump.contains("task_spawn.rs"),
+            "{dump}"
+        );
         assert_eq!(t.task().clone().await_name().await, "worker");
         asyncio::time::yield_now().await;
         assert_eq!(unnamed.state(), TaskState::Waiting);

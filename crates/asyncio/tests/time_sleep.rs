@@ -64,7 +64,8 @@ fn a_dropped_sleep_removes_its_timer() {
     lp.run_until_complete(async {
         let t0 = now();
         // Polled once (timer armed) then dropped: the loop must not wait for it.
-        let r = asyncio::time::timeout(Duration::from_secs(1), sleep(Duration::from_secs(1000))).await;
+        let r =
+            asyncio::time::timeout(Duration::from_secs(1), sleep(Duration::from_secs(1000))).await;
         assert!(r.is_err());
         sleep(Duration::from_secs(2)).await;
         assert_eq!(now() - t0, Duration::from_secs(3));

@@ -39,7 +39,11 @@ fn the_output_wins_when_it_is_ready_first_and_at_the_deadline() {
         })
         .await;
         assert_eq!(r, Ok(4));
-        let r = timeout_at(now() + Duration::from_secs(1), sleep(Duration::from_secs(2))).await;
+        let r = timeout_at(
+            now() + Duration::from_secs(1),
+            sleep(Duration::from_secs(2)),
+        )
+        .await;
         assert!(r.is_err());
     });
 }
@@ -53,7 +57,10 @@ fn a_timeout_around_a_task_handle_leaves_the_task_running() {
             "late"
         });
         assert!(timeout(Duration::from_secs(1), &mut t).await.is_err());
-        assert!(!t.is_done(), "timing out the await does not cancel the task");
+        assert!(
+            !t.is_done(),
+            "timing out the await does not cancel the task"
+        );
         assert_eq!(t.await, Ok("late"));
     });
 }

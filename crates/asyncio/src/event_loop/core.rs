@@ -351,7 +351,11 @@ impl Core {
         if took >= self.slow_callback_duration.get() {
             let task = current.into_inner();
             let message = match (&task, what) {
-                (Some(t), _) => format!("Executing task {:?} took {:.3} seconds", t.name(), secs(took)),
+                (Some(t), _) => format!(
+                    "Executing task {:?} took {:.3} seconds",
+                    t.name(),
+                    secs(took)
+                ),
                 (None, Some(w)) => format!("Executing {w} took {:.3} seconds", secs(took)),
                 (None, None) => format!("Executing a task took {:.3} seconds", secs(took)),
             };
@@ -408,7 +412,7 @@ impl Core {
         }
         let remote = self.shared.close();
         for task in remote.tasks {
-            drop(task.run());
+            let _ = task.run();
         }
         drop(remote.callbacks);
         let timers = self.timers.borrow_mut().clear();

@@ -91,7 +91,10 @@ pin_project_lite::pin_project! {
 impl<F: Future> Future for Capture<F> {
     type Output = ();
 
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
         let this = self.project();
         if this.output.is_none() {
             let v = std::task::ready!(this.future.poll(cx));
@@ -114,7 +117,9 @@ impl EventLoop {
     /// If the OS refuses the poller (out of file descriptors); use [`Builder::build`] to get
     /// the error instead.
     pub fn new() -> Self {
-        Builder::new().build().expect("failed to create the event loop's poller")
+        Builder::new()
+            .build()
+            .expect("failed to create the event loop's poller")
     }
 
     /// A builder for a loop with virtual time, debug mode and other settings.
@@ -198,7 +203,10 @@ impl EventLoop {
     /// # Panics
     /// If the loop does not run on virtual time.
     pub fn advance(&self, by: Duration) {
-        assert!(self.is_virtual_time(), "advance() needs a loop with virtual time");
+        assert!(
+            self.is_virtual_time(),
+            "advance() needs a loop with virtual time"
+        );
         let now = self.core.clock.now_ns();
         self.core
             .clock

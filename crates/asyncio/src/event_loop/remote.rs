@@ -54,8 +54,13 @@ impl RemoteHandle {
     ///
     /// # Errors
     /// [`LoopClosed`] if the loop was closed.
-    pub fn call_soon_threadsafe(&self, f: impl FnOnce() + Send + 'static) -> Result<(), LoopClosed> {
-        self.shared.push_callback(Box::new(f)).map_err(|_| LoopClosed)
+    pub fn call_soon_threadsafe(
+        &self,
+        f: impl FnOnce() + Send + 'static,
+    ) -> Result<(), LoopClosed> {
+        self.shared
+            .push_callback(Box::new(f))
+            .map_err(|_| LoopClosed)
     }
 
     /// Spawns a `Send` future on the loop from any thread (asyncio's
@@ -124,7 +129,8 @@ impl<F: Future> Future for RemoteTask<F> {
             }
             Err(payload) => {
                 this.future = None;
-                this.promise.set(Err(TaskError::panicked(panic_message(&*payload))));
+                this.promise
+                    .set(Err(TaskError::panicked(panic_message(&*payload))));
                 Poll::Ready(())
             }
         }

@@ -58,7 +58,7 @@ impl Shared {
         if q.closed {
             // Only ended tasks can be woken after close; their entry just releases a reference.
             drop(q);
-            drop(task.run());
+            let _ = task.run();
             return;
         }
         q.tasks.push(task);

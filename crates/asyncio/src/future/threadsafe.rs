@@ -102,7 +102,9 @@ impl<T> ThreadSafePromise<T> {
         while !s.done {
             s = self.inner.cond.wait(s).unwrap_or_else(|e| e.into_inner());
         }
-        s.value.take().expect("ThreadSafePromise value already taken")
+        s.value
+            .take()
+            .expect("ThreadSafePromise value already taken")
     }
 
     /// Like [`wait`](Self::wait), for at most `timeout`; `None` if it ran out (or the value was
@@ -157,7 +159,11 @@ impl<T> Future for ThreadSafePromise<T> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         let mut s = self.lock();
         if s.done {
-            return Poll::Ready(s.value.take().expect("ThreadSafePromise value already taken"));
+            return Poll::Ready(
+                s.value
+                    .take()
+                    .expect("ThreadSafePromise value already taken"),
+            );
         }
         match &mut s.waker {
             Some(w) if w.will_wake(cx.waker()) => {}

@@ -8,7 +8,10 @@ mod builder;
 mod error;
 mod handle;
 mod join;
-#[expect(unsafe_code, reason = "the task cell: allocation, state word, waker vtable")]
+#[expect(
+    unsafe_code,
+    reason = "the task cell: allocation, state word, waker vtable"
+)]
 pub(crate) mod raw;
 
 pub use builder::{spawn, Builder};

@@ -52,11 +52,14 @@ pub(crate) const ENDED_CANCELLED: u8 = 1 << 3;
 /// Owner-thread flag: the task ended by a panic.
 pub(crate) const ENDED_PANICKED: u8 = 1 << 4;
 
+/// A callback run when the task ends.
+pub(crate) type DoneCallback = Box<dyn FnOnce(&super::Task)>;
+
 /// Rarely used per-task data, allocated only when needed.
 #[derive(Default)]
 pub(crate) struct Extra {
     pub(crate) name: Option<Box<str>>,
-    pub(crate) done_callbacks: Vec<Box<dyn FnOnce(&super::Task)>>,
+    pub(crate) done_callbacks: Vec<DoneCallback>,
     pub(crate) panic_message: Option<Box<str>>,
 }
 
@@ -540,7 +543,9 @@ impl TaskRef {
         let mut slot: Option<Result<T, TaskError>> = None;
         // SAFETY: the caller guarantees `T` is the future's output type, so the vtable writes an
         // `Option<Result<T, TaskError>>`; owner thread, no borrow of the stage outstanding.
-        unsafe { (self.header().vtable.take_output)(self.ptr, (&mut slot as *mut Option<_>).cast()) };
+        unsafe {
+            (self.header().vtable.take_output)(self.ptr, (&mut slot as *mut Option<_>).cast())
+        };
         slot
     }
 

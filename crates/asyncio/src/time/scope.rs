@@ -116,7 +116,9 @@ pin_project_lite::pin_project! {
 
 impl<F> fmt::Debug for Scoped<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Scoped").field("scope", &self.scope).finish()
+        f.debug_struct("Scoped")
+            .field("scope", &self.scope)
+            .finish()
     }
 }
 

@@ -27,7 +27,10 @@ use crate::event_loop::with_core;
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
     let now = super::now();
-    sleep_until(now.checked_add(duration).unwrap_or_else(|| super::far_future(now)))
+    sleep_until(
+        now.checked_add(duration)
+            .unwrap_or_else(|| super::far_future(now)),
+    )
 }
 
 /// Waits until `deadline` on the running loop's clock.

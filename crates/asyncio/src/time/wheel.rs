@@ -192,7 +192,11 @@ impl Wheel {
         }
         self.soon.clear();
         self.live_soon = 0;
-        self.entries.drain().into_iter().map(|e| e.payload).collect()
+        self.entries
+            .drain()
+            .into_iter()
+            .map(|e| e.payload)
+            .collect()
     }
 
     fn is_live_soon(&self, key: Key, seq: u64) -> bool {
@@ -321,7 +325,15 @@ mod tests {
     #[test]
     fn fires_exactly_at_deadline_never_before() {
         let mut w = Wheel::new();
-        for d in [1u64, 999_999, 1_000_000, 1_500_000, 64_000_000, 5_000_000_000, 1 << 40] {
+        for d in [
+            1u64,
+            999_999,
+            1_000_000,
+            1_500_000,
+            64_000_000,
+            5_000_000_000,
+            1 << 40,
+        ] {
             w.insert(d, payload());
             assert_eq!(fire_all(&mut w, d - 1), 0, "fired early for {d}");
             assert_eq!(w.next_deadline().map(|n| n <= d), Some(true));
