@@ -87,7 +87,9 @@ fn expand(args: TokenStream, item: TokenStream, is_test: bool) -> TokenStream {
 
 /// Runs `async fn main` on a new loop, like `asyncio.run(main())`.
 ///
-/// ```
+/// (Compiled and run through the `asyncio` crate's tests; this crate cannot depend on it.)
+///
+/// ```ignore
 /// #[asyncio::main]
 /// async fn main() {
 ///     asyncio::time::sleep(std::time::Duration::from_millis(1)).await;
@@ -100,7 +102,9 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Runs an `async fn` test on a new loop; `#[asyncio::test(virtual_time)]` makes time virtual.
 ///
-/// ```
+/// (Compiled and run through the `asyncio` crate's tests; this crate cannot depend on it.)
+///
+/// ```ignore
 /// #[asyncio::test(virtual_time)]
 /// async fn an_hour_in_no_time() {
 ///     asyncio::time::sleep(std::time::Duration::from_secs(3600)).await;

@@ -154,7 +154,7 @@ impl Core {
     fn task_ended(self: &Rc<Self>, key: usize) {
         let raw = self.tasks.borrow_mut().remove(key);
         let local = raw.local();
-        let callbacks = local.with_extra(|x| std::mem::take(&mut x.done_callbacks));
+        let callbacks = local.take_done_callbacks();
         let task = Task { raw };
         for callback in callbacks {
             let t = task.clone();
@@ -398,8 +398,7 @@ impl Core {
         let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
         for task in &tasks {
             task.cancel_now();
-            task.local()
-                .with_extra(|x| std::mem::take(&mut x.done_callbacks));
+            drop(task.local().take_done_callbacks());
         }
         drop(tasks);
         loop {

@@ -90,6 +90,18 @@ impl Local {
         r
     }
 
+    /// Takes the done callbacks, without allocating the extra data when there is none.
+    pub(crate) fn take_done_callbacks(&self) -> Vec<DoneCallback> {
+        match self.extra.take() {
+            None => Vec::new(),
+            Some(mut extra) => {
+                let callbacks = std::mem::take(&mut extra.done_callbacks);
+                self.extra.set(Some(extra));
+                callbacks
+            }
+        }
+    }
+
     /// Reads the extra data without creating it.
     pub(crate) fn peek_extra<R>(&self, f: impl FnOnce(Option<&Extra>) -> R) -> R {
         let extra = self.extra.take();
