@@ -24,7 +24,7 @@ async fn main() {
 
     let end = Instant::now();
     println!(
-        "It took {} second(s) to complete.",
+        "It took {:.1} second(s) to complete.",
         (end - start).as_secs_f64().round()
     );
 }
