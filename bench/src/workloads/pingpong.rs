@@ -28,11 +28,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             (m, last, "bench one-slot (Rc<RefCell>)")
         }
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" {
-                rt::tokio_ct()
-            } else {
-                rt::tokio_mt()
-            };
+            let runtime = rt::tokio_named(runtime);
             let (m, last) = rt::tokio(runtime, async {
                 let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
                 let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);

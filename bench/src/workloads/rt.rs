@@ -19,6 +19,15 @@ pub(crate) fn tokio_mt() -> tokio::runtime::Runtime {
         .expect("tokio multi_thread runtime")
 }
 
+/// The tokio runtime named `tokio-ct` or `tokio-mt`.
+pub(crate) fn tokio_named(runtime: &str) -> tokio::runtime::Runtime {
+    match runtime {
+        "tokio-ct" => tokio_ct(),
+        "tokio-mt" => tokio_mt(),
+        other => panic!("not a tokio runtime: {other}"),
+    }
+}
+
 /// Runs `f` on a fresh asyncio-rs loop; loop creation is not timed.
 pub(crate) fn asyncio<F: Future>(f: F) -> (Measurement, F::Output) {
     let lp = asyncio::EventLoop::new();

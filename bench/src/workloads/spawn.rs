@@ -16,11 +16,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             sum
         }),
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" {
-                rt::tokio_ct()
-            } else {
-                rt::tokio_mt()
-            };
+            let runtime = rt::tokio_named(runtime);
             rt::tokio(runtime, async {
                 let handles: Vec<_> = (0..N).map(|i| tokio::spawn(async move { i })).collect();
                 let mut sum = 0;

@@ -23,11 +23,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             ok
         }),
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" {
-                rt::tokio_ct()
-            } else {
-                rt::tokio_mt()
-            };
+            let runtime = rt::tokio_named(runtime);
             rt::tokio(runtime, async {
                 let mut ok = 0u64;
                 for _ in 0..N {

@@ -30,11 +30,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             n
         }),
         "tokio-ct" | "tokio-mt" => {
-            let runtime = if runtime == "tokio-ct" {
-                rt::tokio_ct()
-            } else {
-                rt::tokio_mt()
-            };
+            let runtime = rt::tokio_named(runtime);
             rt::tokio(runtime, async {
                 let hs: Vec<_> = delays
                     .iter()
