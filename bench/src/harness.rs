@@ -30,7 +30,11 @@ pub(crate) fn select(asked: &[String], known: &[&str], what: &str) -> Vec<String
 
 /// Child mode: one measurement, printed as one JSON line.
 pub(crate) fn child(workload: &str, runtime: &str) {
-    let m = workloads::run(workload, runtime);
+    print_child(&workloads::run(workload, runtime));
+}
+
+/// Prints a child's measurement as the one JSON line the parent reads.
+pub(crate) fn print_child(m: &Measurement) {
     let v = serde_json::json!({
         "wall_s": m.wall_s,
         "cpu_s": m.cpu_s,

@@ -50,26 +50,6 @@ pub(crate) fn run(runtime: &str) -> Measurement {
                 rss_bytes().saturating_sub(before)
             })
         }
-        #[cfg(feature = "peers")]
-        "smol" => {
-            let ex = async_executor::LocalExecutor::new();
-            rt::smol(&ex, async {
-                let before = rss_bytes();
-                let parked = Rc::new(Cell::new(0u64));
-                for _ in 0..N {
-                    let parked = parked.clone();
-                    ex.spawn(async move {
-                        parked.set(parked.get() + 1);
-                        async_io::Timer::after(PARK).await;
-                    })
-                    .detach();
-                }
-                while parked.get() < N {
-                    futures_lite::future::yield_now().await;
-                }
-                rss_bytes().saturating_sub(before)
-            })
-        }
         other => panic!("idle-tasks: unknown runtime {other}"),
     };
     m.bytes_per_task = Some(grown as f64 / N as f64);

@@ -1,6 +1,8 @@
 //! The workloads, each run the same way on every runtime.
 
 mod idle_tasks;
+#[cfg(feature = "peers")]
+mod local;
 mod pingpong;
 mod rt;
 mod slot;
@@ -33,7 +35,16 @@ pub(crate) const NAMES: &[&str] = &["spawn", "pingpong", "timeouts", "timers", "
 #[cfg(not(feature = "peers"))]
 pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt"];
 #[cfg(feature = "peers")]
-pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt", "smol"];
+pub(crate) const RUNTIMES: &[&str] = &[
+    "asyncio-rs",
+    "tokio-ct",
+    "tokio-mt",
+    "smol",
+    "monoio",
+    "monoio-legacy",
+    "glommio",
+    "compio",
+];
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
@@ -69,6 +80,10 @@ pub(crate) fn info(workload: &str) -> Info {
 
 /// Runs one workload on one runtime in this process.
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    #[cfg(feature = "peers")]
+    if let Some(m) = local::run(workload, runtime) {
+        return m;
+    }
     match workload {
         "spawn" => spawn::run(runtime),
         "pingpong" => pingpong::run(runtime),

@@ -48,28 +48,6 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             });
             (m, last, "tokio::sync::mpsc(1)")
         }
-        #[cfg(feature = "peers")]
-        "smol" => {
-            let ex = async_executor::LocalExecutor::new();
-            let (m, last) = rt::smol(&ex, async {
-                let (ping_tx, ping_rx) = smol::channel::bounded::<u64>(1);
-                let (pong_tx, pong_rx) = smol::channel::bounded::<u64>(1);
-                let echo = ex.spawn(async move {
-                    while let Ok(v) = ping_rx.recv().await {
-                        pong_tx.send(v).await.unwrap();
-                    }
-                });
-                let mut last = 0;
-                for i in 0..N {
-                    ping_tx.send(i).await.unwrap();
-                    last = pong_rx.recv().await.unwrap();
-                }
-                drop(ping_tx);
-                echo.await;
-                last
-            });
-            (m, last, "async-channel bounded(1)")
-        }
         other => panic!("pingpong: unknown runtime {other}"),
     };
     assert_eq!(last, N - 1);

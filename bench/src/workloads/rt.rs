@@ -42,13 +42,3 @@ pub(crate) fn tokio<F: Future>(rt: tokio::runtime::Runtime, f: F) -> (Measuremen
     drop(rt);
     r
 }
-
-/// Runs `f(executor)` on smol's `LocalExecutor` (the single-thread executor smol recommends
-/// for `!Send` work), driven by `async_io::block_on` so timers and I/O run on this thread.
-#[cfg(feature = "peers")]
-pub(crate) fn smol<'a, F: Future>(
-    ex: &'a async_executor::LocalExecutor<'a>,
-    f: F,
-) -> (Measurement, F::Output) {
-    timed(|| async_io::block_on(ex.run(f)))
-}

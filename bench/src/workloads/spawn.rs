@@ -26,18 +26,6 @@ pub(crate) fn run(runtime: &str) -> Measurement {
                 sum
             })
         }
-        #[cfg(feature = "peers")]
-        "smol" => {
-            let ex = async_executor::LocalExecutor::new();
-            rt::smol(&ex, async {
-                let handles: Vec<_> = (0..N).map(|i| ex.spawn(async move { i })).collect();
-                let mut sum = 0;
-                for h in handles {
-                    sum += h.await;
-                }
-                sum
-            })
-        }
         other => panic!("spawn: unknown runtime {other}"),
     };
     assert_eq!(sum, SUM);

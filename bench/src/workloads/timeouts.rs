@@ -37,27 +37,6 @@ pub(crate) fn run(runtime: &str) -> Measurement {
                 ok
             })
         }
-        #[cfg(feature = "peers")]
-        "smol" => {
-            use futures_lite::FutureExt;
-            let ex = async_executor::LocalExecutor::new();
-            rt::smol(&ex, async {
-                let mut ok = 0u64;
-                for _ in 0..N {
-                    let done = async {
-                        futures_lite::future::yield_now().await;
-                        true
-                    }
-                    .or(async {
-                        async_io::Timer::after(LIMIT).await;
-                        false
-                    })
-                    .await;
-                    ok += u64::from(done);
-                }
-                ok
-            })
-        }
         other => panic!("timeouts: unknown runtime {other}"),
     };
     assert_eq!(ok, N);

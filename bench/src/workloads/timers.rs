@@ -7,7 +7,7 @@ use crate::rng::Rng;
 
 pub(crate) const N: u64 = 100_000;
 
-fn delays() -> Vec<Duration> {
+pub(crate) fn delays() -> Vec<Duration> {
     let mut rng = Rng::new(0x5EED);
     (0..N)
         .map(|_| Duration::from_millis(1 + rng.next() % 100))
@@ -39,26 +39,6 @@ pub(crate) fn run(runtime: &str) -> Measurement {
                 let mut n = 0;
                 for h in hs {
                     h.await.unwrap();
-                    n += 1;
-                }
-                n
-            })
-        }
-        #[cfg(feature = "peers")]
-        "smol" => {
-            let ex = async_executor::LocalExecutor::new();
-            rt::smol(&ex, async {
-                let hs: Vec<_> = delays
-                    .iter()
-                    .map(|&d| {
-                        ex.spawn(async move {
-                            async_io::Timer::after(d).await;
-                        })
-                    })
-                    .collect();
-                let mut n = 0;
-                for h in hs {
-                    h.await;
                     n += 1;
                 }
                 n
