@@ -43,14 +43,18 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_ref()))
 }
 
-/// Pushes onto the running loop's ready queue if `shared` is that loop's.
-pub(crate) fn push_local_task(shared: &Shared, task: Notified) -> Result<(), Notified> {
+/// If this thread is running the loop that owns `shared`, calls `entry` (which may decide
+/// there is nothing to queue) and pushes what it returns onto the ready queue, returning `true`;
+/// otherwise returns `false` without calling it.
+pub(crate) fn try_push_local(shared: &Shared, entry: impl FnOnce() -> Option<Notified>) -> bool {
     CURRENT.with(|c| match &*c.borrow() {
         Some(core) if std::ptr::eq(&**core.shared(), shared) => {
-            core.push_ready(Ready::Task(task));
-            Ok(())
+            if let Some(task) = entry() {
+                core.push_ready(Ready::Task(task));
+            }
+            true
         }
-        _ => Err(task),
+        _ => false,
     })
 }
 

@@ -8,15 +8,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use slab::Slab;
-
 use super::callback::{new_slot, CallbackRef};
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
 use super::main_future::MainSlot;
 use super::poller::Poller;
 use super::shared::{RemoteQueue, Shared};
 use super::EventLoop;
-use crate::task::raw::{self, Notified, RunResult, TaskRef, DETACHED, ENDED_PANICKED};
+use crate::task::raw::{self, Notified, RunResult, TaskList, TaskRef, DETACHED, ENDED_PANICKED};
 use crate::task::{JoinHandle, Task};
 use crate::time::clock::Clock;
 use crate::time::wheel::{Payload, TimerKey, Wheel};
@@ -44,7 +42,7 @@ pub(crate) struct Config {
 pub(crate) struct Core {
     shared: Arc<Shared>,
     ready: RefCell<VecDeque<Ready>>,
-    tasks: RefCell<Slab<TaskRef>>,
+    tasks: TaskList,
     timers: RefCell<Wheel>,
     fired: RefCell<Vec<Payload>>,
     remote: RefCell<RemoteQueue>,
@@ -69,7 +67,7 @@ impl Core {
         Ok(Rc::new(Self {
             shared: Arc::new(Shared::new(waker, id)),
             ready: RefCell::new(VecDeque::with_capacity(256)),
-            tasks: RefCell::new(Slab::new()),
+            tasks: TaskList::new(),
             timers: RefCell::new(Wheel::new()),
             fired: RefCell::new(Vec::new()),
             remote: RefCell::new(RemoteQueue::default()),
@@ -129,30 +127,24 @@ impl Core {
         let location = std::panic::Location::caller();
         let (registry, output, notified) =
             raw::allocate(future, self.shared.clone(), id, location, name);
-        {
-            let mut tasks = self.tasks.borrow_mut();
-            let entry = tasks.vacant_entry();
-            registry.local().registry_key.set(entry.key());
-            entry.insert(registry);
-        }
+        self.tasks.push(registry);
         self.push_ready(Ready::Task(notified));
         JoinHandle::new(output)
     }
 
     pub(crate) fn all_tasks(&self) -> Vec<Task> {
         self.tasks
-            .borrow()
-            .iter()
-            .map(|(_, raw)| Task { raw: raw.clone() })
+            .snapshot()
+            .into_iter()
+            .map(|raw| Task { raw })
             .collect()
     }
 
     pub(crate) fn task_count(&self) -> usize {
-        self.tasks.borrow().len()
+        self.tasks.len()
     }
 
-    fn task_ended(self: &Rc<Self>, key: usize) {
-        let raw = self.tasks.borrow_mut().remove(key);
+    fn task_ended(self: &Rc<Self>, raw: TaskRef) {
         let local = raw.local();
         let callbacks = local.take_done_callbacks();
         let task = Task { raw };
@@ -308,8 +300,8 @@ impl Core {
     fn run_item(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
         match item {
             Ready::Task(task) => {
-                if let RunResult::Ended(key) = task.run() {
-                    self.task_ended(key);
+                if let RunResult::Ended(raw) = task.run(&self.tasks) {
+                    self.task_ended(raw);
                 }
             }
             Ready::Callback(callback) => {
@@ -377,10 +369,10 @@ impl Core {
         current: &RefCell<Option<Task>>,
     ) {
         if let Ready::Task(task) = item {
-            let (result, raw) = task.run_observed();
+            let (result, raw) = task.run_observed(&self.tasks);
             *current.borrow_mut() = raw.map(|raw| Task { raw });
-            if let RunResult::Ended(key) = result {
-                self.task_ended(key);
+            if let RunResult::Ended(ended) = result {
+                self.task_ended(ended);
             }
         } else {
             self.run_item(item, main);
@@ -395,7 +387,7 @@ impl Core {
         if self.closed.replace(true) {
             return;
         }
-        let tasks: Vec<TaskRef> = self.tasks.borrow_mut().drain().collect();
+        let tasks: Vec<TaskRef> = self.tasks.drain();
         for task in &tasks {
             task.cancel_now();
             drop(task.local().take_done_callbacks());
@@ -404,14 +396,14 @@ impl Core {
         loop {
             let item = self.ready.borrow_mut().pop_front();
             match item {
-                Some(Ready::Task(task)) => drop(task.run()),
+                Some(Ready::Task(task)) => task.discard(),
                 Some(other) => drop(other),
                 None => break,
             }
         }
         let remote = self.shared.close();
         for task in remote.tasks {
-            let _ = task.run();
+            task.discard();
         }
         drop(remote.callbacks);
         let timers = self.timers.borrow_mut().clear();

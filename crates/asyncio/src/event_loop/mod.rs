@@ -22,7 +22,7 @@ pub use handle::EventLoop;
 pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle};
 pub use runner::{run, Runner};
 
-pub(crate) use context::with_core;
+pub(crate) use context::{try_push_local, with_core};
 pub(crate) use shared::Shared;
 
 use crate::task::Task;

@@ -48,17 +48,13 @@ impl Shared {
         self.remote.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Queues a task: locally when called on the loop's own running thread, else remotely.
-    pub(crate) fn schedule(&self, task: Notified) {
-        let task = match context::push_local_task(self, task) {
-            Ok(()) => return,
-            Err(task) => task,
-        };
+    /// Queues a task woken from another thread (or from outside the running loop).
+    pub(crate) fn push_remote_task(&self, task: Notified) {
         let mut q = self.lock();
         if q.closed {
-            // Only ended tasks can be woken after close; their entry just releases a reference.
+            // Every task ended when the loop closed: the entry only releases what it holds.
             drop(q);
-            let _ = task.run();
+            task.discard();
             return;
         }
         q.tasks.push(task);

@@ -1,0 +1,253 @@
+//! The typed part of the cell: the future/output stage, allocation, and the vtable that reaches
+//! them through an untyped header pointer.
+
+use std::any::Any;
+use std::cell::{Cell, UnsafeCell};
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::AtomicU32;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use super::{
+    header, Extra, Header, Local, TaskRef, DETACHED, ENDED_CANCELLED, ENDED_PANICKED,
+    LOCAL_NOTIFIED, OUTPUT_GONE,
+};
+use crate::event_loop::Shared;
+use crate::task::TaskError;
+
+pub(crate) struct Vtable {
+    /// Polls the future (or acts on a cancellation request). Returns true when the task ended.
+    pub(super) poll: unsafe fn(NonNull<Header>, &mut Context<'_>) -> bool,
+    /// Drops the future without polling it, ending the task as cancelled.
+    pub(super) cancel: unsafe fn(NonNull<Header>),
+    /// Moves the stored output into `*mut Option<Result<F::Output, TaskError>>`.
+    take_output: unsafe fn(NonNull<Header>, *mut ()),
+    /// Drops a stored output.
+    pub(super) drop_output: unsafe fn(NonNull<Header>),
+    /// Frees the cell.
+    pub(super) dealloc: unsafe fn(NonNull<Header>),
+}
+
+enum Stage<F: Future> {
+    Running(F),
+    Finished(Result<F::Output, TaskError>),
+    Consumed,
+}
+
+#[repr(C)]
+struct Cell_<F: Future> {
+    header: Header,
+    stage: UnsafeCell<Stage<F>>,
+}
+
+/// Allocates a task for `future` and returns the registry's reference, the typed handle, and
+/// the first (local) queue entry.
+pub(crate) fn allocate<F>(
+    future: F,
+    shared: Arc<Shared>,
+    id: u64,
+    location: &'static Location<'static>,
+    name: Option<Box<str>>,
+) -> (TaskRef, OutputRef<F::Output>, super::Notified)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let extra = name.map(|name| {
+        Box::new(Extra {
+            name: Some(name),
+            ..Extra::default()
+        })
+    });
+    let cell = Box::new(Cell_ {
+        header: Header {
+            state: AtomicU32::new(0),
+            refs: AtomicU32::new(1),
+            vtable: vtable::<F>(),
+            shared,
+            local: Local {
+                local_refs: Cell::new(2),
+                flags: Cell::new(LOCAL_NOTIFIED),
+                id,
+                join_waker: Cell::new(None),
+                location,
+                extra: Cell::new(extra),
+                prev: Cell::new(None),
+                next: Cell::new(None),
+            },
+        },
+        stage: UnsafeCell::new(Stage::Running(future)),
+    });
+    let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+    let output = OutputRef {
+        task: crate::task::Task {
+            raw: TaskRef::from_raw(ptr),
+        },
+        _output: PhantomData,
+    };
+    (
+        TaskRef::from_raw(ptr),
+        output,
+        super::Notified::local(ptr),
+    )
+}
+
+fn vtable<F: Future + 'static>() -> &'static Vtable {
+    &Vtable {
+        poll: poll_future::<F>,
+        cancel: cancel_future::<F>,
+        take_output: take_output::<F>,
+        drop_output: drop_output::<F>,
+        dealloc: dealloc::<F>,
+    }
+}
+
+/// Returns the stage of a cell whose future type is `F`.
+///
+/// # Safety
+/// `ptr` must point to a live `Cell_<F>`, on its owner thread, with no other borrow of the stage.
+unsafe fn stage<'a, F: Future>(ptr: NonNull<Header>) -> &'a mut Stage<F> {
+    let cell = ptr.cast::<Cell_<F>>();
+    // SAFETY: the caller guarantees the type, liveness and exclusive owner-thread access.
+    unsafe { &mut *(*cell.as_ptr()).stage.get() }
+}
+
+/// Turns a panic payload into its message.
+pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "Box<dyn Any>".to_owned()
+    }
+}
+
+/// Replaces a running stage by `outcome`, dropping the future first. A panic while dropping the
+/// future turns the outcome into that panic.
+fn finish<F: Future>(stage: &mut Stage<F>, local: &Local, outcome: Result<F::Output, TaskError>) {
+    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    let outcome = match dropped {
+        Ok(()) => outcome,
+        Err(payload) => Err(TaskError::panicked(panic_message(&*payload))),
+    };
+    if let Err(e) = &outcome {
+        if e.is_cancelled() {
+            local.set(ENDED_CANCELLED);
+        } else {
+            local.set(ENDED_PANICKED);
+            let message: Box<str> = e.panic_message().unwrap_or_default().into();
+            local.with_extra(|x| x.panic_message = Some(message));
+        }
+    }
+    if local.has(DETACHED) {
+        local.set(OUTPUT_GONE);
+        // A panic in the output's destructor must not escape into the loop.
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(outcome)));
+    } else {
+        *stage = Stage::Finished(outcome);
+    }
+}
+
+/// # Safety
+/// `ptr` is a live `Cell_<F>` on its owner thread, not complete, not being polled.
+unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> bool {
+    // SAFETY: guaranteed by the caller.
+    let local = unsafe { &header(ptr).local };
+    // SAFETY: guaranteed by the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    if local.has(super::CANCEL_REQUESTED) {
+        finish(stage, local, Err(TaskError::cancelled()));
+        return true;
+    }
+    let Stage::Running(future) = stage else {
+        unreachable!("a task was polled after it ended")
+    };
+    // SAFETY: the future lives inside the heap cell and is never moved until it is dropped in
+    // place (by `finish`, `cancel_future` or `dealloc`).
+    let future = unsafe { Pin::new_unchecked(future) };
+    match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+        Ok(Poll::Pending) => false,
+        Ok(Poll::Ready(output)) => {
+            finish(stage, local, Ok(output));
+            true
+        }
+        Err(payload) => {
+            let message = panic_message(&*payload);
+            finish(stage, local, Err(TaskError::panicked(message)));
+            true
+        }
+    }
+}
+
+/// # Safety
+/// `ptr` is a live `Cell_<F>` on its owner thread, not complete, not being polled.
+unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: guaranteed by the caller.
+    let local = unsafe { &header(ptr).local };
+    // SAFETY: guaranteed by the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Running(_) = stage {
+        finish(stage, local, Err(TaskError::cancelled()));
+    }
+}
+
+/// # Safety
+/// `ptr` is a live `Cell_<F>` on its owner thread, with no borrow of the stage, and `out` points
+/// to a valid `Option<Result<F::Output, TaskError>>`.
+unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
+    // SAFETY: guaranteed by the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Finished(_) = stage {
+        let Stage::Finished(output) = std::mem::replace(stage, Stage::Consumed) else {
+            unreachable!()
+        };
+        // SAFETY: the caller guarantees the pointer's type and validity.
+        unsafe { *out.cast::<Option<Result<F::Output, TaskError>>>() = Some(output) };
+    }
+}
+
+/// # Safety
+/// `ptr` is a live `Cell_<F>` on its owner thread, with no borrow of the stage.
+unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: guaranteed by the caller.
+    let stage = unsafe { stage::<F>(ptr) };
+    if let Stage::Finished(_) = stage {
+        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    }
+}
+
+/// # Safety
+/// `ptr` is a `Cell_<F>` whose last reference was just released.
+unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
+    // SAFETY: the cell was allocated by `allocate` as a `Box<Cell_<F>>` and no reference remains.
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell_<F>>().as_ptr()) });
+}
+
+/// A task reference that knows the task's output type, so taking the output is safe. Only
+/// [`allocate`] makes one.
+pub(crate) struct OutputRef<T> {
+    pub(crate) task: crate::task::Task,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> OutputRef<T> {
+    /// Takes the output if the task has ended and it is still there.
+    pub(crate) fn take(&self) -> Option<Result<T, TaskError>> {
+        let raw = &self.task.raw;
+        if !raw.is_complete() || raw.local().has(OUTPUT_GONE) {
+            return None;
+        }
+        raw.local().set(OUTPUT_GONE);
+        let mut slot: Option<Result<T, TaskError>> = None;
+        // SAFETY: `allocate` made this `OutputRef<F::Output>` for a `Cell_<F>`, so the vtable
+        // writes an `Option<Result<T, TaskError>>`; owner thread (OutputRef is `!Send`), no
+        // borrow of the stage outstanding.
+        unsafe { (raw.header().vtable.take_output)(raw.ptr, (&mut slot as *mut Option<_>).cast()) };
+        slot
+    }
+}

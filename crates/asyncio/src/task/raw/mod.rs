@@ -1,0 +1,278 @@
+//! The task cell: one heap allocation per task holding its header, its future and then its
+//! output. This folder is the runtime's only `unsafe` code (see `docs/ARCHITECTURE.md`).
+//!
+//! # Two sides, two counts
+//!
+//! A task is touched from two kinds of places. Its *own loop's thread* polls it, owns its
+//! registry entry and handles ([`TaskRef`], `Task`, `JoinHandle` — all `!Send`) and queues it on
+//! the local ready queue. *Any thread* may hold a [`Waker`] and wake it through the loop's
+//! remote queue. The hot path — spawn, local wake, poll, complete, drop the handle — stays on
+//! the first side and uses plain `Cell`s; only the second side pays for atomics.
+//!
+//! - `local_refs` (a `Cell`) counts the owner-thread references: the registry (until the task
+//!   ends), handles, and local queue entries of ended tasks. When it reaches zero, the local side
+//!   gives up the one unit it holds in `refs`.
+//! - `refs` (atomic) counts that unit, every `Waker` clone and every remote queue entry of an
+//!   ended task. The cell is freed when it reaches zero.
+//!
+//! # Two wake-up flags
+//!
+//! - `LOCAL_NOTIFIED` (owner-thread flag): exactly one entry for the task sits in the local
+//!   ready queue. Set by a wake on the loop's own running thread, cleared when the entry runs.
+//! - `REMOTE_NOTIFIED` (atomic state bit): exactly one entry sits in (or came from) the remote
+//!   queue. Set by a wake from anywhere else, cleared when the entry runs.
+//!
+//! A task can have one entry of each kind at once; it is then polled twice, which futures allow.
+//! Before the task ends an entry *borrows* the registry's reference. `COMPLETE` (atomic, set once
+//! on the owner thread) ends that: an entry still queued then gets a reference of its own (local
+//! or atomic, by its kind), and running it later only releases that reference.
+//!
+//! By the time only atomic references remain (the only ones another thread can drop), the stage
+//! holds no future and no output and the local fields hold no `!Send` value, so freeing the cell
+//! on any thread is sound.
+
+mod cell;
+mod list;
+mod waker;
+
+use std::cell::Cell;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::task::Waker;
+
+pub(crate) use cell::{allocate, panic_message, OutputRef};
+pub(crate) use list::TaskList;
+pub(crate) use waker::{current, Notified, RunResult};
+
+use crate::event_loop::Shared;
+
+/// Atomic state bit: a remote queue entry exists (see the module docs).
+const REMOTE_NOTIFIED: u32 = 0b01;
+/// Atomic state bit: the future finished or was dropped; it will never be polled again.
+const COMPLETE: u32 = 0b10;
+
+/// Owner-thread flag: cancellation was requested and not yet acted on.
+pub(crate) const CANCEL_REQUESTED: u8 = 1 << 0;
+/// Owner-thread flag: the typed handle is gone; an output is dropped as soon as it exists.
+pub(crate) const DETACHED: u8 = 1 << 1;
+/// Owner-thread flag: the output has been moved out (or dropped).
+pub(crate) const OUTPUT_GONE: u8 = 1 << 2;
+/// Owner-thread flag: the task ended by cancellation.
+pub(crate) const ENDED_CANCELLED: u8 = 1 << 3;
+/// Owner-thread flag: the task ended by a panic.
+pub(crate) const ENDED_PANICKED: u8 = 1 << 4;
+/// Owner-thread flag: the task is linked into its loop's [`TaskList`].
+const LISTED: u8 = 1 << 5;
+/// Owner-thread flag: a local queue entry exists (see the module docs).
+const LOCAL_NOTIFIED: u8 = 1 << 6;
+
+/// A callback run when the task ends.
+pub(crate) type DoneCallback = Box<dyn FnOnce(&super::Task)>;
+
+/// Rarely used per-task data, allocated only when needed.
+#[derive(Default)]
+pub(crate) struct Extra {
+    pub(crate) name: Option<Box<str>>,
+    pub(crate) done_callbacks: Vec<DoneCallback>,
+    pub(crate) panic_message: Option<Box<str>>,
+}
+
+/// Per-task data used only on the owner thread.
+pub(crate) struct Local {
+    local_refs: Cell<u32>,
+    flags: Cell<u8>,
+    pub(crate) id: u64,
+    pub(crate) join_waker: Cell<Option<Waker>>,
+    pub(crate) location: &'static Location<'static>,
+    extra: Cell<Option<Box<Extra>>>,
+    prev: Cell<Option<NonNull<Header>>>,
+    next: Cell<Option<NonNull<Header>>>,
+}
+
+impl Local {
+    pub(crate) fn has(&self, flag: u8) -> bool {
+        self.flags.get() & flag != 0
+    }
+
+    pub(crate) fn set(&self, flag: u8) {
+        self.flags.set(self.flags.get() | flag);
+    }
+
+    fn clear(&self, flag: u8) {
+        self.flags.set(self.flags.get() & !flag);
+    }
+
+    /// Runs `f` on the extra data, creating it if needed.
+    pub(crate) fn with_extra<R>(&self, f: impl FnOnce(&mut Extra) -> R) -> R {
+        let mut extra = self.extra.take().unwrap_or_default();
+        let r = f(&mut extra);
+        self.extra.set(Some(extra));
+        r
+    }
+
+    /// Takes the done callbacks, without allocating the extra data when there is none.
+    pub(crate) fn take_done_callbacks(&self) -> Vec<DoneCallback> {
+        match self.extra.take() {
+            None => Vec::new(),
+            Some(mut extra) => {
+                let callbacks = std::mem::take(&mut extra.done_callbacks);
+                self.extra.set(Some(extra));
+                callbacks
+            }
+        }
+    }
+
+    /// Reads the extra data without creating it.
+    pub(crate) fn peek_extra<R>(&self, f: impl FnOnce(Option<&Extra>) -> R) -> R {
+        let extra = self.extra.take();
+        let r = f(extra.as_deref());
+        self.extra.set(extra);
+        r
+    }
+}
+
+/// The part of the cell that does not depend on the future's type.
+pub(crate) struct Header {
+    state: AtomicU32,
+    refs: AtomicU32,
+    vtable: &'static cell::Vtable,
+    shared: Arc<Shared>,
+    local: Local,
+}
+
+/// Returns the task's header.
+///
+/// # Safety
+/// `ptr` must point to a live cell (a reference to it is held).
+unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
+    // SAFETY: the caller holds a reference, so the cell is allocated and initialised.
+    unsafe { ptr.as_ref() }
+}
+
+/// Takes one atomic reference away and frees the cell when it was the last.
+///
+/// # Safety
+/// The caller owns one atomic reference to the live cell at `ptr` and gives it up.
+unsafe fn release(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive until this decrement.
+    let h = unsafe { header(ptr) };
+    if h.refs.fetch_sub(1, Ordering::Release) == 1 {
+        std::sync::atomic::fence(Ordering::Acquire);
+        let dealloc = h.vtable.dealloc;
+        // SAFETY: that was the last reference.
+        unsafe { dealloc(ptr) };
+    }
+}
+
+/// Adds an atomic reference.
+fn acquire(h: &Header) {
+    if h.refs.fetch_add(1, Ordering::Relaxed) > u32::MAX / 2 {
+        std::process::abort(); // Billions of wakers: a leak, not a program.
+    }
+}
+
+/// Adds an owner-thread reference.
+fn acquire_local(local: &Local) {
+    local.local_refs.set(local.local_refs.get() + 1);
+}
+
+/// Takes one owner-thread reference away; the last one gives up the local side's atomic unit.
+///
+/// # Safety
+/// On the owner thread; the caller owns one local reference to the live cell at `ptr`.
+unsafe fn release_local(ptr: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the cell alive.
+    let local = unsafe { &header(ptr).local };
+    let n = local.local_refs.get() - 1;
+    local.local_refs.set(n);
+    if n == 0 {
+        // SAFETY: the local side's unit is given up exactly once, here.
+        unsafe { release(ptr) };
+    }
+}
+
+/// A counted owner-thread reference to a task cell. `!Send`: it exposes the owner-thread data.
+pub(crate) struct TaskRef {
+    ptr: NonNull<Header>,
+    _not_send: PhantomData<*const ()>,
+}
+
+impl TaskRef {
+    /// Wraps a local reference the caller already counted.
+    fn from_raw(ptr: NonNull<Header>) -> Self {
+        Self {
+            ptr,
+            _not_send: PhantomData,
+        }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: a TaskRef holds a reference to the live cell.
+        unsafe { header(self.ptr) }
+    }
+
+    /// The owner-thread data.
+    pub(crate) fn local(&self) -> &Local {
+        &self.header().local
+    }
+
+    /// Whether the task has ended.
+    pub(crate) fn is_complete(&self) -> bool {
+        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+    }
+
+    /// Whether the task sits in a ready queue.
+    pub(crate) fn is_scheduled(&self) -> bool {
+        self.local().has(LOCAL_NOTIFIED)
+            || self.header().state.load(Ordering::Acquire) & REMOTE_NOTIFIED != 0
+    }
+
+    /// Schedules the task (if it is not queued or ended already).
+    pub(crate) fn wake(&self) {
+        // SAFETY: self holds a reference.
+        unsafe { waker::wake_by_ref(self.ptr) }
+    }
+
+    /// Whether two references name the same task.
+    pub(crate) fn ptr_eq(&self, other: &TaskRef) -> bool {
+        self.ptr == other.ptr
+    }
+
+    /// Ends an incomplete task by dropping its future. Used when the loop closes.
+    pub(crate) fn cancel_now(&self) -> bool {
+        if self.is_complete() {
+            return false;
+        }
+        // SAFETY: the task is incomplete, we are on the owner thread, and it is not being
+        // polled (the loop is closing, outside any task poll).
+        unsafe { (self.header().vtable.cancel)(self.ptr) };
+        waker::complete(self.header());
+        true
+    }
+
+    /// Drops the stored output, if any.
+    pub(crate) fn drop_output(&self) {
+        if self.is_complete() && !self.local().has(OUTPUT_GONE) {
+            self.local().set(OUTPUT_GONE);
+            // SAFETY: owner thread, no borrow of the stage outstanding.
+            unsafe { (self.header().vtable.drop_output)(self.ptr) }
+        }
+    }
+}
+
+impl Clone for TaskRef {
+    fn clone(&self) -> Self {
+        acquire_local(self.local());
+        Self::from_raw(self.ptr)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: this TaskRef owns one local reference, on the owner thread (it is `!Send`).
+        unsafe { release_local(self.ptr) }
+    }
+}

@@ -1,0 +1,203 @@
+//! Waking and running: the waker vtable, the two kinds of queue entry, completion, and the
+//! current-task slot.
+
+use std::cell::Cell;
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::task::{Context, RawWaker, RawWakerVTable, Waker};
+
+use super::{
+    acquire, acquire_local, header, release, release_local, Header, TaskList, TaskRef, COMPLETE,
+    LOCAL_NOTIFIED, REMOTE_NOTIFIED,
+};
+
+/// A ready-queue entry for a task: local (made on the loop's thread, lives in its ready queue)
+/// or remote (made by a wake from elsewhere, travels through the remote queue).
+pub(crate) struct Notified {
+    ptr: NonNull<Header>,
+    remote: bool,
+}
+
+// SAFETY: a `Notified` only carries the pointer between threads. Local entries never leave the
+// owner thread (they live in the loop's `!Send` core); remote entries are only run by their own
+// loop, on its thread, or discarded anywhere (which touches only atomics).
+unsafe impl Send for Notified {}
+
+/// What running a queue entry did.
+pub(crate) enum RunResult {
+    /// The task was polled and is still pending.
+    Pending,
+    /// The task ended during this run; it was unlinked from the registry, whose reference is
+    /// handed back here.
+    Ended(TaskRef),
+    /// The entry belonged to a task that had already ended.
+    Stale,
+}
+
+impl Notified {
+    pub(super) fn local(ptr: NonNull<Header>) -> Self {
+        Self { ptr, remote: false }
+    }
+
+    /// Releases the reference an entry owns once its task has ended.
+    ///
+    /// # Safety
+    /// The task has ended (`COMPLETE`); on the owner thread for a local entry.
+    unsafe fn release_ended(self) {
+        if self.remote {
+            // SAFETY: a remote entry of an ended task owns an atomic reference.
+            unsafe { release(self.ptr) }
+        } else {
+            // SAFETY: a local entry of an ended task owns a local reference; owner thread.
+            unsafe { release_local(self.ptr) }
+        }
+    }
+
+    /// Discards the entry without polling (the loop is closed).
+    pub(crate) fn discard(self) {
+        // SAFETY: the entry keeps its task alive (borrowing the registry's reference, or owning
+        // one once the task ended).
+        let h = unsafe { header(self.ptr) };
+        if h.state.load(Ordering::Acquire) & COMPLETE != 0 {
+            // SAFETY: ended; a local entry is only discarded by its loop, on its thread.
+            unsafe { self.release_ended() };
+        }
+    }
+
+    /// Like [`run`](Self::run), also returning the task that ran (debug mode's slow-callback
+    /// report needs its name).
+    pub(crate) fn run_observed(self, list: &TaskList) -> (RunResult, Option<TaskRef>) {
+        // SAFETY: the entry keeps the task alive; we are on the owner thread (the loop runs it).
+        acquire_local(&unsafe { header(self.ptr) }.local);
+        let task = TaskRef::from_raw(self.ptr);
+        (self.run(list), Some(task))
+    }
+
+    /// Polls the task once, or releases the entry if the task already ended. Called by the
+    /// owning loop only; `list` is its registry, from which an ended task is unlinked.
+    pub(crate) fn run(self, list: &TaskList) -> RunResult {
+        let ptr = self.ptr;
+        // SAFETY: the entry keeps the task alive; owner thread.
+        let h = unsafe { header(ptr) };
+        if h.state.load(Ordering::Acquire) & COMPLETE != 0 {
+            // SAFETY: the task ended; owner thread.
+            unsafe { self.release_ended() };
+            return RunResult::Stale;
+        }
+        if self.remote {
+            h.state.fetch_and(!REMOTE_NOTIFIED, Ordering::AcqRel);
+        } else {
+            h.local.clear(LOCAL_NOTIFIED);
+        }
+        // The poll borrows the registry's reference: no count change for this waker.
+        let raw = RawWaker::new(ptr.as_ptr().cast_const().cast(), &WAKER_VTABLE);
+        // SAFETY: the vtable upholds the RawWaker contract; ManuallyDrop keeps the borrowed
+        // reference from being released.
+        let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
+        let mut cx = Context::from_waker(&waker);
+        let previous = CURRENT.with(|c| c.replace(Some(ptr)));
+        // SAFETY: owner thread, task incomplete, not being polled (no re-entrancy: a task cannot
+        // be polled from inside its own poll because entries are only run by the loop).
+        let ended = unsafe { (h.vtable.poll)(ptr, &mut cx) };
+        CURRENT.with(|c| c.set(previous));
+        if ended {
+            complete(h);
+            let task = list
+                .remove_ptr(ptr)
+                .expect("a running task is in its loop's registry");
+            RunResult::Ended(task)
+        } else {
+            RunResult::Pending
+        }
+    }
+}
+
+/// Marks the task complete (owner thread), gives queued entries references of their own, and
+/// wakes whoever awaits its handle.
+pub(super) fn complete(h: &Header) {
+    let prev = h.state.fetch_or(COMPLETE, Ordering::AcqRel);
+    if prev & REMOTE_NOTIFIED != 0 {
+        acquire(h);
+    }
+    if h.local.has(LOCAL_NOTIFIED) {
+        acquire_local(&h.local);
+    }
+    if let Some(waker) = h.local.join_waker.take() {
+        waker.wake();
+    }
+}
+
+/// Schedules the task unless it is already queued or has ended: on the local ready queue when
+/// called on the task's own running loop, else through the loop's remote queue.
+///
+/// # Safety
+/// The caller holds a reference to the live cell at `ptr`.
+pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
+    // SAFETY: guaranteed by the caller.
+    let h = unsafe { header(ptr) };
+    let handled = crate::event_loop::try_push_local(&h.shared, || {
+        // Only called on the thread running the task's loop: the owner thread.
+        if h.state.load(Ordering::Relaxed) & COMPLETE != 0 || h.local.has(LOCAL_NOTIFIED) {
+            return None;
+        }
+        h.local.set(LOCAL_NOTIFIED);
+        Some(Notified::local(ptr))
+    });
+    if handled {
+        return;
+    }
+    let prev = h.state.fetch_or(REMOTE_NOTIFIED, Ordering::AcqRel);
+    if prev & (REMOTE_NOTIFIED | COMPLETE) == 0 {
+        h.shared.push_remote_task(Notified { ptr, remote: true });
+    }
+}
+
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(waker_clone, waker_wake, waker_wake_by_ref, waker_drop);
+
+/// # Safety
+/// `data` is a waker's data pointer: a non-null cell pointer.
+unsafe fn ptr_of(data: *const ()) -> NonNull<Header> {
+    // SAFETY: wakers are only built from cell pointers, which are never null.
+    unsafe { NonNull::new_unchecked(data.cast::<Header>().cast_mut()) }
+}
+
+unsafe fn waker_clone(data: *const ()) -> RawWaker {
+    // SAFETY: a waker (or the poll's borrowed one) keeps the cell alive.
+    acquire(unsafe { header(ptr_of(data)) });
+    RawWaker::new(data, &WAKER_VTABLE)
+}
+
+unsafe fn waker_wake(data: *const ()) {
+    // SAFETY: the consumed waker holds an atomic reference, released right after the wake.
+    unsafe {
+        wake_by_ref(ptr_of(data));
+        release(ptr_of(data));
+    }
+}
+
+unsafe fn waker_wake_by_ref(data: *const ()) {
+    // SAFETY: the waker holds a reference.
+    unsafe { wake_by_ref(ptr_of(data)) }
+}
+
+unsafe fn waker_drop(data: *const ()) {
+    // SAFETY: the dropped waker gives up its atomic reference.
+    unsafe { release(ptr_of(data)) }
+}
+
+thread_local! {
+    /// The task being polled on this thread, if any. Set only for the duration of a poll, during
+    /// which the registry holds a reference.
+    static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
+}
+
+/// The task being polled on this thread.
+pub(crate) fn current() -> Option<TaskRef> {
+    let ptr = CURRENT.with(Cell::get)?;
+    // SAFETY: CURRENT is set only while the task is being polled on this (its owner) thread,
+    // and the registry holds a reference for that whole time; we take one of our own.
+    acquire_local(&unsafe { header(ptr) }.local);
+    Some(TaskRef::from_raw(ptr))
+}
