@@ -215,7 +215,10 @@ fn timeouts<R: LocalRuntime>() -> Measurement {
         let mut ok = 0u64;
         for _ in 0..n {
             let yield_once = futures_lite::future::yield_now();
-            if R::timeout(Duration::from_secs(10), yield_once).await.is_some() {
+            if R::timeout(Duration::from_secs(10), yield_once)
+                .await
+                .is_some()
+            {
                 ok += 1;
             }
         }

@@ -9,42 +9,41 @@ use std::time::Instant;
 use super::core::Core;
 use crate::time::wheel::TimerKey;
 
-/// A scheduled callback, type-erased: one allocation holding the closure and its flags.
-pub(crate) trait CallbackSlot {
-    /// Runs the callback unless it was cancelled or already ran.
-    fn run(&self);
-    /// Cancels the callback and drops the closure.
-    fn cancel(&self);
-    /// Whether it was cancelled.
-    fn cancelled(&self) -> bool;
-}
-
-pub(crate) type CallbackRef = Rc<dyn CallbackSlot>;
-
-struct Slot<F> {
-    f: Cell<Option<F>>,
+/// A scheduled callback: the closure and its cancelled flag. Kept behind a thin `Rc` so a ready
+/// queue entry stays two words.
+pub(crate) struct CallbackSlot {
+    f: Cell<Option<Box<dyn FnOnce()>>>,
     cancelled: Cell<bool>,
 }
 
-impl<F: FnOnce()> CallbackSlot for Slot<F> {
-    fn run(&self) {
+impl CallbackSlot {
+    /// Runs the callback unless it was cancelled or already ran.
+    pub(crate) fn run(&self) {
         if let Some(f) = self.f.take() {
             f();
         }
     }
 
-    fn cancel(&self) {
+    /// Cancels the callback and drops the closure.
+    pub(crate) fn cancel(&self) {
         self.cancelled.set(true);
         drop(self.f.take());
     }
 
-    fn cancelled(&self) -> bool {
+    /// Whether it was cancelled.
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancelled.get()
     }
 }
 
+pub(crate) type CallbackRef = Rc<CallbackSlot>;
+
 pub(crate) fn new_slot(f: impl FnOnce() + 'static) -> CallbackRef {
-    Rc::new(Slot {
+    new_slot_boxed(Box::new(f))
+}
+
+pub(crate) fn new_slot_boxed(f: Box<dyn FnOnce()>) -> CallbackRef {
+    Rc::new(CallbackSlot {
         f: Cell::new(Some(f)),
         cancelled: Cell::new(false),
     })

@@ -43,29 +43,27 @@ pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
     CURRENT.with(|c| f(c.borrow().as_ref()))
 }
 
-/// If this thread is running the loop that owns `shared`, calls `entry` (which may decide
-/// there is nothing to queue) and pushes what it returns onto the ready queue, returning `true`;
-/// otherwise returns `false` without calling it.
-pub(crate) fn try_push_local(shared: &Shared, entry: impl FnOnce() -> Option<Notified>) -> bool {
+/// If this thread is running the loop that owns `shared`, calls `f` with its core and returns
+/// `true`; otherwise returns `false` without calling it. This is how a wake-up learns it may use
+/// the lock-free, atomic-free local path.
+pub(crate) fn with_local_core(shared: &Shared, f: impl FnOnce(&Core)) -> bool {
     CURRENT.with(|c| match &*c.borrow() {
         Some(core) if std::ptr::eq(&**core.shared(), shared) => {
-            if let Some(task) = entry() {
-                core.push_ready(Ready::Task(task));
-            }
+            f(core);
             true
         }
         _ => false,
     })
 }
 
-/// Pushes the main future's wake-up onto the running loop if `shared` is that loop's.
-pub(crate) fn push_local_main(shared: &Shared, generation: u64) -> bool {
-    CURRENT.with(|c| match &*c.borrow() {
-        Some(core) if std::ptr::eq(&**core.shared(), shared) => {
-            core.push_ready(Ready::Main(generation));
-            true
+/// If this thread is running the loop that owns `shared`, calls `entry` (which may decide
+/// there is nothing to queue) and pushes what it returns onto the ready queue, returning `true`;
+/// otherwise returns `false` without calling it.
+pub(crate) fn try_push_local(shared: &Shared, entry: impl FnOnce() -> Option<Notified>) -> bool {
+    with_local_core(shared, |core| {
+        if let Some(task) = entry() {
+            core.push_ready(Ready::Task(task));
         }
-        _ => false,
     })
 }
 

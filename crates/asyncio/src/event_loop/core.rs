@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::callback::{new_slot, CallbackRef};
+use super::callback::{new_slot, new_slot_boxed, CallbackRef};
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
 use super::main_future::MainSlot;
 use super::poller::Poller;
@@ -53,6 +53,8 @@ pub(crate) struct Core {
     closed: Cell<bool>,
     next_task_id: Cell<u64>,
     pub(crate) main_generation: Cell<u64>,
+    /// A local `Ready::Main` entry is queued for the current main future.
+    pub(crate) main_notified: Cell<bool>,
     exception_handler: RefCell<Option<ExceptionHandler>>,
     pub(crate) debug: Cell<bool>,
     pub(crate) slow_callback_duration: Cell<Duration>,
@@ -78,6 +80,7 @@ impl Core {
             closed: Cell::new(false),
             next_task_id: Cell::new(1),
             main_generation: Cell::new(0),
+            main_notified: Cell::new(false),
             exception_handler: RefCell::new(None),
             debug: Cell::new(config.debug),
             slow_callback_duration: Cell::new(config.slow_callback_duration),
@@ -286,7 +289,7 @@ impl Core {
             self.push_ready(Ready::Task(task));
         }
         for callback in remote.callbacks.drain(..) {
-            self.push_ready(Ready::Callback(new_slot(callback)));
+            self.push_ready(Ready::Callback(new_slot_boxed(callback)));
         }
         for generation in remote.mains.drain(..) {
             self.push_ready(Ready::Main(generation));
@@ -322,6 +325,7 @@ impl Core {
             Ready::Main(generation) => {
                 if let Some(main) = main {
                     if generation == self.main_generation.get() {
+                        self.main_notified.set(false);
                         main.poll();
                     }
                 }

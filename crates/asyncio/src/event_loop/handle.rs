@@ -266,6 +266,7 @@ impl EventLoop {
                 core.shared().clone(),
                 generation,
             ));
+            core.main_notified.set(true);
             core.push_ready(Ready::Main(generation));
             loop {
                 core.run_once(&mut slot);

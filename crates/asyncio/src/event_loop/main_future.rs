@@ -8,12 +8,14 @@ use std::sync::Arc;
 use std::task::Wake;
 use std::task::{Context, Waker};
 
+use super::core::Ready;
 use super::shared::Shared;
 
 pub(crate) struct MainWake {
     shared: Arc<Shared>,
     generation: u64,
-    notified: AtomicBool,
+    /// A remote entry is queued (the local flag is `Core::main_notified`).
+    remote_notified: AtomicBool,
 }
 
 impl Wake for MainWake {
@@ -22,8 +24,14 @@ impl Wake for MainWake {
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
-            self.shared.schedule_main(self.generation);
+        let generation = self.generation;
+        let local = super::context::with_local_core(&self.shared, |core| {
+            if core.main_generation.get() == generation && !core.main_notified.replace(true) {
+                core.push_ready(Ready::Main(generation));
+            }
+        });
+        if !local && !self.remote_notified.swap(true, Ordering::AcqRel) {
+            self.shared.push_remote_main(generation);
         }
     }
 }
@@ -45,7 +53,7 @@ impl<'a> MainSlot<'a> {
         let wake = Arc::new(MainWake {
             shared,
             generation,
-            notified: AtomicBool::new(true),
+            remote_notified: AtomicBool::new(false),
         });
         let waker = Waker::from(wake.clone());
         Self {
@@ -60,7 +68,7 @@ impl<'a> MainSlot<'a> {
         if self.done {
             return;
         }
-        self.wake.notified.store(false, Ordering::Release);
+        self.wake.remote_notified.store(false, Ordering::Release);
         let mut cx = Context::from_waker(&self.waker);
         if self.future.as_mut().poll(&mut cx).is_ready() {
             self.done = true;

@@ -8,7 +8,6 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use super::context;
 use crate::task::raw::Notified;
 
 /// A closure sent from another thread, run on the loop.
@@ -63,10 +62,7 @@ impl Shared {
     }
 
     /// Queues the main future's wake-up from another thread (or from outside the running loop).
-    pub(crate) fn schedule_main(&self, generation: u64) {
-        if context::push_local_main(self, generation) {
-            return;
-        }
+    pub(crate) fn push_remote_main(&self, generation: u64) {
         let mut q = self.lock();
         if q.closed {
             return;

@@ -8,7 +8,9 @@ use std::fmt;
 /// returns this error from awaiting the [`JoinHandle`](crate::task::JoinHandle).
 #[derive(Clone, PartialEq, Eq)]
 pub struct TaskError {
-    kind: Kind,
+    // Boxed: a task's output slot holds `Result<T, TaskError>`, so the error is kept one
+    // pointer wide.
+    kind: Box<Kind>,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -20,29 +22,29 @@ enum Kind {
 impl TaskError {
     pub(crate) fn cancelled() -> Self {
         Self {
-            kind: Kind::Cancelled,
+            kind: Box::new(Kind::Cancelled),
         }
     }
 
     pub(crate) fn panicked(message: String) -> Self {
         Self {
-            kind: Kind::Panicked(message),
+            kind: Box::new(Kind::Panicked(message)),
         }
     }
 
     /// Whether the task was cancelled (asyncio's `CancelledError`).
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, Kind::Cancelled)
+        matches!(*self.kind, Kind::Cancelled)
     }
 
     /// Whether the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.kind, Kind::Panicked(_))
+        matches!(*self.kind, Kind::Panicked(_))
     }
 
     /// The panic's message, if the task panicked with a string payload (otherwise a placeholder).
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             Kind::Panicked(m) => Some(m),
             Kind::Cancelled => None,
         }
@@ -51,7 +53,7 @@ impl TaskError {
 
 impl fmt::Debug for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             Kind::Cancelled => f.write_str("TaskError::Cancelled"),
             Kind::Panicked(m) => write!(f, "TaskError::Panicked({m:?})"),
         }
@@ -60,7 +62,7 @@ impl fmt::Debug for TaskError {
 
 impl fmt::Display for TaskError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             Kind::Cancelled => f.write_str("task was cancelled"),
             Kind::Panicked(m) => write!(f, "task panicked: {m}"),
         }

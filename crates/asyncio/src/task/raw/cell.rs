@@ -89,11 +89,7 @@ where
         },
         _output: PhantomData,
     };
-    (
-        TaskRef::from_raw(ptr),
-        output,
-        super::Notified::local(ptr),
-    )
+    (TaskRef::from_raw(ptr), output, super::Notified::local(ptr))
 }
 
 fn vtable<F: Future + 'static>() -> &'static Vtable {

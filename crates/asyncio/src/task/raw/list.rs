@@ -102,4 +102,3 @@ impl Drop for TaskList {
         drop(self.drain());
     }
 }
-
