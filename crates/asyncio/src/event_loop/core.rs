@@ -196,7 +196,7 @@ impl Core {
             if timers.len() == 0 {
                 return;
             }
-            timers.expire(self.clock.now_ns(), &mut fired);
+            timers.expire(self.clock.recent_ns(), &mut fired);
         }
         for payload in fired.drain(..) {
             match payload {
@@ -280,6 +280,9 @@ impl Core {
 
     fn poll_io(&self, timeout: Option<Duration>) {
         self.poller.borrow_mut().poll(timeout);
+        if timeout != Some(Duration::ZERO) {
+            self.clock.mark_stale();
+        }
     }
 
     fn drain_remote(&self) {

@@ -96,7 +96,9 @@ impl Future for Sleep {
                 }
             }
             let deadline = core.clock.ns_of(this.deadline);
-            if deadline <= core.clock.now_ns() {
+            // The latest reading is never ahead of the true time: if the deadline passed by it, it
+            // has passed. Otherwise register; if it passed since, the timer fires next iteration.
+            if deadline <= core.clock.last_ns() {
                 return Poll::Ready(());
             }
             let key = core.insert_timer(deadline, Payload::Waker(cx.waker().clone()));

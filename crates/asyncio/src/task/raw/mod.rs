@@ -179,18 +179,33 @@ fn acquire_local(local: &Local) {
     local.local_refs.set(local.local_refs.get() + 1);
 }
 
+/// Whether the local side holds the only atomic reference: no `Waker` and no remote entry exist,
+/// so no other thread can reach the cell, and none can start to (a waker is only made by a poll,
+/// on this thread, or cloned from another waker). Acquire: every earlier release by a waker on
+/// another thread happens-before what the caller does next.
+fn only_local(h: &Header) -> bool {
+    h.refs.load(Ordering::Acquire) == 1
+}
+
 /// Takes one owner-thread reference away; the last one gives up the local side's atomic unit.
 ///
 /// # Safety
 /// On the owner thread; the caller owns one local reference to the live cell at `ptr`.
 unsafe fn release_local(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive.
-    let local = unsafe { &header(ptr).local };
-    let n = local.local_refs.get() - 1;
-    local.local_refs.set(n);
+    let h = unsafe { header(ptr) };
+    let n = h.local.local_refs.get() - 1;
+    h.local.local_refs.set(n);
     if n == 0 {
-        // SAFETY: the local side's unit is given up exactly once, here.
-        unsafe { release(ptr) };
+        if only_local(h) {
+            // No other reference exists or can appear: free without an atomic decrement.
+            let dealloc = h.vtable.dealloc;
+            // SAFETY: the local unit was the last reference.
+            unsafe { dealloc(ptr) };
+        } else {
+            // SAFETY: the local side's unit is given up exactly once, here.
+            unsafe { release(ptr) };
+        }
     }
 }
 

@@ -116,7 +116,14 @@ impl Notified {
 /// Marks the task complete (owner thread), gives queued entries references of their own, and
 /// wakes whoever awaits its handle.
 pub(super) fn complete(h: &Header) {
-    let prev = h.state.fetch_or(COMPLETE, Ordering::AcqRel);
+    let prev = if super::only_local(h) {
+        // No other thread can reach the state word (see `only_local`): no atomic RMW needed.
+        let prev = h.state.load(Ordering::Relaxed);
+        h.state.store(prev | COMPLETE, Ordering::Release);
+        prev
+    } else {
+        h.state.fetch_or(COMPLETE, Ordering::AcqRel)
+    };
     if prev & REMOTE_NOTIFIED != 0 {
         acquire(h);
     }
