@@ -5,7 +5,6 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::callback::{new_slot, new_slot_boxed, CallbackRef};
@@ -14,7 +13,9 @@ use super::main_future::MainSlot;
 use super::poller::Poller;
 use super::shared::{RemoteQueue, Shared};
 use super::EventLoop;
-use crate::task::raw::{self, Notified, RunResult, TaskList, TaskRef, DETACHED, ENDED_PANICKED};
+use crate::task::raw::{
+    self, Notified, RunResult, SharedPool, SharedRc, TaskList, TaskRef, DETACHED, ENDED_PANICKED,
+};
 use crate::task::{JoinHandle, Task};
 use crate::time::clock::Clock;
 use crate::time::wheel::{Payload, TimerKey, Wheel};
@@ -40,7 +41,7 @@ pub(crate) struct Config {
 }
 
 pub(crate) struct Core {
-    shared: Arc<Shared>,
+    shared: SharedPool,
     ready: RefCell<VecDeque<Ready>>,
     tasks: TaskList,
     timers: RefCell<Wheel>,
@@ -67,7 +68,7 @@ impl Core {
         let id = NEXT_LOOP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (poller, waker) = Poller::new()?;
         Ok(Rc::new(Self {
-            shared: Arc::new(Shared::new(waker, id)),
+            shared: SharedPool::new(SharedRc::new(Shared::new(waker, id))),
             ready: RefCell::new(VecDeque::with_capacity(256)),
             tasks: TaskList::new(),
             timers: RefCell::new(Wheel::new()),
@@ -88,12 +89,17 @@ impl Core {
         }))
     }
 
-    pub(crate) fn shared(&self) -> &Arc<Shared> {
-        &self.shared
+    pub(crate) fn shared(&self) -> &SharedRc {
+        self.shared.get()
+    }
+
+    /// Takes back a freed task's `Shared` count into the pool if it is this loop's.
+    pub(crate) fn give_back_shared(&self, shared: SharedRc) {
+        self.shared.give_back(shared);
     }
 
     pub(crate) fn id(&self) -> u64 {
-        self.shared.id
+        self.shared().id
     }
 
     pub(crate) fn is_closed(&self) -> bool {
@@ -129,7 +135,7 @@ impl Core {
         self.next_task_id.set(id + 1);
         let location = std::panic::Location::caller();
         let (registry, output, notified) =
-            raw::allocate(future, self.shared.clone(), id, location, name);
+            raw::allocate(future, self.shared.for_task(), id, location, name);
         self.tasks.push(registry);
         self.push_ready(Ready::Task(notified));
         JoinHandle::new(output)
@@ -242,7 +248,7 @@ impl Core {
         } else {
             self.wait_for_work();
         }
-        if self.shared.has_pending() {
+        if self.shared().has_pending() {
             self.drain_remote();
         }
         self.fire_timers();
@@ -269,7 +275,7 @@ impl Core {
             // Virtual time jumps to the next timer once nothing else can happen: no I/O ready,
             // nothing sent from another thread.
             self.poll_io(Some(Duration::ZERO));
-            if self.ready.borrow().is_empty() && !self.shared.has_pending() {
+            if self.ready.borrow().is_empty() && !self.shared().has_pending() {
                 self.clock.advance_to(deadline);
             }
             return;
@@ -287,7 +293,7 @@ impl Core {
 
     fn drain_remote(&self) {
         let mut remote = std::mem::take(&mut *self.remote.borrow_mut());
-        self.shared.take_remote(&mut remote);
+        self.shared().take_remote(&mut remote);
         for task in remote.tasks.drain(..) {
             self.push_ready(Ready::Task(task));
         }
@@ -408,7 +414,7 @@ impl Core {
                 None => break,
             }
         }
-        let remote = self.shared.close();
+        let remote = self.shared().close();
         for task in remote.tasks {
             task.discard();
         }

@@ -9,10 +9,10 @@ use std::task::Wake;
 use std::task::{Context, Waker};
 
 use super::core::Ready;
-use super::shared::Shared;
+use crate::task::raw::SharedRc;
 
 pub(crate) struct MainWake {
-    shared: Arc<Shared>,
+    shared: SharedRc,
     generation: u64,
     /// A remote entry is queued (the local flag is `Core::main_notified`).
     remote_notified: AtomicBool,
@@ -47,7 +47,7 @@ impl<'a> MainSlot<'a> {
     /// A slot for `future`; the caller queues its first `Ready::Main(generation)`.
     pub(crate) fn new(
         future: Pin<&'a mut dyn Future<Output = ()>>,
-        shared: Arc<Shared>,
+        shared: SharedRc,
         generation: u64,
     ) -> Self {
         let wake = Arc::new(MainWake {

@@ -45,6 +45,18 @@ pub(crate) fn report_unretrieved(task: &Task) {
     }
 }
 
+/// Gives a freed task's `Shared` count back to the running loop's pool when it is that loop's,
+/// sparing an atomic decrement; drops it otherwise.
+pub(crate) fn give_back_shared(shared: crate::task::raw::SharedRc) {
+    let mut shared = Some(shared);
+    with_core(|core| {
+        if let Some(core) = core {
+            core.give_back_shared(shared.take().expect("taken once"));
+        }
+    });
+    drop(shared);
+}
+
 /// The task being polled on this thread, like `asyncio.current_task()`.
 pub fn current_task() -> Option<Task> {
     crate::task::raw::current().map(|raw| Task { raw })

@@ -5,12 +5,11 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::shared::Shared;
 use crate::future::ThreadSafePromise;
 use crate::task::raw::panic_message;
+use crate::task::raw::SharedRc;
 use crate::task::TaskError;
 
 /// The loop is closed: what was sent to it was not accepted.
@@ -41,11 +40,11 @@ impl std::error::Error for LoopClosed {}
 /// ```
 #[derive(Clone)]
 pub struct RemoteHandle {
-    shared: Arc<Shared>,
+    shared: SharedRc,
 }
 
 impl RemoteHandle {
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: SharedRc) -> Self {
         Self { shared }
     }
 

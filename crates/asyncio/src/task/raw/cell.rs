@@ -5,18 +5,18 @@ use std::any::Any;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU32;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU8};
 use std::task::{Context, Poll};
 
+use super::SharedRc;
 use super::{
     header, Extra, Header, Local, TaskRef, DETACHED, ENDED_CANCELLED, ENDED_PANICKED,
     LOCAL_NOTIFIED, OUTPUT_GONE,
 };
-use crate::event_loop::Shared;
 use crate::task::TaskError;
 
 pub(crate) struct Vtable {
@@ -48,7 +48,7 @@ struct Cell_<F: Future> {
 /// the first (local) queue entry.
 pub(crate) fn allocate<F>(
     future: F,
-    shared: Arc<Shared>,
+    shared: SharedRc,
     id: u64,
     location: &'static Location<'static>,
     name: Option<Box<str>>,
@@ -65,11 +65,11 @@ where
     });
     let cell = Box::new(Cell_ {
         header: Header {
-            state: AtomicU32::new(0),
-            refs: AtomicU32::new(1),
             vtable: vtable::<F>(),
-            shared,
+            shared: ManuallyDrop::new(shared),
             local: Local {
+                state: AtomicU8::new(0),
+                refs: AtomicU32::new(1),
                 local_refs: Cell::new(2),
                 flags: Cell::new(LOCAL_NOTIFIED),
                 id,
@@ -218,7 +218,8 @@ unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
 }
 
 /// # Safety
-/// `ptr` is a `Cell_<F>` whose last reference was just released.
+/// `ptr` is a `Cell_<F>` whose last reference was just released and whose `shared` field was
+/// taken out.
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: the cell was allocated by `allocate` as a `Box<Cell_<F>>` and no reference remains.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell_<F>>().as_ptr()) });

@@ -33,26 +33,26 @@
 
 mod cell;
 mod list;
+mod shared_rc;
 mod waker;
 
 use std::cell::Cell;
 use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
 use std::panic::Location;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 use std::task::Waker;
 
 pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
+pub(crate) use shared_rc::{SharedPool, SharedRc};
 pub(crate) use waker::{current, Notified, RunResult};
 
-use crate::event_loop::Shared;
-
 /// Atomic state bit: a remote queue entry exists (see the module docs).
-const REMOTE_NOTIFIED: u32 = 0b01;
+const REMOTE_NOTIFIED: u8 = 0b01;
 /// Atomic state bit: the future finished or was dropped; it will never be polled again.
-const COMPLETE: u32 = 0b10;
+const COMPLETE: u8 = 0b10;
 
 /// Owner-thread flag: cancellation was requested and not yet acted on.
 pub(crate) const CANCEL_REQUESTED: u8 = 1 << 0;
@@ -80,9 +80,12 @@ pub(crate) struct Extra {
     pub(crate) panic_message: Option<Box<str>>,
 }
 
-/// Per-task data used only on the owner thread.
+/// The header's fields. All but `state` and `refs` are used only on the owner thread; the four
+/// small ones share one word so the header stays 80 bytes.
 pub(crate) struct Local {
-    local_refs: Cell<u32>,
+    state: AtomicU8,
+    refs: AtomicU32,
+    local_refs: Cell<u16>,
     flags: Cell<u8>,
     pub(crate) id: u64,
     pub(crate) join_waker: Cell<Option<Waker>>,
@@ -136,10 +139,9 @@ impl Local {
 
 /// The part of the cell that does not depend on the future's type.
 pub(crate) struct Header {
-    state: AtomicU32,
-    refs: AtomicU32,
     vtable: &'static cell::Vtable,
-    shared: Arc<Shared>,
+    /// Taken out by hand just before the cell is freed (see [`free`]).
+    shared: ManuallyDrop<SharedRc>,
     local: Local,
 }
 
@@ -159,24 +161,41 @@ unsafe fn header<'a>(ptr: NonNull<Header>) -> &'a Header {
 unsafe fn release(ptr: NonNull<Header>) {
     // SAFETY: the caller's reference keeps the cell alive until this decrement.
     let h = unsafe { header(ptr) };
-    if h.refs.fetch_sub(1, Ordering::Release) == 1 {
+    if h.local.refs.fetch_sub(1, Ordering::Release) == 1 {
         std::sync::atomic::fence(Ordering::Acquire);
-        let dealloc = h.vtable.dealloc;
         // SAFETY: that was the last reference.
-        unsafe { dealloc(ptr) };
+        drop(unsafe { free(ptr) });
     }
+}
+
+/// Frees the cell and hands back its reference to the loop's `Shared`.
+///
+/// # Safety
+/// No reference to the cell remains.
+unsafe fn free(ptr: NonNull<Header>) -> SharedRc {
+    // SAFETY: no reference remains, so nothing else reads the field; it is taken exactly once,
+    // here, and `Header::shared` is `ManuallyDrop`, so freeing the cell does not drop it again.
+    let shared = unsafe { ManuallyDrop::take(&mut (*ptr.as_ptr()).shared) };
+    // SAFETY: as above; the vtable frees the allocation `allocate` made.
+    let dealloc = unsafe { header(ptr) }.vtable.dealloc;
+    // SAFETY: no reference remains.
+    unsafe { dealloc(ptr) };
+    shared
 }
 
 /// Adds an atomic reference.
 fn acquire(h: &Header) {
-    if h.refs.fetch_add(1, Ordering::Relaxed) > u32::MAX / 2 {
+    if h.local.refs.fetch_add(1, Ordering::Relaxed) > u32::MAX / 2 {
         std::process::abort(); // Billions of wakers: a leak, not a program.
     }
 }
 
 /// Adds an owner-thread reference.
 fn acquire_local(local: &Local) {
-    local.local_refs.set(local.local_refs.get() + 1);
+    let n = local.local_refs.get().checked_add(1);
+    local
+        .local_refs
+        .set(n.expect("more than 65535 handles to one task"));
 }
 
 /// Whether the local side holds the only atomic reference: no `Waker` and no remote entry exist,
@@ -184,7 +203,7 @@ fn acquire_local(local: &Local) {
 /// on this thread, or cloned from another waker). Acquire: every earlier release by a waker on
 /// another thread happens-before what the caller does next.
 fn only_local(h: &Header) -> bool {
-    h.refs.load(Ordering::Acquire) == 1
+    h.local.refs.load(Ordering::Acquire) == 1
 }
 
 /// Takes one owner-thread reference away; the last one gives up the local side's atomic unit.
@@ -198,10 +217,11 @@ unsafe fn release_local(ptr: NonNull<Header>) {
     h.local.local_refs.set(n);
     if n == 0 {
         if only_local(h) {
-            // No other reference exists or can appear: free without an atomic decrement.
-            let dealloc = h.vtable.dealloc;
+            // No other reference exists or can appear: free without an atomic decrement, and
+            // give the `Shared` count back to the loop's pool when it runs on this thread.
             // SAFETY: the local unit was the last reference.
-            unsafe { dealloc(ptr) };
+            let shared = unsafe { free(ptr) };
+            crate::event_loop::give_back_shared(shared);
         } else {
             // SAFETY: the local side's unit is given up exactly once, here.
             unsafe { release(ptr) };
@@ -236,13 +256,13 @@ impl TaskRef {
 
     /// Whether the task has ended.
     pub(crate) fn is_complete(&self) -> bool {
-        self.header().state.load(Ordering::Acquire) & COMPLETE != 0
+        self.header().local.state.load(Ordering::Acquire) & COMPLETE != 0
     }
 
     /// Whether the task sits in a ready queue.
     pub(crate) fn is_scheduled(&self) -> bool {
         self.local().has(LOCAL_NOTIFIED)
-            || self.header().state.load(Ordering::Acquire) & REMOTE_NOTIFIED != 0
+            || self.header().local.state.load(Ordering::Acquire) & REMOTE_NOTIFIED != 0
     }
 
     /// Schedules the task (if it is not queued or ended already).

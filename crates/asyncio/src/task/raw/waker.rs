@@ -59,7 +59,7 @@ impl Notified {
         // SAFETY: the entry keeps its task alive (borrowing the registry's reference, or owning
         // one once the task ended).
         let h = unsafe { header(self.ptr) };
-        if h.state.load(Ordering::Acquire) & COMPLETE != 0 {
+        if h.local.state.load(Ordering::Acquire) & COMPLETE != 0 {
             // SAFETY: ended; a local entry is only discarded by its loop, on its thread.
             unsafe { self.release_ended() };
         }
@@ -80,13 +80,13 @@ impl Notified {
         let ptr = self.ptr;
         // SAFETY: the entry keeps the task alive; owner thread.
         let h = unsafe { header(ptr) };
-        if h.state.load(Ordering::Acquire) & COMPLETE != 0 {
+        if h.local.state.load(Ordering::Acquire) & COMPLETE != 0 {
             // SAFETY: the task ended; owner thread.
             unsafe { self.release_ended() };
             return RunResult::Stale;
         }
         if self.remote {
-            h.state.fetch_and(!REMOTE_NOTIFIED, Ordering::AcqRel);
+            h.local.state.fetch_and(!REMOTE_NOTIFIED, Ordering::AcqRel);
         } else {
             h.local.clear(LOCAL_NOTIFIED);
         }
@@ -118,11 +118,11 @@ impl Notified {
 pub(super) fn complete(h: &Header) {
     let prev = if super::only_local(h) {
         // No other thread can reach the state word (see `only_local`): no atomic RMW needed.
-        let prev = h.state.load(Ordering::Relaxed);
-        h.state.store(prev | COMPLETE, Ordering::Release);
+        let prev = h.local.state.load(Ordering::Relaxed);
+        h.local.state.store(prev | COMPLETE, Ordering::Release);
         prev
     } else {
-        h.state.fetch_or(COMPLETE, Ordering::AcqRel)
+        h.local.state.fetch_or(COMPLETE, Ordering::AcqRel)
     };
     if prev & REMOTE_NOTIFIED != 0 {
         acquire(h);
@@ -145,7 +145,7 @@ pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
     let h = unsafe { header(ptr) };
     let handled = crate::event_loop::try_push_local(&h.shared, || {
         // Only called on the thread running the task's loop: the owner thread.
-        if h.state.load(Ordering::Relaxed) & COMPLETE != 0 || h.local.has(LOCAL_NOTIFIED) {
+        if h.local.state.load(Ordering::Relaxed) & COMPLETE != 0 || h.local.has(LOCAL_NOTIFIED) {
             return None;
         }
         h.local.set(LOCAL_NOTIFIED);
@@ -154,7 +154,7 @@ pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
     if handled {
         return;
     }
-    let prev = h.state.fetch_or(REMOTE_NOTIFIED, Ordering::AcqRel);
+    let prev = h.local.state.fetch_or(REMOTE_NOTIFIED, Ordering::AcqRel);
     if prev & (REMOTE_NOTIFIED | COMPLETE) == 0 {
         h.shared.push_remote_task(Notified { ptr, remote: true });
     }
