@@ -127,6 +127,27 @@ fn wakers_from_other_threads_reach_the_task() {
 }
 
 #[test]
+fn a_threadsafe_callback_cancelled_before_it_runs_never_runs() {
+    let lp = EventLoop::new();
+    let ran = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let r = ran.clone();
+    let remote = lp.remote();
+    // Sent and cancelled from another thread before the loop runs.
+    let handle = thread::spawn(move || {
+        let h = remote
+            .call_soon_threadsafe(move || r.store(true, std::sync::atomic::Ordering::SeqCst))
+            .unwrap();
+        h.cancel();
+        h
+    })
+    .join()
+    .unwrap();
+    assert!(handle.cancelled());
+    lp.run_until_complete(asyncio::time::yield_now());
+    assert!(!ran.load(std::sync::atomic::Ordering::SeqCst));
+}
+
+#[test]
 fn handles_are_send_and_sync() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<asyncio::RemoteHandle>();

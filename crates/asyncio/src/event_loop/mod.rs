@@ -19,7 +19,7 @@ pub use callback::{Handle, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
 pub use exception::{default_exception_handler, ExceptionContext, ExceptionKind};
 pub use handle::EventLoop;
-pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle};
+pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
 pub use runner::{run, Runner};
 
 pub(crate) use context::{try_push_local, with_core};

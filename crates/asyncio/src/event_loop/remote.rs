@@ -5,6 +5,8 @@ use std::fmt;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::future::ThreadSafePromise;
@@ -23,6 +25,25 @@ impl fmt::Display for LoopClosed {
 }
 
 impl std::error::Error for LoopClosed {}
+
+/// The handle to a callback sent with [`RemoteHandle::call_soon_threadsafe`]: cancellable from
+/// any thread until the callback starts.
+#[derive(Debug, Clone)]
+pub struct ThreadsafeHandle {
+    cancelled: Arc<AtomicBool>,
+}
+
+impl ThreadsafeHandle {
+    /// Cancels the callback if it has not started yet.
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Release);
+    }
+
+    /// Whether [`cancel`](Self::cancel) was called.
+    pub fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+}
 
 /// A `Send + Sync + Clone` handle to a loop, for other threads.
 ///
@@ -49,17 +70,26 @@ impl RemoteHandle {
     }
 
     /// Schedules `f` on the loop from any thread (asyncio's `call_soon_threadsafe`), waking the
-    /// loop if it sleeps. Callbacks sent from one thread run in the order sent.
+    /// loop if it sleeps. Callbacks sent from one thread run in the order sent. The returned
+    /// handle cancels the callback from any thread, if it has not started yet.
     ///
     /// # Errors
     /// [`LoopClosed`] if the loop was closed.
     pub fn call_soon_threadsafe(
         &self,
         f: impl FnOnce() + Send + 'static,
-    ) -> Result<(), LoopClosed> {
+    ) -> Result<ThreadsafeHandle, LoopClosed> {
+        let cancelled = Arc::new(AtomicBool::new(false));
+        let flag = cancelled.clone();
+        let callback = move || {
+            if !flag.load(Ordering::Acquire) {
+                f();
+            }
+        };
         self.shared
-            .push_callback(Box::new(f))
-            .map_err(|_| LoopClosed)
+            .push_callback(Box::new(callback))
+            .map_err(|_| LoopClosed)?;
+        Ok(ThreadsafeHandle { cancelled })
     }
 
     /// Spawns a `Send` future on the loop from any thread (asyncio's
@@ -78,10 +108,11 @@ impl RemoteHandle {
             future: Some(Box::pin(future)),
             promise: promise.clone(),
         };
-        self.call_soon_threadsafe(move || {
-            let lp = crate::get_running_loop();
-            drop(lp.spawn(task));
-        })?;
+        self.shared
+            .push_callback(Box::new(move || {
+                drop(crate::get_running_loop().spawn(task));
+            }))
+            .map_err(|_| LoopClosed)?;
         Ok(RemoteJoinHandle { promise })
     }
 
