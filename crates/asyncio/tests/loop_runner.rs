@@ -43,10 +43,13 @@ fn the_main_future_may_borrow_locals_and_its_panic_propagates() {
 }
 
 #[test]
+#[cfg_attr(miri, ignore = "measures real time; everything is slow under Miri")]
 fn debug_mode_reports_slow_steps_with_the_task_name() {
+    // Steps are timed on the real clock: the slow ones spin for 300 ms against a 100 ms
+    // threshold, which ordinary steps (microseconds) never approach.
     let lp = EventLoop::builder()
         .debug(true)
-        .slow_callback_duration(Duration::from_millis(5))
+        .slow_callback_duration(Duration::from_millis(100))
         .build()
         .unwrap();
     let log = Log::default();
@@ -70,10 +73,10 @@ fn debug_mode_reports_slow_steps_with_the_task_name() {
     lp.run_until_complete(async {
         let t = asyncio::task::Builder::new()
             .name("hog")
-            .spawn(async { busy(Duration::from_millis(20)) });
+            .spawn(async { busy(Duration::from_millis(300)) });
         asyncio::spawn(async {}).await.unwrap();
         t.await.unwrap();
-        asyncio::get_running_loop().call_soon(|| busy(Duration::from_millis(20)));
+        asyncio::get_running_loop().call_soon(|| busy(Duration::from_millis(300)));
         asyncio::time::yield_now().await;
     });
     assert_eq!(log.take(), ["hog", "callback"]);
