@@ -39,6 +39,8 @@ pub(crate) fn print_child(m: &Measurement) {
         "wall_s": m.wall_s,
         "cpu_s": m.cpu_s,
         "bytes_per_task": m.bytes_per_task,
+        "p50_us": m.p50_us,
+        "p99_us": m.p99_us,
         "channel": m.channel,
     });
     println!("{v}");
@@ -63,6 +65,8 @@ fn measure_in_child(workload: &str, runtime: &str) -> Measurement {
         wall_s: v["wall_s"].as_f64().expect("wall_s"),
         cpu_s: v["cpu_s"].as_f64().expect("cpu_s"),
         bytes_per_task: v["bytes_per_task"].as_f64(),
+        p50_us: v["p50_us"].as_f64(),
+        p99_us: v["p99_us"].as_f64(),
         channel: v["channel"].as_str().map(str::to_owned),
     }
 }

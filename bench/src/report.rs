@@ -27,6 +27,8 @@ struct Row<'a> {
     cpu_s: f64,
     throughput: f64,
     bytes_per_task: Option<f64>,
+    p50_us: Option<f64>,
+    p99_us: Option<f64>,
 }
 
 fn summarise(s: &Series) -> Row<'_> {
@@ -41,6 +43,8 @@ fn summarise(s: &Series) -> Row<'_> {
         cpu_s: field(&s.runs, |m| Some(m.cpu_s)).unwrap_or(0.0),
         throughput: info.count / median_s,
         bytes_per_task: field(&s.runs, |m| m.bytes_per_task),
+        p50_us: field(&s.runs, |m| m.p50_us),
+        p99_us: field(&s.runs, |m| m.p99_us),
     }
 }
 
@@ -63,6 +67,10 @@ pub(crate) fn json(results: &[Series]) {
         if let Some(b) = r.bytes_per_task {
             v["bytes_per_task"] = b.into();
         }
+        if let (Some(p50), Some(p99)) = (r.p50_us, r.p99_us) {
+            v["p50_us"] = p50.into();
+            v["p99_us"] = p99.into();
+        }
         if let Some(c) = s.runs.first().and_then(|m| m.channel.clone()) {
             v["channel"] = c.into();
         }
@@ -74,6 +82,7 @@ pub(crate) fn json(results: &[Series]) {
 fn score(workload: &str, r: &Row<'_>) -> f64 {
     match workload {
         "idle-tasks" => 1.0 / r.bytes_per_task.unwrap_or(f64::INFINITY),
+        "lateness" => 1.0 / r.p50_us.unwrap_or(f64::INFINITY).max(1.0),
         "timers" => 1.0 / r.median_s,
         _ => r.throughput,
     }
@@ -99,9 +108,10 @@ pub(crate) fn table(results: &[Series]) {
         let ours = rows.iter().find(|r| r.series.runtime == "asyncio-rs");
         let ours_score = ours.map(|r| score(w, r));
         for r in &rows {
-            let extra = match r.bytes_per_task {
-                Some(b) => format!("{b:.0} B/task"),
-                None => String::new(),
+            let extra = match (r.bytes_per_task, r.p50_us, r.p99_us) {
+                (Some(b), _, _) => format!("{b:.0} B/task"),
+                (None, Some(p50), Some(p99)) => format!("{p50:.0}/{p99:.0} µs"),
+                _ => String::new(),
             };
             let ratio = ours_score
                 .map(|o| format!("{:.2}", o / score(w, r)))

@@ -165,6 +165,7 @@ fn workload_on<R: LocalRuntime>(workload: &str) -> Measurement {
         "timeouts" => timeouts::<R>(),
         "timers" => timers::<R>(),
         "idle-tasks" => idle_tasks::<R>(),
+        "lateness" => lateness::<R>(),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -244,6 +245,20 @@ fn timers<R: LocalRuntime>() -> Measurement {
     });
     assert_eq!(n, super::timers::N);
     m
+}
+
+fn lateness<R: LocalRuntime>() -> Measurement {
+    let delays = super::lateness::delays();
+    let (m, late) = R::run(async {
+        let mut late = Vec::with_capacity(delays.len());
+        for &d in &delays {
+            let deadline = std::time::Instant::now() + d;
+            R::sleep(d).await;
+            late.push(std::time::Instant::now().saturating_duration_since(deadline));
+        }
+        late
+    });
+    super::lateness::finish(m, late)
 }
 
 fn idle_tasks<R: LocalRuntime>() -> Measurement {

@@ -1,6 +1,7 @@
 //! The workloads, each run the same way on every runtime.
 
 mod idle_tasks;
+mod lateness;
 #[cfg(feature = "peers")]
 mod local;
 mod pingpong;
@@ -19,6 +20,9 @@ pub(crate) struct Measurement {
     pub(crate) wall_s: f64,
     pub(crate) cpu_s: f64,
     pub(crate) bytes_per_task: Option<f64>,
+    /// Percentiles, for workloads that measure a latency (µs).
+    pub(crate) p50_us: Option<f64>,
+    pub(crate) p99_us: Option<f64>,
     /// The channel a workload used on this runtime, where it needs one.
     pub(crate) channel: Option<String>,
 }
@@ -30,7 +34,14 @@ pub(crate) struct Info {
     pub(crate) description: &'static str,
 }
 
-pub(crate) const NAMES: &[&str] = &["spawn", "pingpong", "timeouts", "timers", "idle-tasks"];
+pub(crate) const NAMES: &[&str] = &[
+    "spawn",
+    "pingpong",
+    "timeouts",
+    "timers",
+    "idle-tasks",
+    "lateness",
+];
 
 #[cfg(not(feature = "peers"))]
 pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt"];
@@ -74,6 +85,11 @@ pub(crate) fn info(workload: &str) -> Info {
             unit: "tasks/s",
             description: "1,000,000 tasks parked on a long sleep; resident bytes per task",
         },
+        "lateness" => Info {
+            count: lateness::N as f64,
+            unit: "sleeps/s",
+            description: "200 sleeps in a row of 0.5–3 ms on an idle loop; how late each wakes",
+        },
         other => panic!("unknown workload {other}"),
     }
 }
@@ -90,6 +106,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         "timeouts" => timeouts::run(runtime),
         "timers" => timers::run(runtime),
         "idle-tasks" => idle_tasks::run(runtime),
+        "lateness" => lateness::run(runtime),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -106,6 +123,8 @@ pub(crate) fn timed<R>(f: impl FnOnce() -> R) -> (Measurement, R) {
             wall_s: wall.as_secs_f64(),
             cpu_s: cpu.as_secs_f64(),
             bytes_per_task: None,
+            p50_us: None,
+            p99_us: None,
             channel: None,
         },
         r,

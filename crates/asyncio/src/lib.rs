@@ -32,6 +32,8 @@
 
 pub mod event_loop;
 pub mod future;
+#[expect(unsafe_code, reason = "system calls mio does not wrap (timerfd)")]
+mod sys;
 pub mod task;
 pub mod time;
 

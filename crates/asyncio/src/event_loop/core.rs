@@ -25,6 +25,11 @@ use crate::time::wheel::{Payload, TimerKey, Wheel};
 /// would starve I/O behind tasks that are always ready.
 const IO_CHECK_INTERVAL: u64 = 61;
 
+/// When several timers wait in the current millisecond, the loop sleeps this much past the
+/// first deadline so one wake-up fires them together (a timer alone gets an exact wake-up).
+/// Timers can be this much later; they are never early.
+const TIMER_COALESCE_NS: u64 = 100_000;
+
 /// An item of the ready queue, run in FIFO order.
 pub(crate) enum Ready {
     Task(Notified),
@@ -266,7 +271,10 @@ impl Core {
     }
 
     fn wait_for_work(&self) {
-        let next = self.timers.borrow_mut().next_deadline();
+        let (next, crowded) = {
+            let mut timers = self.timers.borrow_mut();
+            (timers.next_deadline(), timers.pending_soon() > 1)
+        };
         let Some(deadline) = next else {
             self.poll_io(None);
             return;
@@ -281,7 +289,12 @@ impl Core {
             return;
         }
         let now = self.clock.now_ns();
-        self.poll_io(Some(Duration::from_nanos(deadline.saturating_sub(now))));
+        let wake = if crowded {
+            deadline.saturating_add(TIMER_COALESCE_NS)
+        } else {
+            deadline
+        };
+        self.poll_io(Some(Duration::from_nanos(wake.saturating_sub(now))));
     }
 
     fn poll_io(&self, timeout: Option<Duration>) {

@@ -150,6 +150,11 @@ impl Wheel {
         }
     }
 
+    /// How many timers wait in the current millisecond (the exact-deadline heap).
+    pub(crate) fn pending_soon(&self) -> usize {
+        self.live_soon
+    }
+
     /// Moves time to `now` and appends the payloads of every timer due by then to `out`, in
     /// (deadline, creation) order.
     pub(crate) fn expire(&mut self, now: u64, out: &mut Vec<Payload>) {
