@@ -7,6 +7,7 @@
 
 mod cpu;
 mod harness;
+mod plot;
 mod report;
 mod rng;
 mod workloads;
@@ -32,6 +33,9 @@ struct Args {
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also write the results as an SVG bar chart to this file.
+    #[arg(long, value_name = "FILE")]
+    plot: Option<std::path::PathBuf>,
     /// Internal: run one measurement in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "RUNTIME"])]
     child: Vec<String>,
@@ -50,5 +54,15 @@ fn main() {
         report::json(&results);
     } else {
         report::table(&results);
+    }
+    if let Some(path) = &args.plot {
+        let caption = format!(
+            "asyncio-bench: medians of {} interleaved runs; bar = score ÷ best score (longer is better)",
+            args.reps.max(1)
+        );
+        if let Err(e) = std::fs::write(path, plot::svg(&results, &caption)) {
+            eprintln!("cannot write {}: {e}", path.display());
+            std::process::exit(1);
+        }
     }
 }

@@ -19,7 +19,7 @@ fn field(runs: &[Measurement], f: impl Fn(&Measurement) -> Option<f64>) -> Optio
 }
 
 /// One workload × runtime, summarised.
-struct Row<'a> {
+pub(crate) struct Row<'a> {
     series: &'a Series,
     median_s: f64,
     min_s: f64,
@@ -31,7 +31,7 @@ struct Row<'a> {
     p99_us: Option<f64>,
 }
 
-fn summarise(s: &Series) -> Row<'_> {
+pub(crate) fn summarise(s: &Series) -> Row<'_> {
     let walls: Vec<f64> = s.runs.iter().map(|m| m.wall_s).collect();
     let median_s = median(walls.clone());
     let info = workloads::info(&s.workload);
@@ -79,12 +79,26 @@ pub(crate) fn json(results: &[Series]) {
 }
 
 /// The score a ratio compares: higher is better.
-fn score(workload: &str, r: &Row<'_>) -> f64 {
+pub(crate) fn score(workload: &str, r: &Row<'_>) -> f64 {
     match workload {
         "idle-tasks" => 1.0 / r.bytes_per_task.unwrap_or(f64::INFINITY),
         "lateness" => 1.0 / r.p50_us.unwrap_or(f64::INFINITY).max(1.0),
         "timers" => 1.0 / r.median_s,
         _ => r.throughput,
+    }
+}
+
+/// The figure a chart label shows for a row.
+pub(crate) fn headline(workload: &str, r: &Row<'_>) -> String {
+    match (workload, r.bytes_per_task, r.p50_us) {
+        (_, Some(b), _) => format!("{b:.0} B/task"),
+        (_, _, Some(p50)) => format!("p50 {p50:.0} µs"),
+        ("timers", _, _) => format!("{:.3} s wall, {:.3} s CPU", r.median_s, r.cpu_s),
+        _ => format!(
+            "{:.2} M {}",
+            r.throughput / 1e6,
+            crate::workloads::info(workload).unit
+        ),
     }
 }
 
