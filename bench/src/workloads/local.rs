@@ -198,7 +198,7 @@ fn pingpong<R: LocalRuntime>() -> Measurement {
         });
         let mut last = 0;
         for i in 0..n {
-            ping_tx.send(i).await.ok().expect("echo alive");
+            assert!(ping_tx.send(i).await.is_ok(), "echo alive");
             last = pong_rx.recv().await.expect("echo alive");
         }
         drop(ping_tx);
