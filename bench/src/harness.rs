@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 use crate::workloads::{self, Measurement};
 
@@ -46,29 +47,48 @@ pub(crate) fn print_child(m: &Measurement) {
     println!("{v}");
 }
 
-fn measure_in_child(workload: &str, runtime: &str) -> Measurement {
+/// How long one measurement may take before it is abandoned (a peer that hangs must not hang
+/// the whole run).
+const CHILD_LIMIT: Duration = Duration::from_secs(300);
+
+fn measure_in_child(workload: &str, runtime: &str) -> Option<Measurement> {
     let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe)
+    let mut child = Command::new(exe)
         .args(["--child", workload, runtime])
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("spawn benchmark child");
+    let started = Instant::now();
+    while child
+        .try_wait()
+        .expect("wait for benchmark child")
+        .is_none()
+    {
+        if started.elapsed() > CHILD_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            eprintln!("\n{workload}/{runtime}: no result after {CHILD_LIMIT:?}; left out");
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().expect("benchmark child output");
     if !out.status.success() {
-        eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-        panic!(
-            "benchmark child {workload}/{runtime} failed: {}",
-            out.status
-        );
+        eprintln!("\n{}", String::from_utf8_lossy(&out.stderr));
+        eprintln!("{workload}/{runtime} failed: {}; left out", out.status);
+        return None;
     }
     let line = String::from_utf8_lossy(&out.stdout);
     let v: serde_json::Value = serde_json::from_str(line.trim()).expect("child JSON");
-    Measurement {
+    Some(Measurement {
         wall_s: v["wall_s"].as_f64().expect("wall_s"),
         cpu_s: v["cpu_s"].as_f64().expect("cpu_s"),
         bytes_per_task: v["bytes_per_task"].as_f64(),
         p50_us: v["p50_us"].as_f64(),
         p99_us: v["p99_us"].as_f64(),
         channel: v["channel"].as_str().map(str::to_owned),
-    }
+    })
 }
 
 /// Runs `reps` rounds; in each round every workload runs once on every runtime, so drift in the
@@ -89,8 +109,9 @@ pub(crate) fn run_all(
                     eprint!("\r[{done:>4}/{total}] {w:<12} {r:<14}");
                     let _ = std::io::stderr().flush();
                 }
-                let m = measure_in_child(w, r);
-                results.entry((wi, ri)).or_default().push(m);
+                if let Some(m) = measure_in_child(w, r) {
+                    results.entry((wi, ri)).or_default().push(m);
+                }
                 done += 1;
             }
         }

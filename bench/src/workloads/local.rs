@@ -273,8 +273,10 @@ fn idle_tasks<R: LocalRuntime>() -> Measurement {
                 R::sleep(Duration::from_secs(3600)).await;
             });
         }
+        // Wait with a short sleep, not a yield: monoio keeps re-polling a main future that
+        // wakes itself and never reaches its queued tasks.
         while parked.get() < n {
-            futures_lite::future::yield_now().await;
+            R::sleep(Duration::from_millis(1)).await;
         }
         crate::cpu::rss_bytes().saturating_sub(before)
     });
