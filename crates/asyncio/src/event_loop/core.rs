@@ -201,14 +201,19 @@ impl Core {
     }
 
     fn fire_timers(&self) {
-        let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
-        {
+        let mut fired = {
             let mut timers = self.timers.borrow_mut();
             if timers.len() == 0 {
                 return;
             }
-            timers.expire(self.clock.recent_ns(), &mut fired);
-        }
+            let now = self.clock.recent_ns();
+            if !timers.may_fire(now) {
+                return;
+            }
+            let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
+            timers.expire(now, &mut fired);
+            fired
+        };
         for payload in fired.drain(..) {
             match payload {
                 Payload::Waker(w) => w.wake(),

@@ -60,6 +60,9 @@ pub(crate) struct Wheel {
     soon: BinaryHeap<Reverse<(u64, u64, u32, u32)>>,
     live_soon: usize,
     seq: u64,
+    /// A lower bound of every pending deadline (`u64::MAX` when none was added since the last
+    /// expiry): lets the loop skip `expire` when nothing can be due.
+    earliest: u64,
 }
 
 fn level_for(elapsed: u64, when: u64) -> usize {
@@ -84,6 +87,7 @@ impl Wheel {
             soon: BinaryHeap::new(),
             live_soon: 0,
             seq: 0,
+            earliest: u64::MAX,
         }
     }
 
@@ -155,6 +159,11 @@ impl Wheel {
         self.live_soon
     }
 
+    /// Whether a timer may be due at `now` (false means certainly none is).
+    pub(crate) fn may_fire(&self, now: u64) -> bool {
+        self.entries.len() > 0 && now >= self.earliest
+    }
+
     /// Moves time to `now` and appends the payloads of every timer due by then to `out`, in
     /// (deadline, creation) order.
     pub(crate) fn expire(&mut self, now: u64, out: &mut Vec<Payload>) {
@@ -187,6 +196,7 @@ impl Wheel {
                 }
             }
         }
+        self.earliest = self.next_deadline().unwrap_or(u64::MAX);
     }
 
     /// Removes every timer (when the loop closes).
@@ -197,6 +207,7 @@ impl Wheel {
         }
         self.soon.clear();
         self.live_soon = 0;
+        self.earliest = u64::MAX;
         self.entries
             .drain()
             .into_iter()
@@ -248,6 +259,7 @@ impl Wheel {
             entry.prev = NIL;
             entry.next = NIL;
             let item = (entry.deadline, entry.seq, index, key.generation);
+            self.earliest = self.earliest.min(entry.deadline);
             self.soon.push(Reverse(item));
             self.live_soon += 1;
             return;
@@ -256,6 +268,9 @@ impl Wheel {
         // placed again, with their true deadline, when that slot comes up.
         let tick = tick.min(elapsed + slot_range(LEVELS) - 1);
         let level = level_for(elapsed, tick);
+        // The slot's start: what `next_expiration` reports for it, and when it must be cascaded.
+        let slot_start = (tick & !(slot_range(level) - 1)).max(elapsed + 1);
+        self.earliest = self.earliest.min(slot_start * TICK_NS);
         let slot = ((tick >> (SLOT_BITS as usize * level)) & (SLOTS as u64 - 1)) as usize;
         let head = self.levels[level].heads[slot];
         entry.place = Place::Slot {
@@ -380,6 +395,9 @@ mod tests {
         while w.len() > 0 {
             let next = w.next_deadline().unwrap();
             assert!(next >= now);
+            // The loop only calls `expire` when `may_fire` says so: it must agree with
+            // `next_deadline`, or slots are never cascaded and the loop spins.
+            assert!(w.may_fire(next), "may_fire disagrees with next_deadline {next}");
             now = next;
             fired += fire_all(&mut w, now);
             assert_eq!(fired, deadlines.partition_point(|&d| d <= now));
