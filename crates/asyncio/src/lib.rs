@@ -32,10 +32,12 @@
 
 pub mod event_loop;
 pub mod future;
+pub mod sync;
 #[expect(unsafe_code, reason = "system calls mio does not wrap (timerfd)")]
 mod sys;
 pub mod task;
 pub mod time;
+mod util;
 
 pub use asyncio_macros::{main, test};
 pub use event_loop::{

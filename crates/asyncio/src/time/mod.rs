@@ -3,7 +3,6 @@
 //! All functions here read the running loop's clock, so under virtual time
 //! ([`Builder::virtual_time`](crate::event_loop::Builder::virtual_time)) they follow it.
 
-mod arena;
 pub(crate) mod clock;
 mod interval;
 mod scope;

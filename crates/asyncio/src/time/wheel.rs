@@ -10,8 +10,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::task::Waker;
 
-use super::arena::{Arena, Key};
 use crate::event_loop::callback::CallbackRef;
+use crate::util::arena::{Arena, Key};
 
 const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;
@@ -397,7 +397,10 @@ mod tests {
             assert!(next >= now);
             // The loop only calls `expire` when `may_fire` says so: it must agree with
             // `next_deadline`, or slots are never cascaded and the loop spins.
-            assert!(w.may_fire(next), "may_fire disagrees with next_deadline {next}");
+            assert!(
+                w.may_fire(next),
+                "may_fire disagrees with next_deadline {next}"
+            );
             now = next;
             fired += fire_all(&mut w, now);
             assert_eq!(fired, deadlines.partition_point(|&d| d <= now));

@@ -1,0 +1,141 @@
+//! [`WaitList`]: a FIFO queue of waiting futures with *grants*, the building block of the
+//! queues and locks.
+//!
+//! A waiter joins at the back. Whoever frees a resource (an item, a permit, capacity) grants
+//! it to the waiter at the front, which is woken and takes the resource when it next polls.
+//! Until then the resource is reserved for it, so no later arrival can barge in (FIFO). If the
+//! waiter's future is dropped after being granted but before taking the resource, its owner
+//! hands the grant on ([`WaitList::remove`] reports it), so nothing is lost to a cancelled
+//! waiter.
+
+use std::task::Waker;
+
+use crate::util::arena::{Arena, Key};
+
+const NIL: u32 = u32::MAX;
+
+struct Node {
+    waker: Option<Waker>,
+    granted: bool,
+    prev: u32,
+    next: u32,
+}
+
+/// A waiter's place in a [`WaitList`].
+pub(crate) type WaitKey = Key;
+
+/// Waiters in arrival order; granted ones leave the order but keep their node until they take
+/// the grant or are removed.
+pub(crate) struct WaitList {
+    nodes: Arena<Node>,
+    head: u32,
+    tail: u32,
+    /// Waiters not yet granted.
+    waiting: usize,
+}
+
+impl WaitList {
+    pub(crate) fn new() -> Self {
+        Self {
+            nodes: Arena::new(),
+            head: NIL,
+            tail: NIL,
+            waiting: 0,
+        }
+    }
+
+    /// Whether a waiter is waiting (not yet granted).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiting > 0
+    }
+
+    /// Number of waiters not yet granted.
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// Adds a waiter at the back.
+    pub(crate) fn push(&mut self, waker: Waker) -> WaitKey {
+        let key = self.nodes.insert(Node {
+            waker: Some(waker),
+            granted: false,
+            prev: self.tail,
+            next: NIL,
+        });
+        if self.tail == NIL {
+            self.head = key.index;
+        } else {
+            self.nodes.at(self.tail).next = key.index;
+        }
+        self.tail = key.index;
+        self.waiting += 1;
+        key
+    }
+
+    fn unlink(&mut self, index: u32) {
+        let (prev, next) = {
+            let n = self.nodes.at(index);
+            (n.prev, n.next)
+        };
+        if prev == NIL {
+            self.head = next;
+        } else {
+            self.nodes.at(prev).next = next;
+        }
+        if next == NIL {
+            self.tail = prev;
+        } else {
+            self.nodes.at(next).prev = prev;
+        }
+        self.waiting -= 1;
+    }
+
+    /// Grants the front waiter and wakes it. Returns false if nobody waits.
+    pub(crate) fn grant_front(&mut self) -> bool {
+        if self.head == NIL {
+            return false;
+        }
+        let index = self.head;
+        self.unlink(index);
+        let node = self.nodes.at(index);
+        node.granted = true;
+        if let Some(w) = node.waker.take() {
+            w.wake();
+        }
+        true
+    }
+
+    /// Grants and wakes every waiter (for shutdown, `Event::set`, `notify_all`...).
+    pub(crate) fn grant_all(&mut self) {
+        while self.grant_front() {}
+    }
+
+    /// Whether the waiter was granted. If not, remembers `waker` to wake it.
+    pub(crate) fn poll_granted(&mut self, key: WaitKey, waker: &Waker) -> bool {
+        let Some(node) = self.nodes.get_mut(key) else {
+            return true;
+        };
+        if node.granted {
+            return true;
+        }
+        match &mut node.waker {
+            Some(w) if w.will_wake(waker) => {}
+            slot => *slot = Some(waker.clone()),
+        }
+        false
+    }
+
+    /// Removes a waiter (it took its grant, or its future was dropped). Returns whether it had
+    /// been granted — a dropped waiter's owner then hands the grant on.
+    pub(crate) fn remove(&mut self, key: WaitKey) -> bool {
+        let granted = match self.nodes.get(key) {
+            None => return false,
+            Some(n) => n.granted,
+        };
+        if !granted {
+            self.unlink(key.index);
+        }
+        self.nodes.remove(key);
+        granted
+    }
+}

@@ -1,0 +1,3 @@
+//! Small shared data structures.
+
+pub(crate) mod arena;
