@@ -178,6 +178,32 @@ fn every_seed_port_prints_what_the_tutorial_shows() {
             ]),
         ),
         (
+            "queue_non_blocking",
+            vec![
+                Line::Exact("Task One running".into()),
+                Line::Exact("Task Two running".into()),
+                Line::Prefix("Task Two elapsed time: 1.0"),
+                Line::Exact("Task Two running".into()),
+                Line::Prefix("Task One elapsed time: 1.5"),
+                Line::Exact("Task One running".into()),
+                Line::Prefix("Task Two elapsed time: 0.5"),
+                Line::Prefix("Task One elapsed time: 0.2"),
+                Line::Exact(String::new()),
+                Line::Prefix("Total elapsed time: 1.7"),
+            ],
+        ),
+        (
+            "producer_consumer",
+            exact(&[
+                "Produced 0",
+                "Consumed 0",
+                "Produced 1",
+                "Consumed 1",
+                "Produced 2",
+                "Consumed 2",
+            ]),
+        ),
+        (
             "exception_handling",
             exact(&["Caught an error: Something went wrong!"]),
         ),
