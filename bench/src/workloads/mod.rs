@@ -6,7 +6,6 @@ mod lateness;
 mod local;
 mod pingpong;
 mod rt;
-mod slot;
 mod spawn;
 mod timeouts;
 mod timers;

@@ -1,6 +1,5 @@
 //! `pingpong`: two tasks pass a token through two one-slot channels, 1,000,000 round trips.
 
-use super::slot::Slot;
 use super::{rt, Measurement};
 
 pub(crate) const N: u64 = 1_000_000;
@@ -9,23 +8,23 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     let (mut m, last, channel) = match runtime {
         "asyncio-rs" => {
             let (m, last) = rt::asyncio(async {
-                let (ping, pong) = (Slot::new(), Slot::new());
+                let (ping, pong) = (asyncio::sync::Queue::new(1), asyncio::sync::Queue::new(1));
                 let (p2, q2) = (ping.clone(), pong.clone());
                 let echo = asyncio::spawn(async move {
                     for _ in 0..N {
-                        let v: u64 = p2.recv().await;
-                        q2.send(v).await;
+                        let v: u64 = p2.get().await.unwrap();
+                        q2.put(v).await.unwrap();
                     }
                 });
                 let mut last = 0;
                 for i in 0..N {
-                    ping.send(i).await;
-                    last = pong.recv().await;
+                    ping.put(i).await.unwrap();
+                    last = pong.get().await.unwrap();
                 }
                 echo.await.unwrap();
                 last
             });
-            (m, last, "bench one-slot (Rc<RefCell>)")
+            (m, last, "asyncio::sync::Queue(maxsize=1)")
         }
         "tokio-ct" | "tokio-mt" => {
             let runtime = rt::tokio_named(runtime);

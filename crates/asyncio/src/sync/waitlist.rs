@@ -10,12 +10,13 @@
 
 use std::task::Waker;
 
+use crate::task::raw::TaskWaker;
 use crate::util::arena::{Arena, Key};
 
 const NIL: u32 = u32::MAX;
 
 struct Node {
-    waker: Option<Waker>,
+    waker: Option<TaskWaker>,
     granted: bool,
     prev: u32,
     next: u32,
@@ -55,9 +56,9 @@ impl WaitList {
     }
 
     /// Adds a waiter at the back.
-    pub(crate) fn push(&mut self, waker: Waker) -> WaitKey {
+    pub(crate) fn push(&mut self, waker: &Waker) -> WaitKey {
         let key = self.nodes.insert(Node {
-            waker: Some(waker),
+            waker: Some(TaskWaker::new(waker)),
             granted: false,
             prev: self.tail,
             next: NIL,
@@ -119,8 +120,8 @@ impl WaitList {
             return true;
         }
         match &mut node.waker {
-            Some(w) if w.will_wake(waker) => {}
-            slot => *slot = Some(waker.clone()),
+            Some(w) => w.update(waker),
+            slot => *slot = Some(TaskWaker::new(waker)),
         }
         false
     }

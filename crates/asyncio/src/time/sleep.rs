@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::wheel::{Payload, TimerKey};
 use crate::event_loop::with_core;
+use crate::task::raw::TaskWaker;
 
 /// Waits for `duration` on the running loop's clock (asyncio's `sleep(delay)`; use
 /// [`yield_now`](super::yield_now) for `sleep(0)`).
@@ -101,7 +102,7 @@ impl Future for Sleep {
             if deadline <= core.clock.last_ns() {
                 return Poll::Ready(());
             }
-            let key = core.insert_timer(deadline, Payload::Waker(cx.waker().clone()));
+            let key = core.insert_timer(deadline, Payload::Waker(TaskWaker::new(cx.waker())));
             this.timer = Some((core.id(), key));
             Poll::Pending
         })

@@ -11,6 +11,7 @@ use std::collections::BinaryHeap;
 use std::task::Waker;
 
 use crate::event_loop::callback::CallbackRef;
+use crate::task::raw::TaskWaker;
 use crate::util::arena::{Arena, Key};
 
 const LEVELS: usize = 6;
@@ -24,7 +25,7 @@ pub(crate) const TICK_NS: u64 = 1_000_000;
 /// What a timer does when it fires.
 pub(crate) enum Payload {
     /// Wake a future (a `sleep`, a `timeout`...).
-    Waker(Waker),
+    Waker(TaskWaker),
     /// Run a `call_later`/`call_at` callback.
     Callback(CallbackRef),
 }
@@ -120,9 +121,7 @@ impl Wheel {
     pub(crate) fn update_waker(&mut self, key: TimerKey, waker: &Waker) {
         if let Some(entry) = self.entries.get_mut(key) {
             if let Payload::Waker(w) = &mut entry.payload {
-                if !w.will_wake(waker) {
-                    w.clone_from(waker);
-                }
+                w.update(waker);
             }
         }
     }
@@ -339,7 +338,7 @@ mod tests {
     }
 
     fn payload() -> Payload {
-        Payload::Waker(Waker::noop().clone())
+        Payload::Waker(TaskWaker::Other(Waker::noop().clone()))
     }
 
     #[test]

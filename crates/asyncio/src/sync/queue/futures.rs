@@ -51,7 +51,7 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
             return Poll::Ready(Ok(()));
         }
         this.item = Some(item);
-        this.key = Some(st.putters.push(cx.waker().clone()));
+        this.key = Some(st.putters.push(cx.waker()));
         Poll::Pending
     }
 }
@@ -107,7 +107,7 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         if st.shutdown {
             return Poll::Ready(Err(GetError::ShutDown));
         }
-        this.key = Some(st.getters.push(cx.waker().clone()));
+        this.key = Some(st.getters.push(cx.waker()));
         Poll::Pending
     }
 }

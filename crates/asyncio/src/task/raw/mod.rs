@@ -47,7 +47,7 @@ use std::task::Waker;
 pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
 pub(crate) use shared_rc::{SharedPool, SharedRc};
-pub(crate) use waker::{current, Notified, RunResult};
+pub(crate) use waker::{current, Notified, RunResult, TaskWaker};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;

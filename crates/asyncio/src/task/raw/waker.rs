@@ -208,3 +208,62 @@ pub(crate) fn current() -> Option<TaskRef> {
     acquire_local(&unsafe { header(ptr) }.local);
     Some(TaskRef::from_raw(ptr))
 }
+
+/// A stored waker that costs no atomic operation when it wakes a task of this thread's loop:
+/// if the waker a future is polled with is the current task's own, a counted owner-thread
+/// reference to the task is kept instead of a `Waker` clone (whose count is atomic). `!Send`:
+/// for structures that live on one loop's thread (wait lists, the timer wheel).
+pub(crate) enum TaskWaker {
+    /// The current task of this thread, woken through the local ready queue.
+    Task(TaskRef),
+    /// Any other waker.
+    Other(Waker),
+}
+
+impl TaskWaker {
+    /// Keeps what is needed to wake `waker` later.
+    pub(crate) fn new(waker: &Waker) -> Self {
+        if let Some(ptr) = own_task(waker) {
+            // SAFETY: `own_task` found the cell being polled on this thread: alive (the
+            // registry holds it during the poll) and owned by this thread.
+            acquire_local(&unsafe { header(ptr) }.local);
+            return TaskWaker::Task(TaskRef::from_raw(ptr));
+        }
+        TaskWaker::Other(waker.clone())
+    }
+
+    /// Whether waking `self` would wake the same thing as `waker`.
+    pub(crate) fn will_wake(&self, waker: &Waker) -> bool {
+        match self {
+            TaskWaker::Task(t) => {
+                std::ptr::eq(waker.vtable(), &WAKER_VTABLE)
+                    && std::ptr::eq(waker.data(), t.ptr.as_ptr().cast_const().cast())
+            }
+            TaskWaker::Other(w) => w.will_wake(waker),
+        }
+    }
+
+    /// Replaces the stored waker unless it already wakes the same thing.
+    pub(crate) fn update(&mut self, waker: &Waker) {
+        if !self.will_wake(waker) {
+            *self = TaskWaker::new(waker);
+        }
+    }
+
+    /// Wakes it.
+    pub(crate) fn wake(self) {
+        match self {
+            TaskWaker::Task(t) => t.wake(),
+            TaskWaker::Other(w) => w.wake(),
+        }
+    }
+}
+
+/// The task `waker` belongs to, if it is the task being polled on this thread right now.
+fn own_task(waker: &Waker) -> Option<NonNull<Header>> {
+    if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        return None;
+    }
+    let current = CURRENT.with(Cell::get)?;
+    std::ptr::eq(waker.data(), current.as_ptr().cast_const().cast()).then_some(current)
+}
