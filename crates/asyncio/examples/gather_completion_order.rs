@@ -1,5 +1,4 @@
-//! Seed 004, 3.1: tasks complete in order of their delays, not of their start (the seed's
-//! `asyncio.gather`; spawned and awaited here until `gather` lands in issue 3).
+//! Seed 004, 3.1: with `gather`, tasks complete in order of their delays, not of their start.
 
 use std::time::Duration;
 
@@ -17,7 +16,5 @@ async fn task2() {
 
 #[asyncio::main]
 async fn main() {
-    let (a, b) = (asyncio::spawn(task1()), asyncio::spawn(task2()));
-    a.await.unwrap();
-    b.await.unwrap();
+    asyncio::gather!(task1(), task2()).await; // Run both tasks in parallel
 }

@@ -1,6 +1,4 @@
-//! Seed 004, 1.2: the same two tasks run concurrently (3 s in all, the maximum). The seed uses
-//! `asyncio.gather(task1(), task2())`; until `gather` lands (issue 3) the port spawns both and
-//! awaits them in order, which prints the same lines in the same order.
+//! Seed 004, 1.2: the same two tasks run concurrently with `gather` (3 s in all, the maximum).
 
 use std::time::Duration;
 
@@ -20,7 +18,5 @@ async fn task2() {
 
 #[asyncio::main]
 async fn main() {
-    let (a, b) = (asyncio::spawn(task1()), asyncio::spawn(task2()));
-    a.await.unwrap();
-    b.await.unwrap();
+    asyncio::gather!(task1(), task2()).await; // Runs both tasks concurrently
 }

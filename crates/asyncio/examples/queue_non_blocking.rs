@@ -4,8 +4,7 @@
 //!
 //! The seed's delays (15, 10, 5, 2 s) are scaled down ten times (1.5, 1.0, 0.5, 0.2 s). The
 //! seed's `codetiming.Timer` prints "Task X elapsed time" on `stop()`; `Instant` does the same
-//! here. `gather(create_task(a), create_task(b))` is spawn both, await both (until `gather`
-//! exists).
+//! here. `gather(create_task(a), create_task(b))` is `gather!(spawn(a), spawn(b))`.
 
 use std::time::{Duration, Instant};
 
@@ -37,9 +36,12 @@ async fn main() {
     }
     // Run the tasks
     let start = Instant::now();
-    let one = asyncio::spawn(task("One", work_queue.clone()));
-    let two = asyncio::spawn(task("Two", work_queue.clone()));
-    one.await.expect("task One");
-    two.await.expect("task Two");
+    let (one, two) = asyncio::gather!(
+        asyncio::spawn(task("One", work_queue.clone())),
+        asyncio::spawn(task("Two", work_queue.clone())),
+    )
+    .await;
+    one.expect("task One");
+    two.expect("task Two");
     println!("\nTotal elapsed time: {:.1}", start.elapsed().as_secs_f64());
 }

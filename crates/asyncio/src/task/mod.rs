@@ -6,8 +6,10 @@
 
 mod builder;
 mod error;
+mod gather;
 mod handle;
 mod join;
+mod maybe_done;
 #[expect(
     unsafe_code,
     reason = "the task cell: allocation, state word, waker vtable"
@@ -16,5 +18,7 @@ pub(crate) mod raw;
 
 pub use builder::{spawn, Builder};
 pub use error::TaskError;
+pub use gather::{gather, try_gather};
 pub use handle::{Task, TaskId, TaskState};
 pub use join::JoinHandle;
+pub use maybe_done::MaybeDone;
