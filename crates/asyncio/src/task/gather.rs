@@ -76,6 +76,9 @@ macro_rules! __gather {
     };
 }
 
+/// A collection's future, pinned on the heap so it can be polled where it sits.
+type Boxed<F> = Pin<Box<<F as IntoFuture>::IntoFuture>>;
+
 /// Waits for every future of a collection together; yields their outputs in input order
 /// (asyncio's `gather(*aws)`).
 ///
@@ -90,7 +93,7 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let mut running: Vec<Pin<Box<<I::Item as IntoFuture>::IntoFuture>>> = futures
+    let mut running: Vec<Boxed<I::Item>> = futures
         .into_iter()
         .map(|f| Box::pin(f.into_future()))
         .collect();
@@ -143,7 +146,7 @@ where
     I: IntoIterator,
     I::Item: IntoFuture<Output = Result<T, E>>,
 {
-    let mut running: Vec<Option<Pin<Box<<I::Item as IntoFuture>::IntoFuture>>>> = futures
+    let mut running: Vec<Option<Boxed<I::Item>>> = futures
         .into_iter()
         .map(|f| Some(Box::pin(f.into_future())))
         .collect();
