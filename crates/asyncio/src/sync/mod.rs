@@ -1,6 +1,14 @@
-//! Synchronisation for the tasks of one loop: asyncio's queues (and, next, its locks).
+//! Synchronisation for the tasks of one loop: asyncio's queues, locks, semaphores and events.
+//! All are `!Send` (no atomics, no locks inside), serve waiters in arrival order, and are
+//! cancel-safe: a waiter dropped after being granted an item, a permit or the lock passes it on.
 
+mod event;
+mod lock;
 pub mod queue;
+mod semaphore;
 pub(crate) mod waitlist;
 
+pub use event::{Event, Wait};
+pub use lock::{Lock, LockGuard, Mutex, MutexGuard};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError};
+pub use semaphore::{Acquire, BoundedSemaphore, Permit, ReleaseError, Semaphore};
