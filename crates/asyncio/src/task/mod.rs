@@ -5,8 +5,10 @@
 //! [`all_tasks`](crate::all_tasks).
 
 mod builder;
+mod catch;
 mod error;
 mod gather;
+mod group;
 mod handle;
 mod join;
 mod maybe_done;
@@ -19,6 +21,7 @@ pub(crate) mod raw;
 pub use builder::{spawn, Builder};
 pub use error::TaskError;
 pub use gather::{gather, try_gather};
+pub use group::{ChildError, GroupError, Started, TaskGroup};
 pub use handle::{Task, TaskId, TaskState};
 pub use join::JoinHandle;
 pub use maybe_done::MaybeDone;
