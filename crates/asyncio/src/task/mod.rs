@@ -6,6 +6,7 @@
 
 mod builder;
 mod catch;
+mod combinators;
 mod error;
 mod gather;
 mod group;
@@ -19,6 +20,9 @@ mod maybe_done;
 pub(crate) mod raw;
 
 pub use builder::{spawn, Builder};
+pub use combinators::{
+    as_completed, race, shield, wait, AsCompleted, AsCompletedError, ReturnWhen,
+};
 pub use error::TaskError;
 pub use gather::{gather, try_gather};
 pub use group::{ChildError, GroupError, Started, TaskGroup};
