@@ -7,7 +7,10 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use asyncio::sync::{BoundedSemaphore, Event, Lock, Mutex, ReleaseError, Semaphore};
+use asyncio::sync::{
+    Barrier, BoundedSemaphore, BrokenBarrierError, Condition, Event, Lock, Mutex, ReleaseError,
+    Semaphore,
+};
 use asyncio::time::{sleep, timeout, yield_now};
 use common::{virtual_loop, Log};
 
@@ -158,4 +161,100 @@ fn event_wakes_every_waiter_and_can_be_cleared() {
         ev.wait().await; // already set: at once
     });
     assert_eq!(log.take(), ["w0", "w1", "w2"]);
+}
+
+#[test]
+fn condition_notify_wakes_in_order_and_releases_the_lock_while_waiting() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.run_until_complete(async move {
+        let cond = Condition::new();
+        let hs: Vec<_> = (0..3)
+            .map(|i| {
+                let (c, l) = (cond.clone(), l.clone());
+                asyncio::spawn(async move {
+                    let g = c.acquire().await;
+                    let _g = c.wait(g).await;
+                    l.push(format!("w{i}"));
+                })
+            })
+            .collect();
+        yield_now().await;
+        assert!(!cond.locked(), "waiters released the lock");
+        cond.notify(2);
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!(l.take(), ["w0", "w1"]);
+        // A notified waiter that is cancelled passes the notification on.
+        cond.notify_all();
+        for h in hs {
+            h.await.unwrap();
+        }
+        // wait_for checks its predicate under the lock.
+        let flag = Rc::new(Cell::new(false));
+        let (c, f) = (cond.clone(), flag.clone());
+        let waiter = asyncio::spawn(async move {
+            let g = c.acquire().await;
+            drop(c.wait_for(g, || f.get()).await);
+        });
+        yield_now().await;
+        cond.notify_all(); // predicate still false: keeps waiting
+        sleep(Duration::from_secs(1)).await;
+        assert!(!waiter.is_done());
+        flag.set(true);
+        cond.notify_all();
+        waiter.await.unwrap();
+    });
+    assert_eq!(log.take(), ["w2"]);
+}
+
+#[test]
+fn a_cancelled_notified_condition_waiter_passes_the_notification_on() {
+    let lp = virtual_loop();
+    lp.run_until_complete(async {
+        let cond = Condition::new();
+        let (c1, c2) = (cond.clone(), cond.clone());
+        let first = asyncio::spawn(async move {
+            let g = c1.acquire().await;
+            drop(c1.wait(g).await);
+        });
+        let second = asyncio::spawn(async move {
+            let g = c2.acquire().await;
+            drop(c2.wait(g).await);
+        });
+        yield_now().await;
+        cond.notify(1); // to `first`
+        first.cancel();
+        assert!(first.await.unwrap_err().is_cancelled());
+        second.await.unwrap(); // got the notification instead
+    });
+}
+
+#[test]
+fn barrier_rounds_abort_and_cancelled_parties() {
+    let lp = virtual_loop();
+    lp.run_until_complete(async {
+        let b = Barrier::new(2);
+        assert_eq!(b.parties(), 2);
+        for _round in 0..2 {
+            let b2 = b.clone();
+            let other = asyncio::spawn(async move { b2.wait().await });
+            yield_now().await;
+            assert_eq!(b.n_waiting(), 1);
+            let mine = b.wait().await.unwrap();
+            let theirs = other.await.unwrap().unwrap();
+            assert_eq!((theirs, mine), (0, 1));
+        }
+        // A party that leaves no longer counts.
+        assert!(timeout(Duration::from_secs(1), b.wait()).await.is_err());
+        assert_eq!(b.n_waiting(), 0);
+        // Abort breaks the waiters and later calls.
+        let b2 = b.clone();
+        let waiting = asyncio::spawn(async move { b2.wait().await });
+        yield_now().await;
+        b.abort();
+        assert_eq!(waiting.await.unwrap(), Err(BrokenBarrierError));
+        assert!(b.broken());
+        assert_eq!(b.wait().await, Err(BrokenBarrierError));
+    });
 }

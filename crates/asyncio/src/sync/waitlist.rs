@@ -35,6 +35,12 @@ pub(crate) struct WaitList {
     waiting: usize,
 }
 
+impl Default for WaitList {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl WaitList {
     pub(crate) fn new() -> Self {
         Self {
