@@ -166,6 +166,9 @@ fn workload_on<R: LocalRuntime>(workload: &str) -> Measurement {
         "timers" => timers::<R>(),
         "idle-tasks" => idle_tasks::<R>(),
         "lateness" => lateness::<R>(),
+        "queue" => super::toolkit::queue_async_channel::<Peer<R>>(),
+        "lock" => super::toolkit::lock_async_lock::<Peer<R>>(),
+        "gather" => super::toolkit::gather_join_all::<Peer<R>>(),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -285,4 +288,23 @@ fn idle_tasks<R: LocalRuntime>() -> Measurement {
     // take long over it: report and leave.
     crate::harness::print_child(&m);
     std::process::exit(0);
+}
+
+/// A local peer seen through the toolkit workloads' interface.
+struct Peer<R>(std::marker::PhantomData<R>);
+
+impl<R: LocalRuntime> super::toolkit::Toolkit for Peer<R> {
+    type Handle<T: 'static> = R::Handle<T>;
+    fn run<F: Future>(f: F) -> (Measurement, F::Output) {
+        R::run(f)
+    }
+    fn spawn<F: Future + 'static>(f: F) -> Self::Handle<F::Output> {
+        R::spawn(f)
+    }
+    fn output<T: 'static>(o: <Self::Handle<T> as Future>::Output) -> T {
+        R::output::<T>(o)
+    }
+    fn yield_now() -> impl Future<Output = ()> {
+        futures_lite::future::yield_now()
+    }
 }

@@ -9,6 +9,7 @@ mod rt;
 mod spawn;
 mod timeouts;
 mod timers;
+mod toolkit;
 
 use std::time::Instant;
 
@@ -40,6 +41,9 @@ pub(crate) const NAMES: &[&str] = &[
     "timers",
     "idle-tasks",
     "lateness",
+    "queue",
+    "lock",
+    "gather",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -89,6 +93,21 @@ pub(crate) fn info(workload: &str) -> Info {
             unit: "sleeps/s",
             description: "200 sleeps in a row of 0.5–3 ms on an idle loop; how late each wakes",
         },
+        "queue" => Info {
+            count: toolkit::QUEUE_ITEMS as f64,
+            unit: "items/s",
+            description: "1 producer, 4 consumers, capacity 1024, 1,000,000 items (task_done/join on our side)",
+        },
+        "lock" => Info {
+            count: (toolkit::LOCK_TASKS * toolkit::LOCK_ROUNDS) as f64,
+            unit: "ops/s",
+            description: "100 tasks lock and unlock one mutex 10,000 times each, yielding inside",
+        },
+        "gather" => Info {
+            count: (toolkit::GATHER_FUTURES * toolkit::GATHER_ROUNDS) as f64,
+            unit: "ops/s",
+            description: "gather 100,000 ready futures, 10 times",
+        },
         other => panic!("unknown workload {other}"),
     }
 }
@@ -106,6 +125,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         "timers" => timers::run(runtime),
         "idle-tasks" => idle_tasks::run(runtime),
         "lateness" => lateness::run(runtime),
+        "queue" | "lock" | "gather" => toolkit_run(workload, runtime),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -128,4 +148,16 @@ pub(crate) fn timed<R>(f: impl FnOnce() -> R) -> (Measurement, R) {
         },
         r,
     )
+}
+
+fn toolkit_run(workload: &str, runtime: &str) -> Measurement {
+    match (workload, runtime) {
+        ("queue", "asyncio-rs") => toolkit::ours::queue(),
+        ("lock", "asyncio-rs") => toolkit::ours::lock(),
+        ("gather", "asyncio-rs") => toolkit::ours::gather(),
+        ("queue", "tokio-ct" | "tokio-mt") => toolkit::tokio_side::queue(runtime),
+        ("lock", "tokio-ct" | "tokio-mt") => toolkit::tokio_side::lock(runtime),
+        ("gather", "tokio-ct" | "tokio-mt") => toolkit::tokio_side::gather(runtime),
+        (w, r) => panic!("{w}: unknown runtime {r}"),
+    }
 }

@@ -15,6 +15,8 @@ use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::Pin;
 use std::task::Poll;
 
+use super::raw::PinnedSlice;
+
 /// Waits for futures of different types together; yields a tuple of their outputs in argument
 /// order (asyncio's `gather(a, b, c)`; `futures::join!` in the Rust ecosystem).
 ///
@@ -93,33 +95,18 @@ where
     I: IntoIterator,
     I::Item: IntoFuture,
 {
-    let mut running: Vec<Boxed<I::Item>> = futures
-        .into_iter()
-        .map(|f| Box::pin(f.into_future()))
-        .collect();
-    let mut outputs: Vec<Option<_>> = (0..running.len()).map(|_| None).collect();
-    let mut left = running.len();
-    poll_fn(|cx| {
-        for (future, output) in running.iter_mut().zip(outputs.iter_mut()) {
-            if output.is_none() {
-                if let Poll::Ready(v) = future.as_mut().poll(cx) {
-                    *output = Some(v);
-                    left -= 1;
-                }
+    let mut all = PinnedSlice::new(futures.into_iter().map(IntoFuture::into_future));
+    if all.len() > 0 {
+        poll_fn(|cx| {
+            if all.poll_all(cx) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
             }
-        }
-        if left == 0 {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    drop(running);
-    outputs
-        .into_iter()
-        .map(|o| o.expect("every future completed"))
-        .collect()
+        })
+        .await;
+    }
+    all.take_outputs()
 }
 
 /// Like [`gather`] for futures yielding `Result`: the first `Err` is returned at once and the

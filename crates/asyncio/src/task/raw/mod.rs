@@ -33,6 +33,7 @@
 
 mod cell;
 mod list;
+mod pinned_slice;
 mod shared_rc;
 mod waker;
 
@@ -46,6 +47,7 @@ use std::task::Waker;
 
 pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
+pub(crate) use pinned_slice::PinnedSlice;
 pub(crate) use shared_rc::{SharedPool, SharedRc};
 pub(crate) use waker::{current, Notified, RunResult, TaskWaker};
 

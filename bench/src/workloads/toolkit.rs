@@ -1,0 +1,282 @@
+//! Issue 3's workloads: `queue`, `lock`, `gather`, written once over a small runtime interface
+//! so every runtime runs the same code with its own fastest primitives.
+
+use super::Measurement;
+
+pub(crate) const QUEUE_ITEMS: u64 = 1_000_000;
+pub(crate) const QUEUE_CONSUMERS: usize = 4;
+pub(crate) const QUEUE_CAPACITY: usize = 1024;
+pub(crate) const LOCK_TASKS: u64 = 100;
+pub(crate) const LOCK_ROUNDS: u64 = 10_000;
+pub(crate) const GATHER_FUTURES: u64 = 100_000;
+pub(crate) const GATHER_ROUNDS: u64 = 10;
+
+#[cfg(feature = "peers")]
+pub(crate) use generic::*;
+
+/// The peers' versions, generic over the runtime.
+#[cfg(feature = "peers")]
+mod generic {
+    use std::future::Future;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// What the toolkit workloads need from a runtime.
+    pub(crate) trait Toolkit {
+        type Handle<T: 'static>: Future;
+        fn run<F: Future>(f: F) -> (Measurement, F::Output);
+        fn spawn<F: Future + 'static>(f: F) -> Self::Handle<F::Output>;
+        fn output<T: 'static>(o: <Self::Handle<T> as Future>::Output) -> T;
+        fn yield_now() -> impl Future<Output = ()>;
+    }
+
+    /// `queue` on a peer: the same shape through `async-channel` (multi-consumer); no
+    /// `task_done`/`join` (those are counted on asyncio-rs's side only).
+    pub(crate) fn queue_async_channel<R: Toolkit>() -> Measurement {
+        let (mut m, got) = R::run(async {
+            let (tx, rx) = async_channel::bounded::<u64>(QUEUE_CAPACITY);
+            let consumers: Vec<_> = (0..QUEUE_CONSUMERS)
+                .map(|_| {
+                    let rx = rx.clone();
+                    R::spawn(async move {
+                        let mut n = 0u64;
+                        while rx.recv().await.is_ok() {
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            for i in 0..QUEUE_ITEMS {
+                tx.send(i).await.expect("consumers alive");
+            }
+            drop(tx);
+            let mut got = 0;
+            for c in consumers {
+                got += R::output::<u64>(c.await);
+            }
+            got
+        });
+        assert_eq!(got, QUEUE_ITEMS);
+        m.channel = Some("async-channel bounded(1024)".into());
+        m
+    }
+
+    /// `lock` on a peer: `async-lock`'s mutex.
+    pub(crate) fn lock_async_lock<R: Toolkit>() -> Measurement {
+        let (mut m, total) = R::run(async {
+            let m = Rc::new(async_lock::Mutex::new(0u64));
+            let tasks: Vec<_> = (0..LOCK_TASKS)
+                .map(|_| {
+                    let m = m.clone();
+                    R::spawn(async move {
+                        for _ in 0..LOCK_ROUNDS {
+                            let mut g = m.lock().await;
+                            R::yield_now().await;
+                            *g += 1;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                R::output::<()>(t.await);
+            }
+            let v = *m.lock().await;
+            v
+        });
+        assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
+        m.channel = Some("async-lock Mutex".into());
+        m
+    }
+
+    /// `gather` on a peer: `futures::future::join_all`.
+    pub(crate) fn gather_join_all<R: Toolkit>() -> Measurement {
+        let (mut m, sum) = R::run(async {
+            let mut sum = 0u64;
+            for _ in 0..GATHER_ROUNDS {
+                let outs =
+                    futures_util::future::join_all((0..GATHER_FUTURES).map(|i| async move { i }))
+                        .await;
+                sum += outs.iter().sum::<u64>();
+            }
+            sum
+        });
+        assert_eq!(
+            sum,
+            GATHER_ROUNDS * GATHER_FUTURES * (GATHER_FUTURES - 1) / 2
+        );
+        m.channel = Some("futures::future::join_all".into());
+        m
+    }
+}
+
+/// The asyncio-rs versions.
+pub(crate) mod ours {
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::workloads::rt;
+
+    pub(crate) fn queue() -> Measurement {
+        let (mut m, got) = rt::asyncio(async {
+            let q = asyncio::sync::Queue::new(QUEUE_CAPACITY);
+            let consumers: Vec<_> = (0..QUEUE_CONSUMERS)
+                .map(|_| {
+                    let q = q.clone();
+                    asyncio::spawn(async move {
+                        let mut n = 0u64;
+                        while q.get().await.is_ok() {
+                            q.task_done().expect("one per get");
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            for i in 0..QUEUE_ITEMS {
+                q.put(i).await.expect("open");
+            }
+            q.join().await;
+            q.shutdown(false);
+            let mut got = 0;
+            for c in consumers {
+                got += c.await.expect("consumer");
+            }
+            got
+        });
+        assert_eq!(got, QUEUE_ITEMS);
+        m.channel = Some("asyncio::sync::Queue(1024) with task_done/join".into());
+        m
+    }
+
+    pub(crate) fn lock() -> Measurement {
+        let (mut m, total) = rt::asyncio(async {
+            let m = Rc::new(asyncio::sync::Mutex::new(0u64));
+            let tasks: Vec<_> = (0..LOCK_TASKS)
+                .map(|_| {
+                    let m = m.clone();
+                    asyncio::spawn(async move {
+                        for _ in 0..LOCK_ROUNDS {
+                            let mut g = m.lock().await;
+                            asyncio::time::yield_now().await;
+                            *g += 1;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("locker");
+            }
+            let v = *m.lock().await;
+            v
+        });
+        assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
+        m.channel = Some("asyncio::sync::Mutex".into());
+        m
+    }
+
+    pub(crate) fn gather() -> Measurement {
+        let (mut m, sum) = rt::asyncio(async {
+            let mut sum = 0u64;
+            for _ in 0..GATHER_ROUNDS {
+                let outs =
+                    asyncio::task::gather((0..GATHER_FUTURES).map(|i| async move { i })).await;
+                sum += outs.iter().sum::<u64>();
+            }
+            sum
+        });
+        assert_eq!(
+            sum,
+            GATHER_ROUNDS * GATHER_FUTURES * (GATHER_FUTURES - 1) / 2
+        );
+        m.channel = Some("asyncio::task::gather".into());
+        m
+    }
+}
+
+/// The tokio versions (current_thread and multi_thread), with tokio's own primitives where
+/// they are faster.
+pub(crate) mod tokio_side {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::workloads::rt;
+
+    pub(crate) fn queue(runtime: &str) -> Measurement {
+        // The issue asks for the faster of async-channel and an mpsc behind a mutex; measured
+        // here async-channel is the faster on both flavours, so it is the one used.
+        let (mut m, got) = rt::tokio(rt::tokio_named(runtime), async {
+            let (tx, rx) = async_channel::bounded::<u64>(QUEUE_CAPACITY);
+            let consumers: Vec<_> = (0..QUEUE_CONSUMERS)
+                .map(|_| {
+                    let rx = rx.clone();
+                    tokio::spawn(async move {
+                        let mut n = 0u64;
+                        while rx.recv().await.is_ok() {
+                            n += 1;
+                        }
+                        n
+                    })
+                })
+                .collect();
+            for i in 0..QUEUE_ITEMS {
+                tx.send(i).await.expect("consumers alive");
+            }
+            drop(tx);
+            let mut got = 0;
+            for c in consumers {
+                got += c.await.expect("consumer");
+            }
+            got
+        });
+        assert_eq!(got, QUEUE_ITEMS);
+        m.channel = Some("async-channel bounded(1024)".into());
+        m
+    }
+
+    pub(crate) fn lock(runtime: &str) -> Measurement {
+        let (mut m, total) = rt::tokio(rt::tokio_named(runtime), async {
+            let m = Arc::new(tokio::sync::Mutex::new(0u64));
+            let tasks: Vec<_> = (0..LOCK_TASKS)
+                .map(|_| {
+                    let m = m.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..LOCK_ROUNDS {
+                            let mut g = m.lock().await;
+                            tokio::task::yield_now().await;
+                            *g += 1;
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.expect("locker");
+            }
+            let v = *m.lock().await;
+            v
+        });
+        assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
+        m.channel = Some("tokio::sync::Mutex".into());
+        m
+    }
+
+    pub(crate) fn gather(runtime: &str) -> Measurement {
+        let (mut m, sum) = rt::tokio(rt::tokio_named(runtime), async {
+            let mut sum = 0u64;
+            for _ in 0..GATHER_ROUNDS {
+                let outs =
+                    futures_util::future::join_all((0..GATHER_FUTURES).map(|i| async move { i }))
+                        .await;
+                sum += outs.iter().sum::<u64>();
+            }
+            sum
+        });
+        assert_eq!(
+            sum,
+            GATHER_ROUNDS * GATHER_FUTURES * (GATHER_FUTURES - 1) / 2
+        );
+        m.channel = Some("futures::future::join_all".into());
+        m
+    }
+}
