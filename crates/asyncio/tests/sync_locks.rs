@@ -258,3 +258,47 @@ fn barrier_rounds_abort_and_cancelled_parties() {
         assert_eq!(b.wait().await, Err(BrokenBarrierError));
     });
 }
+
+#[test]
+fn rwlock_shares_reads_excludes_writes_and_does_not_starve_writers() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.run_until_complete(async move {
+        let lock = Rc::new(asyncio::sync::RwLock::new(0u32));
+        let r1 = lock.read().await;
+        let r2 = lock.read().await; // shared
+        assert_eq!(*r1 + *r2, 0);
+        // A writer queues behind the readers; a reader arriving after it queues behind it.
+        let (lw, ll) = (lock.clone(), l.clone());
+        let writer = asyncio::spawn(async move {
+            *lw.write().await += 1;
+            ll.push("write");
+        });
+        let (lr, ll) = (lock.clone(), l.clone());
+        let late_reader = asyncio::spawn(async move {
+            let v = *lr.read().await;
+            ll.push(format!("read {v}"));
+        });
+        yield_now().await;
+        assert!(!writer.is_done());
+        drop((r1, r2));
+        writer.await.unwrap();
+        late_reader.await.unwrap();
+        // A writer cancelled after being let in hands its turn on.
+        let held = lock.write().await;
+        let lw = lock.clone();
+        let w1 = asyncio::spawn(async move { drop(lw.write().await) });
+        let (lr, ll) = (lock.clone(), l.clone());
+        let r = asyncio::spawn(async move {
+            let v = *lr.read().await;
+            ll.push(format!("after cancel {v}"));
+        });
+        yield_now().await;
+        drop(held); // w1 is let in
+        w1.cancel();
+        assert!(w1.await.unwrap_err().is_cancelled());
+        r.await.unwrap();
+    });
+    assert_eq!(log.take(), ["write", "read 1", "after cancel 1"]);
+}

@@ -8,6 +8,7 @@ mod condition;
 mod event;
 mod lock;
 pub mod queue;
+mod rwlock;
 mod semaphore;
 pub(crate) mod waitlist;
 
@@ -16,4 +17,5 @@ pub use condition::Condition;
 pub use event::{Event, Wait};
 pub use lock::{Lock, LockGuard, Mutex, MutexGuard};
 pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError};
+pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, BoundedSemaphore, Permit, ReleaseError, Semaphore};

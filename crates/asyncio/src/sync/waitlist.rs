@@ -18,6 +18,8 @@ const NIL: u32 = u32::MAX;
 struct Node {
     waker: Option<TaskWaker>,
     granted: bool,
+    /// What the waiter wants, for owners that serve several kinds (a read or a write lock).
+    tag: u8,
     prev: u32,
     next: u32,
 }
@@ -63,9 +65,17 @@ impl WaitList {
 
     /// Adds a waiter at the back.
     pub(crate) fn push(&mut self, waker: &Waker) -> WaitKey {
+        self.push_tagged(waker, 0)
+    }
+
+    /// Adds a waiter at the back, with a tag its owner can read with [`front_tag`].
+    ///
+    /// [`front_tag`]: Self::front_tag
+    pub(crate) fn push_tagged(&mut self, waker: &Waker, tag: u8) -> WaitKey {
         let key = self.nodes.insert(Node {
             waker: Some(TaskWaker::new(waker)),
             granted: false,
+            tag,
             prev: self.tail,
             next: NIL,
         });
@@ -95,6 +105,11 @@ impl WaitList {
             self.nodes.at(next).prev = prev;
         }
         self.waiting -= 1;
+    }
+
+    /// The tag of the front waiter, if any waits.
+    pub(crate) fn front_tag(&mut self) -> Option<u8> {
+        (self.head != NIL).then(|| self.nodes.at(self.head).tag)
     }
 
     /// Grants the front waiter and wakes it. Returns false if nobody waits.
