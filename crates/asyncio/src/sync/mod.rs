@@ -16,6 +16,8 @@ pub use barrier::{Barrier, BrokenBarrierError};
 pub use condition::Condition;
 pub use event::{Event, Wait};
 pub use lock::{Lock, LockGuard, Mutex, MutexGuard};
-pub use queue::{GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError};
+pub use queue::{
+    GetError, LifoQueue, PriorityQueue, PutError, Queue, TaskDoneError, ThreadSafeQueue,
+};
 pub use rwlock::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 pub use semaphore::{Acquire, BoundedSemaphore, Permit, ReleaseError, Semaphore};

@@ -10,6 +10,7 @@ mod error;
 mod futures;
 mod state;
 mod store;
+mod threadsafe;
 
 use std::cell::RefCell;
 use std::fmt;
@@ -18,6 +19,7 @@ use std::rc::Rc;
 pub use error::{GetError, PutError, TaskDoneError};
 pub use futures::{Get, Join, Put};
 pub use store::{Fifo, Lifo, Priority, Store};
+pub use threadsafe::ThreadSafeQueue;
 
 use state::State;
 
