@@ -21,7 +21,7 @@ const WRITE: u8 = 1;
 ///     {
 ///         let a = config.read().await;
 ///         let b = config.read().await; // readers share
-///         assert_eq!((&*a, &*b), ("v1", "v1"));
+///         assert_eq!((a.as_str(), b.as_str()), ("v1", "v1"));
 ///     }
 ///     config.write().await.push_str("-patched");
 ///     assert_eq!(&*config.read().await, "v1-patched");
