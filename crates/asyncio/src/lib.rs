@@ -30,8 +30,11 @@
 
 #![deny(unsafe_code)]
 
+pub mod blocking;
 pub mod event_loop;
 pub mod future;
+pub mod io;
+pub mod net;
 pub mod sync;
 #[expect(unsafe_code, reason = "system calls mio does not wrap (timerfd)")]
 mod sys;

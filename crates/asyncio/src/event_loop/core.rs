@@ -11,6 +11,7 @@ use super::callback::{new_slot, new_slot_boxed, CallbackRef};
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
 use super::main_future::MainSlot;
 use super::poller::Poller;
+use super::reactor::Reactor;
 use super::shared::{RemoteQueue, Shared};
 use super::EventLoop;
 use crate::task::raw::{
@@ -54,6 +55,8 @@ pub(crate) struct Core {
     remote: RefCell<RemoteQueue>,
     pub(crate) clock: Clock,
     poller: RefCell<Poller>,
+    pub(crate) reactor: Reactor,
+    pub(crate) fd_watchers: super::fd_callbacks::FdWatchers,
     pub(crate) stopping: Cell<bool>,
     pub(crate) running: Cell<bool>,
     closed: Cell<bool>,
@@ -72,6 +75,7 @@ impl Core {
         static NEXT_LOOP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let id = NEXT_LOOP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (poller, waker) = Poller::new()?;
+        let reactor = Reactor::new(poller.registry()?);
         Ok(Rc::new(Self {
             shared: SharedPool::new(SharedRc::new(Shared::new(waker, id))),
             ready: RefCell::new(VecDeque::with_capacity(256)),
@@ -81,6 +85,8 @@ impl Core {
             remote: RefCell::new(RemoteQueue::default()),
             clock: Clock::new(config.virtual_time),
             poller: RefCell::new(poller),
+            reactor,
+            fd_watchers: Default::default(),
             stopping: Cell::new(false),
             running: Cell::new(false),
             closed: Cell::new(false),
@@ -303,7 +309,10 @@ impl Core {
     }
 
     fn poll_io(&self, timeout: Option<Duration>) {
-        self.poller.borrow_mut().poll(timeout);
+        let reactor = &self.reactor;
+        self.poller
+            .borrow_mut()
+            .poll(timeout, |event| reactor.dispatch(event));
         if timeout != Some(Duration::ZERO) {
             self.clock.mark_stale();
         }

@@ -347,6 +347,12 @@ impl EventLoop {
         super::dump::dump(&self.all_tasks())
     }
 
+    /// How many sockets and descriptors are registered with this loop's reactor (for
+    /// diagnostics and leak checks).
+    pub fn io_source_count(&self) -> usize {
+        self.core.reactor.len()
+    }
+
     /// Whether two handles name the same loop.
     pub fn same_loop(&self, other: &EventLoop) -> bool {
         Rc::ptr_eq(&self.core, &other.core)

@@ -47,8 +47,18 @@ impl Poller {
         ))
     }
 
-    /// Waits for I/O readiness or a wake-up, at most `timeout` (`None`: no limit).
-    pub(crate) fn poll(&mut self, timeout: Option<Duration>) {
+    /// A second handle on the poller's registry, for the reactor.
+    pub(crate) fn registry(&self) -> io::Result<mio::Registry> {
+        self.poll.registry().try_clone()
+    }
+
+    /// Waits for I/O readiness or a wake-up, at most `timeout` (`None`: no limit), and hands
+    /// each I/O event to `dispatch`.
+    pub(crate) fn poll(
+        &mut self,
+        timeout: Option<Duration>,
+        mut dispatch: impl FnMut(&mio::event::Event),
+    ) {
         let timeout = self.arm(timeout);
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
@@ -63,9 +73,10 @@ impl Poller {
                 }
                 continue;
             }
-            // Only the waker is registered otherwise: the loop drains the remote queue after
-            // every poll.
-            debug_assert_eq!(event.token(), WAKER_TOKEN);
+            // The loop drains the remote queue after every poll; the waker needs no action.
+            if event.token() != WAKER_TOKEN {
+                dispatch(event);
+            }
         }
     }
 

@@ -5,3 +5,7 @@ mod timerfd;
 
 #[cfg(target_os = "linux")]
 pub(crate) use timerfd::TimerFd;
+
+mod poll_fd;
+
+pub(crate) use poll_fd::{dup, ready_now};

@@ -1,0 +1,146 @@
+//! [`AsyncFd`]: any file descriptor driven by the loop (asyncio's `add_reader`/`add_writer` and
+//! `sock_*` methods, for raw sockets and callback-style C libraries).
+
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::task::{Context, Poll};
+
+use mio::unix::SourceFd;
+
+use super::registration::Registration;
+use crate::event_loop::reactor::Direction;
+
+/// Which readiness an [`AsyncFd`] operation waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interest {
+    /// Readable (or a pending connection, end of file, an error).
+    Readable,
+    /// Writable (or an error).
+    Writable,
+}
+
+impl Interest {
+    fn dir(self) -> Direction {
+        match self {
+            Interest::Readable => Direction::Read,
+            Interest::Writable => Direction::Write,
+        }
+    }
+}
+
+/// A file descriptor registered with the running loop. The descriptor must be in non-blocking
+/// mode; `AsyncFd` does not own it beyond holding `T` (dropping the `AsyncFd` deregisters, then
+/// drops `T`).
+///
+/// ```
+/// use asyncio::io::{AsyncFd, Interest};
+/// use std::io::{Read, Write};
+/// asyncio::run(async {
+///     let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+///     a.set_nonblocking(true).unwrap();
+///     let fd = AsyncFd::new(a).unwrap();
+///     b.write_all(b"x").unwrap();
+///     let mut buf = [0; 1];
+///     let n = fd.async_io(Interest::Readable, |mut s| s.read(&mut buf)).await.unwrap();
+///     assert_eq!((n, buf[0]), (1, b'x'));
+/// });
+/// ```
+pub struct AsyncFd<T: AsRawFd> {
+    inner: Option<T>,
+    reg: Registration,
+}
+
+impl<T: AsRawFd> AsyncFd<T> {
+    /// Registers `inner`'s descriptor with the running loop.
+    ///
+    /// # Errors
+    /// When no loop runs on this thread, or the poller refuses the descriptor (a regular
+    /// file, say: epoll does not take those).
+    pub fn new(inner: T) -> io::Result<Self> {
+        let fd = inner.as_raw_fd();
+        let reg = Registration::new(&mut SourceFd(&fd))?;
+        Ok(Self {
+            inner: Some(inner),
+            reg,
+        })
+    }
+
+    /// The wrapped value.
+    pub fn get_ref(&self) -> &T {
+        self.inner.as_ref().expect("present until dropped")
+    }
+
+    /// The wrapped value, mutably.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.inner.as_mut().expect("present until dropped")
+    }
+
+    /// Deregisters and hands back the value.
+    pub fn into_inner(mut self) -> T {
+        let inner = self.inner.take().expect("present until dropped");
+        self.reg.deregister(&mut SourceFd(&inner.as_raw_fd()));
+        inner
+    }
+
+    /// Waits until `interest` is ready (it may turn out spurious: the next operation can still
+    /// say `WouldBlock`; use [`async_io`](Self::async_io) to retry automatically).
+    pub async fn ready(&self, interest: Interest) {
+        std::future::poll_fn(|cx| self.poll_ready(cx, interest)).await
+    }
+
+    /// Polls readiness for `interest`.
+    pub fn poll_ready(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<()> {
+        self.reg.poll_ready(cx, interest.dir()).map(|_| ())
+    }
+
+    /// Forgets `interest`'s readiness, after an operation outside [`async_io`](Self::async_io)
+    /// said `WouldBlock`.
+    pub fn clear_ready(&self, interest: Interest) {
+        self.reg.clear(interest.dir());
+    }
+
+    /// Runs `op` when `interest` is ready, retrying after each `WouldBlock`.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe when `op` is atomic (one system call).
+    pub async fn async_io<R>(
+        &self,
+        interest: Interest,
+        mut op: impl FnMut(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let inner = self.get_ref();
+        std::future::poll_fn(|cx| self.reg.poll_io(cx, interest.dir(), || op(inner))).await
+    }
+
+    /// Runs `op` once; a `WouldBlock` clears the readiness.
+    pub fn try_io<R>(
+        &self,
+        interest: Interest,
+        op: impl FnOnce(&T) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let inner = self.get_ref();
+        self.reg.try_io(interest.dir(), || op(inner))
+    }
+}
+
+impl<T: AsRawFd> AsRawFd for AsyncFd<T> {
+    fn as_raw_fd(&self) -> RawFd {
+        self.get_ref().as_raw_fd()
+    }
+}
+
+impl<T: AsRawFd> Drop for AsyncFd<T> {
+    fn drop(&mut self) {
+        if let Some(inner) = self.inner.take() {
+            self.reg.deregister(&mut SourceFd(&inner.as_raw_fd()));
+        }
+    }
+}
+
+impl<T: AsRawFd + std::fmt::Debug> std::fmt::Debug for AsyncFd<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AsyncFd")
+            .field("inner", &self.inner)
+            .finish()
+    }
+}

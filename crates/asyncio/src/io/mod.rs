@@ -1,0 +1,15 @@
+//! Readiness-based I/O on the loop: [`AsyncFd`] for any descriptor, and read/write helpers
+//! ([`AsyncReadExt`], [`AsyncWriteExt`]) over `futures-io`'s traits, which every stream
+//! implements.
+
+mod async_fd;
+mod poll_evented;
+mod registration;
+mod util;
+
+pub use async_fd::{AsyncFd, Interest};
+pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
+pub use util::{AsyncReadExt, AsyncWriteExt};
+
+pub(crate) use poll_evented::PollEvented;
+pub(crate) use util::{read_exact, write_all};

@@ -1,0 +1,100 @@
+//! [`PollEvented`]: a mio source plus its registration, the body of every socket type.
+
+use std::io::{self, Read, Write};
+use std::task::{Context, Poll};
+
+use super::registration::Registration;
+use crate::event_loop::reactor::Direction;
+
+/// A mio source registered with the running loop; deregistered when dropped.
+pub(crate) struct PollEvented<S: mio::event::Source> {
+    io: Option<S>,
+    reg: Registration,
+}
+
+impl<S: mio::event::Source> PollEvented<S> {
+    pub(crate) fn new(mut io: S) -> io::Result<Self> {
+        let reg = Registration::new(&mut io)?;
+        Ok(Self { io: Some(io), reg })
+    }
+
+    pub(crate) fn get(&self) -> &S {
+        self.io.as_ref().expect("present until dropped")
+    }
+
+    pub(crate) fn registration(&self) -> &Registration {
+        &self.reg
+    }
+
+    /// Deregisters and hands back the source.
+    pub(crate) fn into_inner(mut self) -> S {
+        let mut io = self.io.take().expect("present until dropped");
+        self.reg.deregister(&mut io);
+        io
+    }
+
+    /// `op` on the source once `dir` is ready, retried after each `WouldBlock`.
+    pub(crate) fn poll_op<R>(
+        &self,
+        cx: &mut Context<'_>,
+        dir: Direction,
+        mut op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        let io = self.get();
+        self.reg.poll_io(cx, dir, || op(io))
+    }
+
+    /// `op` on the source now; `WouldBlock` is returned (and clears the readiness).
+    pub(crate) fn try_op<R>(
+        &self,
+        dir: Direction,
+        op: impl FnOnce(&S) -> io::Result<R>,
+    ) -> io::Result<R> {
+        let io = self.get();
+        self.reg.try_io(dir, || op(io))
+    }
+
+    /// Waits until `dir` may proceed (without doing anything).
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<io::Result<()>> {
+        self.reg.poll_ready(cx, dir).map(|_| Ok(()))
+    }
+}
+
+impl<S: mio::event::Source> PollEvented<S>
+where
+    for<'a> &'a S: Read + Write,
+{
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_op(cx, Direction::Read, |mut io| io.read(buf))
+    }
+
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_op(cx, Direction::Write, |mut io| io.write(buf))
+    }
+
+    pub(crate) fn poll_write_vectored(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_op(cx, Direction::Write, |mut io| io.write_vectored(bufs))
+    }
+}
+
+impl<S: mio::event::Source> Drop for PollEvented<S> {
+    fn drop(&mut self) {
+        if let Some(mut io) = self.io.take() {
+            self.reg.deregister(&mut io);
+        }
+    }
+}
+
+impl<S: mio::event::Source + std::fmt::Debug> std::fmt::Debug for PollEvented<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.io.fmt(f)
+    }
+}

@@ -1,0 +1,19 @@
+//! Networking: TCP, UDP and Unix-domain sockets driven by the loop's reactor, name resolution
+//! with a cache, and Happy Eyeballs.
+//!
+//! Every socket belongs to the loop running when it was created and is `!Send`; reads and
+//! writes take `&self`, and every stream implements `futures-io`'s `AsyncRead`/`AsyncWrite`.
+
+mod addr;
+pub mod dns;
+pub(crate) mod happy_eyeballs;
+pub(crate) mod tcp;
+mod udp;
+mod unix;
+
+pub use addr::ToSocketAddrs;
+pub use dns::{lookup_host, Resolver};
+pub use happy_eyeballs::DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY;
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpSocket, TcpStream};
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};

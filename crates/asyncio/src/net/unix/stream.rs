@@ -1,0 +1,199 @@
+//! [`UnixStream`] and [`UnixListener`]: stream sockets on file-system paths.
+
+use std::io;
+use std::net::Shutdown;
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::event_loop::reactor::Direction;
+use crate::io::PollEvented;
+
+/// A connected Unix-domain stream socket.
+///
+/// Writes use `send(MSG_NOSIGNAL)`: writing to a peer that left is an `EPIPE` error, never a
+/// `SIGPIPE` — also in programs that did not ignore the signal (Python, C hosts).
+#[derive(Debug)]
+pub struct UnixStream {
+    io: PollEvented<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// # Errors
+    /// The system's error, naming the path.
+    pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        let path = path.as_ref();
+        let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        let stream = mio::net::UnixStream::connect(path).map_err(named)?;
+        let io = PollEvented::new(stream)?;
+        std::future::poll_fn(|cx| io.poll_ready(cx, Direction::Write)).await?;
+        if let Some(e) = io.get().take_error()? {
+            return Err(named(e));
+        }
+        Ok(Self { io })
+    }
+
+    /// A connected pair.
+    ///
+    /// # Errors
+    /// The system's error, or no running loop.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((Self::from_mio(a)?, Self::from_mio(b)?))
+    }
+
+    pub(crate) fn from_mio(s: mio::net::UnixStream) -> io::Result<Self> {
+        Ok(Self {
+            io: PollEvented::new(s)?,
+        })
+    }
+
+    /// Adopts a connected standard-library stream (made non-blocking here).
+    ///
+    /// # Errors
+    /// When no loop runs on this thread.
+    pub fn from_std(s: std::os::unix::net::UnixStream) -> io::Result<Self> {
+        s.set_nonblocking(true)?;
+        Self::from_mio(mio::net::UnixStream::from_std(s))
+    }
+
+    /// The local address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().local_addr()
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().peer_addr()
+    }
+
+    /// Shuts down reading, writing or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self.io.get().shutdown(how) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            r => r,
+        }
+    }
+
+    /// Polls a read; `Ok(0)` is end of file.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_op(cx, Direction::Read, |mut s| io::Read::read(&mut s, buf))
+    }
+
+    /// Polls a write.
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_op(cx, Direction::Write, |s| {
+            socket2::SockRef::from(s).send_with_flags(buf, libc::MSG_NOSIGNAL)
+        })
+    }
+
+    /// Reads into `buf`. Cancel-safe.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    /// Writes some of `buf`. Cancel-safe.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf` (not cancel-safe).
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        crate::io::write_all(self, buf).await
+    }
+
+    /// Reads exactly `buf.len()` bytes (not cancel-safe).
+    pub async fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
+        crate::io::read_exact(self, buf).await
+    }
+}
+
+macro_rules! impl_async_io {
+    ($ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                UnixStream::poll_read(&self, cx, buf)
+            }
+        }
+
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                UnixStream::poll_write(&self, cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(self.shutdown(Shutdown::Write))
+            }
+        }
+    };
+}
+
+impl_async_io!(UnixStream);
+impl_async_io!(&UnixStream);
+
+/// A Unix-domain socket accepting connections on a path.
+#[derive(Debug)]
+pub struct UnixListener {
+    io: PollEvented<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Binds to `path` (which must not exist).
+    ///
+    /// # Errors
+    /// The system's error, naming the path; or no running loop.
+    pub fn bind(path: impl AsRef<Path>) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        let l = mio::net::UnixListener::bind(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        Ok(Self {
+            io: PollEvented::new(l)?,
+        })
+    }
+
+    /// Adopts a standard-library listener (made non-blocking here).
+    ///
+    /// # Errors
+    /// When no loop runs on this thread.
+    pub fn from_std(l: std::os::unix::net::UnixListener) -> io::Result<Self> {
+        l.set_nonblocking(true)?;
+        Ok(Self {
+            io: PollEvented::new(mio::net::UnixListener::from_std(l))?,
+        })
+    }
+
+    /// Waits for the next connection. Cancel-safe.
+    ///
+    /// # Errors
+    /// The system's error (`EMFILE` when out of descriptors).
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        std::future::poll_fn(|cx| self.poll_accept(cx)).await
+    }
+
+    /// Polls for the next connection.
+    pub fn poll_accept(&self, cx: &mut Context<'_>) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        let (s, addr) = std::task::ready!(self.io.poll_op(cx, Direction::Read, |l| l.accept()))?;
+        Poll::Ready(UnixStream::from_mio(s).map(|s| (s, addr)))
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get().local_addr()
+    }
+}

@@ -1,0 +1,152 @@
+//! UDP and Unix-domain sockets, and raw descriptors through `AsyncFd` and `add_reader`.
+
+use std::cell::Cell;
+use std::io::{Read, Write};
+use std::rc::Rc;
+
+use asyncio::io::{AsyncFd, AsyncReadExt, Interest};
+use asyncio::net::{UdpSocket, UnixDatagram, UnixListener, UnixStream};
+
+#[asyncio::test]
+async fn udp_connected_and_unconnected() {
+    let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let (aa, ba) = (a.local_addr().unwrap(), b.local_addr().unwrap());
+    for i in 0..100u8 {
+        a.send_to(&[i; 3], ba).await.unwrap();
+    }
+    let mut buf = [0u8; 16];
+    for i in 0..100u8 {
+        let (n, from) = b.recv_from(&mut buf).await.unwrap();
+        assert_eq!((&buf[..n], from), (&[i; 3][..], aa));
+    }
+    b.connect(aa).await.unwrap();
+    b.send(b"back").await.unwrap();
+    let n = a.recv(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"back");
+}
+
+#[asyncio::test]
+async fn udp_receivers_in_two_tasks_both_get_woken() {
+    let server = Rc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
+    let addr = server.local_addr().unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..2 {
+        let s = server.clone();
+        tasks.push(asyncio::spawn(async move {
+            let mut buf = [0u8; 8];
+            s.recv_from(&mut buf).await.unwrap().0
+        }));
+    }
+    asyncio::time::yield_now().await;
+    let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    client.send_to(b"one", addr).await.unwrap();
+    client.send_to(b"two", addr).await.unwrap();
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), 3);
+    }
+}
+
+#[asyncio::test]
+async fn unix_stream_and_listener() {
+    let dir = tempdir();
+    let path = dir.join("sock");
+    let l = UnixListener::bind(&path).unwrap();
+    let p2 = path.clone();
+    let client = asyncio::spawn(async move {
+        let s = UnixStream::connect(&p2).await.unwrap();
+        s.write_all(b"over unix").await.unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        (&s).read_to_end(&mut back).await.unwrap();
+        back
+    });
+    let (s, _) = l.accept().await.unwrap();
+    let mut got = Vec::new();
+    (&s).read_to_end(&mut got).await.unwrap();
+    assert_eq!(got, b"over unix");
+    s.write_all(b"ok").await.unwrap();
+    drop(s);
+    assert_eq!(client.await.unwrap(), b"ok");
+    let err = UnixStream::connect(dir.join("missing")).await.unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+#[asyncio::test]
+async fn unix_write_to_closed_peer_is_an_error() {
+    let (a, b) = UnixStream::pair().unwrap();
+    drop(b);
+    let e = a.write_all(b"anyone?").await.unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe);
+}
+
+#[asyncio::test]
+async fn unix_datagrams() {
+    let (a, b) = UnixDatagram::pair().unwrap();
+    a.send(b"dgram").await.unwrap();
+    let mut buf = [0u8; 8];
+    let n = b.recv(&mut buf).await.unwrap();
+    assert_eq!(&buf[..n], b"dgram");
+}
+
+#[asyncio::test]
+async fn async_fd_waits_for_readiness() {
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let fd = AsyncFd::new(a).unwrap();
+    let reader = asyncio::spawn(async move {
+        let mut buf = [0u8; 4];
+        let n = fd
+            .async_io(Interest::Readable, |mut s| s.read(&mut buf))
+            .await
+            .unwrap();
+        buf[..n].to_vec()
+    });
+    asyncio::time::yield_now().await;
+    assert!(!reader.task().is_done());
+    b.write_all(b"data").unwrap();
+    assert_eq!(reader.await.unwrap(), b"data");
+}
+
+#[asyncio::test]
+async fn add_reader_is_level_triggered_until_removed() {
+    use std::os::fd::AsRawFd;
+    let lp = asyncio::get_running_loop();
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let a = Rc::new(a);
+    let calls = Rc::new(Cell::new(0));
+    let done = asyncio::sync::Event::new();
+    let (c, a2, d) = (calls.clone(), a.clone(), done.clone());
+    lp.add_reader(a.as_raw_fd(), move || {
+        c.set(c.get() + 1);
+        // Read one byte per call: with three bytes waiting, three calls follow one edge.
+        let mut one = [0u8; 1];
+        let _ = (&*a2).read(&mut one);
+        if c.get() == 3 {
+            d.set();
+        }
+    })
+    .unwrap();
+    b.write_all(b"xyz").unwrap();
+    done.wait().await;
+    assert!(lp.remove_reader(a.as_raw_fd()));
+    assert!(!lp.remove_reader(a.as_raw_fd()));
+    b.write_all(b"more").unwrap();
+    for _ in 0..5 {
+        asyncio::time::yield_now().await;
+    }
+    assert_eq!(calls.get(), 3);
+}
+
+fn tempdir() -> std::path::PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "asyncio-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
