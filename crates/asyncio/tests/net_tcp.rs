@@ -166,9 +166,7 @@ async fn split_halves_work_in_two_tasks_and_reunite() {
     let (r, w) = server.into_split();
     let reader = asyncio::spawn(async move {
         let mut buf = [0u8; 5];
-        asyncio::io::AsyncReadExt::read_exact(&mut &*r.stream(), &mut buf)
-            .await
-            .unwrap();
+        r.stream().read_exact(&mut buf).await.unwrap();
         (r, buf)
     });
     let writer = asyncio::spawn(async move {
