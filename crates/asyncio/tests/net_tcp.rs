@@ -170,7 +170,7 @@ async fn split_halves_work_in_two_tasks_and_reunite() {
         (r, buf)
     });
     let writer = asyncio::spawn(async move {
-        w.write_all(b"hello").await.unwrap();
+        w.stream().write_all(b"hello").await.unwrap();
         w
     });
     client.write_all(b"world").await.unwrap();

@@ -4,7 +4,7 @@
 //! Every socket belongs to the loop running when it was created and is `!Send`; reads and
 //! writes take `&self`, and every stream implements `futures-io`'s `AsyncRead`/`AsyncWrite`.
 
-mod addr;
+pub(crate) mod addr;
 pub mod dns;
 pub(crate) mod happy_eyeballs;
 pub(crate) mod tcp;
@@ -14,6 +14,6 @@ mod unix;
 pub use addr::ToSocketAddrs;
 pub use dns::{lookup_host, Resolver};
 pub use happy_eyeballs::DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY;
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpSocket, TcpStream};
+pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

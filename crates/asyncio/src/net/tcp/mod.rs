@@ -2,10 +2,13 @@
 
 mod listener;
 mod socket;
-mod split;
 pub(crate) mod stream;
 
 pub use listener::TcpListener;
 pub use socket::TcpSocket;
-pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+
+/// The reading half of [`TcpStream::into_split`].
+pub type OwnedReadHalf = crate::io::ReadHalf<TcpStream>;
+/// The writing half of [`TcpStream::into_split`].
+pub type OwnedWriteHalf = crate::io::WriteHalf<TcpStream>;
 pub use stream::TcpStream;

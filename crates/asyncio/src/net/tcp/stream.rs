@@ -249,10 +249,9 @@ impl TcpStream {
     }
 
     /// Splits into owned halves that can move into different tasks (both share this socket
-    /// through an `Rc`). Dropping the write half does not shut the socket down; call
-    /// [`OwnedWriteHalf::shutdown`](super::OwnedWriteHalf::shutdown) for that.
+    /// through an `Rc`; see [`asyncio::io::split`](crate::io::split)).
     pub fn into_split(self) -> (super::OwnedReadHalf, super::OwnedWriteHalf) {
-        super::split::split(self)
+        crate::io::split(self)
     }
 }
 
