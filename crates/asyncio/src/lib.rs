@@ -41,6 +41,7 @@ pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;
+pub mod transport;
 mod util;
 
 pub use asyncio_macros::{main, test};

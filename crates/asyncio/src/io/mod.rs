@@ -14,4 +14,5 @@ pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 pub use util::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) use poll_evented::PollEvented;
+pub(crate) use split::split_rc;
 pub(crate) use util::{read_exact, write_all};

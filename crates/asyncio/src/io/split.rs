@@ -27,7 +27,11 @@ pub fn split<S>(stream: S) -> (ReadHalf<S>, WriteHalf<S>)
 where
     for<'a> &'a S: AsyncRead + AsyncWrite,
 {
-    let shared = Rc::new(stream);
+    split_rc(Rc::new(stream))
+}
+
+/// [`split`] of a stream already shared.
+pub(crate) fn split_rc<S>(shared: Rc<S>) -> (ReadHalf<S>, WriteHalf<S>) {
     (
         ReadHalf {
             stream: shared.clone(),
@@ -85,10 +89,6 @@ impl<S> WriteHalf<S> {
     /// The whole stream, shared.
     pub fn stream(&self) -> &S {
         &self.stream
-    }
-
-    pub(crate) fn shared(&self) -> Rc<S> {
-        self.stream.clone()
     }
 }
 

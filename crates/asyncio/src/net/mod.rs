@@ -17,3 +17,28 @@ pub use happy_eyeballs::DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY;
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+macro_rules! impl_fd {
+    ($($ty:ty),*) => {$(
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                self.io_ref().as_raw_fd()
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                self.io_ref().as_fd()
+            }
+        }
+    )*};
+}
+
+impl_fd!(
+    TcpStream,
+    TcpListener,
+    UdpSocket,
+    UnixStream,
+    UnixListener,
+    UnixDatagram
+);

@@ -28,6 +28,10 @@ pub struct UdpSocket {
 }
 
 impl UdpSocket {
+    pub(crate) fn io_ref(&self) -> &mio::net::UdpSocket {
+        self.io.get()
+    }
+
     /// Binds to the first address of `addr` that works.
     ///
     /// # Errors
@@ -100,6 +104,16 @@ impl UdpSocket {
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         self.io.poll_op(cx, Direction::Read, |s| s.recv_from(buf))
+    }
+
+    /// Polls a send of one datagram to the connected peer.
+    pub fn poll_send(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io.poll_op(cx, Direction::Write, |s| s.send(buf))
+    }
+
+    /// Sends now to the connected peer or fails with `WouldBlock`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.io.try_op(Direction::Write, |s| s.send(buf))
     }
 
     /// Sends one datagram to the connected peer. Cancel-safe.

@@ -186,13 +186,27 @@ impl<L: Listen> Server<L>
 where
     for<'a> &'a L::Stream: futures_io::AsyncRead + futures_io::AsyncWrite,
 {
-    /// Serves connections from `listeners` with `handler`.
+    /// Serves connections from `listeners` with `handler`, a task per connection.
     ///
     /// # Errors
     /// When a listener's address cannot be read.
     pub fn serve<H, F>(listeners: Vec<L>, handler: H) -> io::Result<Self>
     where
         H: Fn(Reader<L::Stream>, Writer<L::Stream>) -> F + 'static,
+        F: Future<Output = ()> + 'static,
+    {
+        Self::serve_with(listeners, move |stream| {
+            let (r, w) = crate::io::split_rc(stream);
+            handler(StreamReader::new(r), StreamWriter::new(w))
+        })
+    }
+
+    /// Serves connections from `listeners`: `on_connection` turns each accepted stream into
+    /// the future its task runs (the server tracks those tasks for `close_clients`, `abort`
+    /// and `wait_closed`).
+    pub(crate) fn serve_with<H, F>(listeners: Vec<L>, on_connection: H) -> io::Result<Self>
+    where
+        H: Fn(Rc<L::Stream>) -> F + 'static,
         F: Future<Output = ()> + 'static,
     {
         let addrs = listeners.iter().map(L::addr).collect::<io::Result<_>>()?;
@@ -205,11 +219,11 @@ where
             serving: Cell::new(true),
             closed: Event::new(),
         });
-        let handler = Rc::new(handler);
+        let on_connection = Rc::new(on_connection);
         for listener in listeners {
             let weak = Rc::downgrade(&inner);
-            let handler = handler.clone();
-            let task = crate::spawn(accept_loop(Rc::downgrade(&listener), weak, handler));
+            let on_connection = on_connection.clone();
+            let task = crate::spawn(accept_loop(Rc::downgrade(&listener), weak, on_connection));
             inner.acceptors.borrow_mut().push(task);
         }
         Ok(Self { inner })
@@ -221,10 +235,10 @@ where
 async fn accept_loop<L: Listen, H, F>(
     listener: std::rc::Weak<L>,
     server: std::rc::Weak<Inner<L>>,
-    handler: Rc<H>,
+    on_connection: Rc<H>,
 ) where
     for<'a> &'a L::Stream: futures_io::AsyncRead + futures_io::AsyncWrite,
-    H: Fn(Reader<L::Stream>, Writer<L::Stream>) -> F + 'static,
+    H: Fn(Rc<L::Stream>) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
     let mut backoff = Duration::from_millis(10);
@@ -240,7 +254,7 @@ async fn accept_loop<L: Listen, H, F>(
         match accepted {
             Ok(stream) => {
                 backoff = Duration::from_millis(10);
-                start_client(&inner, stream, &handler);
+                start_client(&inner, stream, &on_connection);
             }
             Err(e) if out_of_resources(&e) => {
                 tracing::warn!(error = %e, ?backoff, "accept failed: out of resources; backing off");
@@ -263,15 +277,13 @@ fn out_of_resources(e: &io::Error) -> bool {
     )
 }
 
-fn start_client<L: Listen, H, F>(inner: &Rc<Inner<L>>, stream: L::Stream, handler: &Rc<H>)
+fn start_client<L: Listen, H, F>(inner: &Rc<Inner<L>>, stream: L::Stream, on_connection: &Rc<H>)
 where
-    for<'a> &'a L::Stream: futures_io::AsyncRead + futures_io::AsyncWrite,
-    H: Fn(Reader<L::Stream>, Writer<L::Stream>) -> F + 'static,
+    H: Fn(Rc<L::Stream>) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
-    let (r, w) = crate::io::split(stream);
-    let stream_rc = w.shared();
-    let fut = handler(StreamReader::new(r), StreamWriter::new(w));
+    let stream = Rc::new(stream);
+    let fut = on_connection(stream.clone());
     let mut clients = inner.clients.borrow_mut();
     let entry = clients.vacant_entry();
     let key = entry.key();
@@ -283,7 +295,7 @@ where
     });
     entry.insert(Client {
         task: handle.task().clone(),
-        stream: stream_rc,
+        stream,
     });
 }
 

@@ -20,6 +20,10 @@ pub struct TcpListener {
 }
 
 impl TcpListener {
+    pub(crate) fn io_ref(&self) -> &mio::net::TcpListener {
+        self.io.get()
+    }
+
     /// Binds to the first address of `addr` that works.
     ///
     /// # Errors

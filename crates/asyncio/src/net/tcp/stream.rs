@@ -39,6 +39,10 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
+    pub(crate) fn io_ref(&self) -> &mio::net::TcpStream {
+        self.io.get()
+    }
+
     /// Connects to `addr`. A name with several addresses is tried with Happy Eyeballs
     /// (RFC 8305): families interleaved, a new attempt every 250 ms until one succeeds.
     ///

@@ -14,6 +14,10 @@ pub struct UnixDatagram {
 }
 
 impl UnixDatagram {
+    pub(crate) fn io_ref(&self) -> &mio::net::UnixDatagram {
+        self.io.get()
+    }
+
     /// Binds to `path`.
     ///
     /// # Errors

@@ -20,6 +20,10 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
+    pub(crate) fn io_ref(&self) -> &mio::net::UnixStream {
+        self.io.get()
+    }
+
     /// Connects to the socket at `path`.
     ///
     /// # Errors
@@ -154,6 +158,10 @@ pub struct UnixListener {
 }
 
 impl UnixListener {
+    pub(crate) fn io_ref(&self) -> &mio::net::UnixListener {
+        self.io.get()
+    }
+
     /// Binds to `path` (which must not exist).
     ///
     /// # Errors
