@@ -31,6 +31,8 @@ pub const DEFAULT_LIMIT: usize = 64 * 1024;
 ///     assert_eq!(r.readline().await.unwrap(), b"GET / HTTP/1.1\r\n");
 ///     assert_eq!(r.readuntil(b"\r\n\r\n").await.unwrap(), b"Host: x\r\n\r\n");
 ///     assert_eq!(r.readexactly(4).await.unwrap(), b"body");
+///     assert!(!r.at_eof()); // end of file not seen yet
+///     assert!(r.read(1).await.unwrap().is_empty());
 ///     assert!(r.at_eof());
 /// });
 /// ```
