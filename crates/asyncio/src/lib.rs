@@ -41,6 +41,8 @@ pub mod sync;
 mod sys;
 pub mod task;
 pub mod time;
+#[cfg(feature = "tls")]
+pub mod tls;
 pub mod transport;
 mod util;
 

@@ -6,11 +6,13 @@ mod async_fd;
 mod poll_evented;
 mod registration;
 mod split;
+mod split_owned;
 mod util;
 
 pub use async_fd::{AsyncFd, Interest};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
+pub use split_owned::{split_owned, RcStream, SharedReadHalf, SharedWriteHalf};
 pub use util::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) use poll_evented::PollEvented;

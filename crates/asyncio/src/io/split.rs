@@ -68,15 +68,23 @@ impl<S> ReadHalf<S> {
     /// Joins the halves back into the stream.
     ///
     /// # Errors
-    /// When the halves come from different streams.
+    /// When the halves come from different streams, or something else still shares the
+    /// stream (a server tracking its connections, say).
     pub fn reunite(self, write: WriteHalf<S>) -> Result<S, ReuniteError<S>> {
         if !Rc::ptr_eq(&self.stream, &write.stream) {
             return Err(ReuniteError(self, write));
         }
         drop(write);
-        Ok(Rc::try_unwrap(self.stream)
-            .ok()
-            .expect("both halves were given back"))
+        Rc::try_unwrap(self.stream)
+            .map_err(|rc| ReuniteError(ReadHalf { stream: rc.clone() }, WriteHalf { stream: rc }))
+    }
+
+    /// Joins the halves back into the shared stream.
+    pub(crate) fn reunite_rc(self, write: WriteHalf<S>) -> Result<Rc<S>, ReuniteError<S>> {
+        if !Rc::ptr_eq(&self.stream, &write.stream) {
+            return Err(ReuniteError(self, write));
+        }
+        Ok(self.stream)
     }
 
     /// The whole stream, shared.

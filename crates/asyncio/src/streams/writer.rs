@@ -268,6 +268,31 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         s.low = low;
     }
 
+    /// Flushes everything buffered, then takes the wrapped writer out (for a TLS upgrade);
+    /// other clones of this writer see it closed.
+    ///
+    /// # Errors
+    /// The connection's error if a write failed, or `NotConnected` when already closed.
+    pub async fn into_inner(self) -> io::Result<W> {
+        poll_fn(|cx| {
+            let mut s = self.state.borrow_mut();
+            if let Some(e) = s.error() {
+                return Poll::Ready(Err(e));
+            }
+            if s.buffered() == 0 || s.closed() {
+                return Poll::Ready(Ok(()));
+            }
+            s.drain_waiters.push(cx.waker().clone());
+            Poll::Pending
+        })
+        .await?;
+        let mut s = self.state.borrow_mut();
+        s.closing = true;
+        let inner = s.inner.take();
+        wake(&mut s.close_waiters);
+        inner.ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the writer is closed"))
+    }
+
     /// Calls `f` with the wrapped writer (`None` once closed), e.g. to read the peer's address.
     pub fn with_inner<T>(&self, f: impl FnOnce(&W) -> T) -> Option<T> {
         self.state.borrow().inner.as_ref().map(f)
