@@ -31,6 +31,8 @@
 #![deny(unsafe_code)]
 
 pub mod blocking;
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+pub mod compat;
 pub mod event_loop;
 pub mod future;
 pub mod io;

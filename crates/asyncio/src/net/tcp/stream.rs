@@ -39,6 +39,14 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
+    #[cfg_attr(
+        not(feature = "hyper"),
+        expect(dead_code, reason = "used by the hyper bridge")
+    )]
+    pub(crate) fn io_ref_evented(&self) -> &crate::io::PollEvented<mio::net::TcpStream> {
+        &self.io
+    }
+
     pub(crate) fn io_ref(&self) -> &mio::net::TcpStream {
         self.io.get()
     }

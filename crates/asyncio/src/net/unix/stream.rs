@@ -20,6 +20,14 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
+    #[cfg_attr(
+        not(feature = "hyper"),
+        expect(dead_code, reason = "used by the hyper bridge")
+    )]
+    pub(crate) fn io_ref_evented(&self) -> &crate::io::PollEvented<mio::net::UnixStream> {
+        &self.io
+    }
+
     pub(crate) fn io_ref(&self) -> &mio::net::UnixStream {
         self.io.get()
     }

@@ -1,0 +1,77 @@
+//! hyper's `Read`/`Write` on asyncio-rs streams. The one unsafe step: hyper lends an
+//! uninitialised buffer, and we tell it how much of it the read filled.
+
+use std::io;
+use std::mem::MaybeUninit;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use hyper::rt::ReadBufCursor;
+
+/// Reads into hyper's cursor with `read`, which must initialise the first `n` bytes of the
+/// slice it gets when it returns `Ok(n)`.
+pub(crate) fn read_into_cursor(
+    mut cursor: ReadBufCursor<'_>,
+    read: impl FnOnce(&mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>>,
+) -> Poll<io::Result<()>> {
+    // SAFETY: we only write into the slice (through `read`) and never de-initialise bytes.
+    let uninit = unsafe { cursor.as_mut() };
+    let len = uninit.len();
+    let n = std::task::ready!(read(uninit))?;
+    assert!(n <= len, "a read reported more bytes than the buffer holds");
+    // SAFETY: `read` initialised the first `n` bytes (its contract, upheld by the two callers
+    // below: a socket `recv` into the slice, or a read into a zero-filled slice).
+    unsafe { cursor.advance(n) };
+    Poll::Ready(Ok(()))
+}
+
+/// Zero-fills `uninit` and returns it as bytes, for readers that need initialised memory.
+pub(crate) fn zeroed(uninit: &mut [MaybeUninit<u8>]) -> &mut [u8] {
+    for b in uninit.iter_mut() {
+        b.write(0);
+    }
+    // SAFETY: every byte was just initialised; `MaybeUninit<u8>` and `u8` share a layout.
+    unsafe { &mut *(uninit as *mut [MaybeUninit<u8>] as *mut [u8]) }
+}
+
+/// Adapts any `futures-io` stream (a TLS stream, a split half) to hyper's I/O traits.
+#[derive(Debug)]
+pub struct HyperIo<T>(pub T);
+
+impl<T: futures_io::AsyncRead + Unpin> hyper::rt::Read for HyperIo<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        read_into_cursor(buf, |uninit| {
+            Pin::new(&mut self.0).poll_read(cx, zeroed(uninit))
+        })
+    }
+}
+
+impl<T: futures_io::AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_close(cx)
+    }
+}

@@ -1,0 +1,21 @@
+//! Bridges to other ecosystems' traits, each behind a feature:
+//! - `hyper`: hyper 1.x's `rt` traits — [`LoopExecutor`], [`LoopTimer`], `Read`/`Write` on
+//!   [`TcpStream`](crate::net::TcpStream) and [`UnixStream`](crate::net::UnixStream), and
+//!   [`HyperIo`] for any `futures-io` stream.
+//! - `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on the same sockets and [`TokioIo`] for any
+//!   `futures-io` stream.
+
+#[cfg(feature = "hyper")]
+#[expect(unsafe_code, reason = "hyper lends uninitialised read buffers")]
+mod hyper_io;
+#[cfg(feature = "hyper")]
+mod hyper_rt;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
+
+#[cfg(feature = "hyper")]
+pub use hyper_io::HyperIo;
+#[cfg(feature = "hyper")]
+pub use hyper_rt::{LoopExecutor, LoopTimer};
+#[cfg(feature = "tokio-io")]
+pub use tokio_io::TokioIo;
