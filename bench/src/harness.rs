@@ -43,6 +43,7 @@ pub(crate) fn print_child(m: &Measurement) {
         "p50_us": m.p50_us,
         "p99_us": m.p99_us,
         "channel": m.channel,
+        "server_cpu_s": m.server_cpu_s,
     });
     println!("{v}");
 }
@@ -88,6 +89,7 @@ fn measure_in_child(workload: &str, runtime: &str) -> Option<Measurement> {
         p50_us: v["p50_us"].as_f64(),
         p99_us: v["p99_us"].as_f64(),
         channel: v["channel"].as_str().map(str::to_owned),
+        server_cpu_s: v["server_cpu_s"].as_f64(),
     })
 }
 
@@ -100,11 +102,18 @@ pub(crate) fn run_all(
     progress: bool,
 ) -> Vec<Series> {
     let mut results: BTreeMap<(usize, usize), Vec<Measurement>> = BTreeMap::new();
-    let total = reps * workloads.len() * runtimes.len();
+    let pairs = workloads
+        .iter()
+        .flat_map(|w| runtimes.iter().filter(|r| workloads::supports(w, r)))
+        .count();
+    let total = reps * pairs;
     let mut done = 0;
     for _ in 0..reps {
         for (wi, w) in workloads.iter().enumerate() {
             for (ri, r) in runtimes.iter().enumerate() {
+                if !workloads::supports(w, r) {
+                    continue;
+                }
                 if progress {
                     eprint!("\r[{done:>4}/{total}] {w:<12} {r:<14}");
                     let _ = std::io::stderr().flush();

@@ -36,6 +36,12 @@ struct Args {
     /// Also write the results as an SVG bar chart to this file.
     #[arg(long, value_name = "FILE")]
     plot: Option<std::path::PathBuf>,
+    /// Internal: serve the echo workload with this runtime on 127.0.0.1 (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_echo: Option<String>,
+    /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
+    #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
+    echo_client: Vec<String>,
     /// Internal: run one measurement in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "RUNTIME"])]
     child: Vec<String>,
@@ -43,6 +49,14 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
+    if let [workload, addr] = args.echo_client.as_slice() {
+        workloads::echo::client_only(workload, addr);
+        return;
+    }
+    if let Some(runtime) = &args.serve_echo {
+        workloads::echo::serve(runtime);
+        return;
+    }
     if let [workload, runtime] = args.child.as_slice() {
         harness::child(workload, runtime);
         return;

@@ -29,6 +29,7 @@ pub(crate) struct Row<'a> {
     bytes_per_task: Option<f64>,
     p50_us: Option<f64>,
     p99_us: Option<f64>,
+    server_cpu_s: Option<f64>,
 }
 
 pub(crate) fn summarise(s: &Series) -> Row<'_> {
@@ -45,6 +46,7 @@ pub(crate) fn summarise(s: &Series) -> Row<'_> {
         bytes_per_task: field(&s.runs, |m| m.bytes_per_task),
         p50_us: field(&s.runs, |m| m.p50_us),
         p99_us: field(&s.runs, |m| m.p99_us),
+        server_cpu_s: field(&s.runs, |m| m.server_cpu_s),
     }
 }
 
@@ -70,6 +72,9 @@ pub(crate) fn json(results: &[Series]) {
         if let (Some(p50), Some(p99)) = (r.p50_us, r.p99_us) {
             v["p50_us"] = p50.into();
             v["p99_us"] = p99.into();
+        }
+        if let Some(c) = r.server_cpu_s {
+            v["server_cpu_s"] = c.into();
         }
         if let Some(c) = s.runs.first().and_then(|m| m.channel.clone()) {
             v["channel"] = c.into();
@@ -115,9 +120,14 @@ pub(crate) fn table(results: &[Series]) {
             .collect();
         let info = workloads::info(w);
         println!("\n{w}: {}", info.description);
+        let cpu_label = if rows.iter().any(|r| r.server_cpu_s.is_some()) {
+            "server cpu s"
+        } else {
+            "cpu s"
+        };
         println!(
-            "  {:<14} {:>10} {:>21} {:>14} {:>9} {:>12} {:>10}",
-            "runtime", "median s", "min–max s", info.unit, "cpu s", "extra", "asyncio-rs ×"
+            "  {:<20} {:>10} {:>21} {:>14} {:>12} {:>12} {:>10}",
+            "runtime", "median s", "min–max s", info.unit, cpu_label, "extra", "asyncio-rs ×"
         );
         let ours = rows.iter().find(|r| r.series.runtime == "asyncio-rs");
         let ours_score = ours.map(|r| score(w, r));
@@ -131,20 +141,31 @@ pub(crate) fn table(results: &[Series]) {
                 .map(|o| format!("{:.2}", o / score(w, r)))
                 .unwrap_or_default();
             println!(
-                "  {:<14} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>9.3} {:>12} {:>10}",
-                r.series.runtime, r.median_s, r.min_s, r.max_s, r.throughput, r.cpu_s, extra, ratio
+                "  {:<20} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>12.3} {:>12} {:>10}",
+                r.series.runtime,
+                r.median_s,
+                r.min_s,
+                r.max_s,
+                r.throughput,
+                r.server_cpu_s.unwrap_or(r.cpu_s),
+                extra,
+                ratio
             );
         }
-        if let Some(o) = ours_score {
-            let best_peer = rows
-                .iter()
-                .filter(|r| r.series.runtime != "asyncio-rs")
-                .max_by(|a, b| score(w, a).total_cmp(&score(w, b)));
+        let best_peer = rows
+            .iter()
+            .filter(|r| !r.series.runtime.starts_with("asyncio-rs"))
+            .max_by(|a, b| score(w, a).total_cmp(&score(w, b)));
+        for ours in rows
+            .iter()
+            .filter(|r| r.series.runtime.starts_with("asyncio-rs"))
+        {
             if let Some(b) = best_peer {
                 println!(
-                    "  asyncio-rs vs best peer ({}): {:.2}×",
+                    "  {} vs best peer ({}): {:.2}×",
+                    ours.series.runtime,
                     b.series.runtime,
-                    o / score(w, b)
+                    score(w, ours) / score(w, b)
                 );
             }
         }

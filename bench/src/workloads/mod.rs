@@ -1,5 +1,6 @@
 //! The workloads, each run the same way on every runtime.
 
+pub(crate) mod echo;
 mod idle_tasks;
 mod lateness;
 #[cfg(feature = "peers")]
@@ -25,6 +26,8 @@ pub(crate) struct Measurement {
     pub(crate) p99_us: Option<f64>,
     /// The channel a workload used on this runtime, where it needs one.
     pub(crate) channel: Option<String>,
+    /// CPU seconds of the server process (echo workloads).
+    pub(crate) server_cpu_s: Option<f64>,
 }
 
 /// What a workload counts.
@@ -44,15 +47,28 @@ pub(crate) const NAMES: &[&str] = &[
     "queue",
     "lock",
     "gather",
+    "echo",
+    "echo-1k",
+    "echo-100k",
 ];
 
 #[cfg(not(feature = "peers"))]
-pub(crate) const RUNTIMES: &[&str] = &["asyncio-rs", "tokio-ct", "tokio-mt"];
+pub(crate) const RUNTIMES: &[&str] = &[
+    "asyncio-rs",
+    "asyncio-rs-protocol",
+    "tokio-ct",
+    "tokio-mt",
+    "python-asyncio",
+    "uvloop",
+];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs",
+    "asyncio-rs-protocol",
     "tokio-ct",
     "tokio-mt",
+    "python-asyncio",
+    "uvloop",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -60,7 +76,42 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "compio",
 ];
 
+/// Whether `workload` has an implementation on `runtime` (the server-only runtimes exist for
+/// the echo workloads alone).
+pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
+    if echo::WORKLOADS.contains(&workload) {
+        return echo::supports(runtime);
+    }
+    !matches!(runtime, "asyncio-rs-protocol" | "python-asyncio" | "uvloop")
+}
+
+/// Whether a `peers` runtime has an echo server.
+#[cfg(feature = "peers")]
+pub(crate) fn local_echo_supports(runtime: &str) -> bool {
+    local::echo_supports(runtime)
+}
+
+/// Whether a `peers` runtime has an echo server (none without the feature).
+#[cfg(not(feature = "peers"))]
+pub(crate) fn local_echo_supports(_runtime: &str) -> bool {
+    false
+}
+
 pub(crate) fn info(workload: &str) -> Info {
+    if echo::WORKLOADS.contains(&workload) {
+        let (_, round_trips) = echo::shape(workload);
+        return Info {
+            count: (echo::CONNECTIONS * round_trips) as f64,
+            unit: "round trips/s",
+            description: match workload {
+                "echo" => {
+                    "echo server; 100 connections × 10,000 round trips of 64 B (one mio client)"
+                }
+                "echo-1k" => "echo server; 100 connections × 10,000 round trips of 1 KiB",
+                _ => "echo server; 100 connections × 200 round trips of 100 KiB",
+            },
+        };
+    }
     match workload {
         "spawn" => Info {
             count: spawn::N as f64,
@@ -114,6 +165,9 @@ pub(crate) fn info(workload: &str) -> Info {
 
 /// Runs one workload on one runtime in this process.
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    if echo::WORKLOADS.contains(&workload) {
+        return echo::run(workload, runtime);
+    }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {
         return m;
@@ -145,6 +199,7 @@ pub(crate) fn timed<R>(f: impl FnOnce() -> R) -> (Measurement, R) {
             p50_us: None,
             p99_us: None,
             channel: None,
+            server_cpu_s: None,
         },
         r,
     )

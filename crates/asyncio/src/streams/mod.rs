@@ -17,7 +17,7 @@ use std::io;
 use crate::net::{TcpStream, ToSocketAddrs, UnixStream};
 
 /// Connects over TCP and returns a reader and a writer (asyncio's `open_connection`). Names
-/// with several addresses use Happy Eyeballs.
+/// with several addresses use Happy Eyeballs; `TCP_NODELAY` is set, as asyncio does.
 ///
 /// # Errors
 /// Resolution errors name the host; connect errors the address.
@@ -25,6 +25,7 @@ pub async fn open_connection(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(Reader<TcpStream>, Writer<TcpStream>)> {
     let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
     let (r, w) = crate::io::split(stream);
     Ok((StreamReader::new(r), StreamWriter::new(w)))
 }

@@ -45,7 +45,14 @@ pub struct StreamReader<R> {
     end: usize,
     eof: bool,
     limit: usize,
+    /// The last read filled all the free space: there is more data than room, so the buffer
+    /// grows (once initialised, it is reused). Idle connections keep small buffers.
+    filled_last: bool,
 }
+
+/// The buffer's first size, and the most it grows to for bulk reads.
+const FIRST_BUFFER: usize = 8 * 1024;
+const MAX_BUFFER: usize = 64 * 1024;
 
 impl<R: AsyncRead + Unpin> StreamReader<R> {
     /// A reader with the default 64 KiB limit.
@@ -62,6 +69,7 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
             end: 0,
             eof: false,
             limit: limit.max(1),
+            filled_last: false,
         }
     }
 
@@ -118,15 +126,20 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
                 self.start = 0;
             }
             if self.end == self.buf.len() {
-                let grow = self.buf.len().clamp(8 * 1024, 256 * 1024);
+                let grow = self.buf.len().clamp(FIRST_BUFFER, MAX_BUFFER);
                 self.buf.resize(self.buf.len() + grow, 0);
             }
+        } else if self.filled_last && self.buf.len() < MAX_BUFFER {
+            let grow = self.buf.len().clamp(FIRST_BUFFER, MAX_BUFFER);
+            self.buf.resize(self.buf.len() + grow, 0);
         }
+        let room = self.buf.len() - self.end;
         let n =
             std::task::ready!(Pin::new(&mut self.inner).poll_read(cx, &mut self.buf[self.end..]))?;
         if n == 0 {
             self.eof = true;
         }
+        self.filled_last = n == room;
         self.end += n;
         Poll::Ready(Ok(n))
     }

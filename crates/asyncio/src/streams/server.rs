@@ -41,7 +41,11 @@ impl Listen for TcpListener {
     type Addr = std::net::SocketAddr;
 
     fn poll_accept_stream(&self, cx: &mut Context<'_>) -> Poll<io::Result<TcpStream>> {
-        self.poll_accept(cx).map_ok(|(s, _)| s)
+        // asyncio turns Nagle's algorithm off on every TCP transport; so do servers here.
+        self.poll_accept(cx).map_ok(|(s, _)| {
+            let _ = s.set_nodelay(true);
+            s
+        })
     }
 
     fn addr(&self) -> io::Result<Self::Addr> {
@@ -102,7 +106,8 @@ struct Inner<L: Listen> {
 
 /// A running stream server, from [`start_server`] or [`start_unix_server`]. Cheap to clone.
 ///
-/// It accepts from the moment it is created. Out of descriptors (`EMFILE`/`ENFILE`), it logs,
+/// It accepts from the moment it is created, with `TCP_NODELAY` set on each connection as
+/// asyncio does. Dropping every handle closes it. Out of descriptors (`EMFILE`/`ENFILE`), it logs,
 /// waits (10 ms doubling to 1 s) and goes on; other accept errors are logged and skipped.
 pub struct Server<L: Listen> {
     inner: Rc<Inner<L>>,

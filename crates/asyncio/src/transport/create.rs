@@ -20,6 +20,7 @@ pub async fn create_connection<P: Protocol>(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(Transport, Rc<RefCell<P>>)> {
     let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
     Ok(connect_accepted_socket(factory, stream))
 }
 
@@ -43,6 +44,7 @@ pub async fn create_buffered_connection<P: BufferedProtocol>(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(Transport, Rc<RefCell<P>>)> {
     let stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
     let protocol = Rc::new(RefCell::new(factory()));
     let (transport, driver) = super::stream::start(Rc::new(stream), Buffered(protocol.clone()));
     crate::spawn(driver);
@@ -98,6 +100,18 @@ pub async fn create_server<P: Protocol>(
     for a in crate::net::addr::resolve_nonempty(&addr).await? {
         listeners.push(TcpListener::bind(a).await?);
     }
+    serve_protocol(listeners, factory)
+}
+
+/// [`create_server`] on listeners made elsewhere (`SO_REUSEPORT` sockets shared by one loop
+/// per core, sockets passed in by a supervisor).
+///
+/// # Errors
+/// When a listener's address cannot be read.
+pub fn serve_protocol<P: Protocol>(
+    listeners: Vec<TcpListener>,
+    factory: impl Fn() -> P + 'static,
+) -> io::Result<Server<TcpListener>> {
     Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
         let protocol = Rc::new(RefCell::new(factory()));
         super::stream::start(stream, Plain(protocol)).1

@@ -15,7 +15,8 @@ mod stream;
 
 pub use create::{
     connect_accepted_socket, create_buffered_connection, create_buffered_server, create_connection,
-    create_datagram_endpoint, create_server, create_unix_connection, create_unix_server, AnyStream,
+    create_datagram_endpoint, create_server, create_unix_connection, create_unix_server,
+    serve_protocol, AnyStream,
 };
 pub use datagram::DatagramTransport;
 pub use protocol::{BufferedProtocol, DatagramProtocol, Protocol};

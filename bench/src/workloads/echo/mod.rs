@@ -1,0 +1,152 @@
+//! The `echo` workloads: a server per runtime in its own process, the same mio client for all,
+//! 100 connections doing round trips of a fixed message size. Reports round trips/s, latency
+//! percentiles and the server's CPU seconds.
+
+mod client;
+mod python;
+mod servers;
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use super::Measurement;
+
+/// Connections the client holds.
+pub(crate) const CONNECTIONS: usize = 100;
+
+/// The message size and round trips per connection of an echo workload.
+pub(crate) fn shape(workload: &str) -> (usize, usize) {
+    match workload {
+        "echo" => (64, 10_000),
+        "echo-1k" => (1024, 10_000),
+        // 100 KiB messages: fewer round trips keep a run near the others' length.
+        "echo-100k" => (100 * 1024, 200),
+        other => panic!("not an echo workload: {other}"),
+    }
+}
+
+pub(crate) const WORKLOADS: &[&str] = &["echo", "echo-1k", "echo-100k"];
+
+/// Runtimes with an echo server here.
+pub(crate) fn supports(runtime: &str) -> bool {
+    matches!(
+        runtime,
+        "asyncio-rs" | "asyncio-rs-protocol" | "tokio-ct" | "python-asyncio" | "uvloop"
+    ) || cfg!(feature = "peers") && super::local_echo_supports(runtime)
+}
+
+/// `--serve-echo RUNTIME`: bind 127.0.0.1:0, print the port, serve until killed.
+pub(crate) fn serve(runtime: &str) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    println!("{}", listener.local_addr().expect("addr").port());
+    use std::io::Write;
+    std::io::stdout().flush().expect("flush");
+    match runtime {
+        "asyncio-rs" => servers::asyncio_streams(listener),
+        "asyncio-rs-protocol" => servers::asyncio_protocol(listener),
+        "tokio-ct" => servers::tokio_ct(listener),
+        #[cfg(feature = "peers")]
+        other => super::local::serve_echo(other, listener),
+        #[cfg(not(feature = "peers"))]
+        other => panic!("no echo server for {other}"),
+    }
+}
+
+/// The server process, killed on drop.
+struct ServerProcess(Child);
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl ServerProcess {
+    fn start(runtime: &str) -> Result<(Self, SocketAddr), String> {
+        let mut cmd = match runtime {
+            "python-asyncio" | "uvloop" => python::command(runtime)?,
+            _ => {
+                let mut c = Command::new(std::env::current_exe().expect("current_exe"));
+                c.args(["--serve-echo", runtime]);
+                c
+            }
+        };
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(|e| format!("cannot start the {runtime} echo server: {e}"))?;
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().expect("piped"))
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        let port: u16 = line
+            .trim()
+            .parse()
+            .map_err(|_| format!("the {runtime} server printed {line:?}, not a port"))?;
+        Ok((
+            ServerProcess(child),
+            SocketAddr::from(([127, 0, 0, 1], port)),
+        ))
+    }
+
+    /// User + system CPU seconds the server has used.
+    fn cpu_s(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+        // SAFETY: sysconf only reads a constant.
+        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+        (ticks(11) + ticks(12)) / hz
+    }
+}
+
+/// Runs one echo measurement: start the server, run the client, read the server's CPU.
+pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    let (size, round_trips) = shape(workload);
+    let (server, addr) = ServerProcess::start(runtime).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(3);
+    });
+    let cpu0 = server.cpu_s();
+    let client_cpu0 = crate::cpu::process_cpu_time();
+    let t0 = Instant::now();
+    let mut lat = client::run(addr, CONNECTIONS, size, round_trips).unwrap_or_else(|e| {
+        eprintln!("{workload}/{runtime}: {e}");
+        std::process::exit(1);
+    });
+    let wall = t0.elapsed();
+    let client_cpu = crate::cpu::process_cpu_time() - client_cpu0;
+    let server_cpu = server.cpu_s() - cpu0;
+    drop(server);
+    lat.sort_unstable();
+    Measurement {
+        wall_s: wall.as_secs_f64(),
+        cpu_s: client_cpu.as_secs_f64(),
+        bytes_per_task: None,
+        p50_us: Some(client::percentile_us(&lat, 50.0)),
+        p99_us: Some(client::percentile_us(&lat, 99.0)),
+        channel: None,
+        server_cpu_s: Some(server_cpu),
+    }
+}
+
+/// `--echo-client WORKLOAD ADDR`: the client alone, against a server started by hand.
+pub(crate) fn client_only(workload: &str, addr: &str) {
+    let (size, round_trips) = shape(workload);
+    let addr: SocketAddr = addr.parse().expect("an address like 127.0.0.1:8888");
+    let t0 = Instant::now();
+    let lat = client::run(addr, CONNECTIONS, size, round_trips).expect("echo client");
+    let wall = t0.elapsed().as_secs_f64();
+    println!(
+        "{} round trips in {wall:.3} s: {:.0}/s",
+        lat.len(),
+        lat.len() as f64 / wall
+    );
+}
