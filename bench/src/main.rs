@@ -39,6 +39,9 @@ struct Args {
     /// Internal: serve the echo workload with this runtime on 127.0.0.1 (prints the port).
     #[arg(long, hide = true, value_name = "RUNTIME")]
     serve_echo: Option<String>,
+    /// Internal: serve hyper's hello world with this runtime on 127.0.0.1 (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_hyper: Option<String>,
     /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
     echo_client: Vec<String>,
@@ -51,6 +54,10 @@ fn main() {
     let args = Args::parse();
     if let [workload, addr] = args.echo_client.as_slice() {
         workloads::echo::client_only(workload, addr);
+        return;
+    }
+    if let Some(runtime) = &args.serve_hyper {
+        workloads::hyper_wrk::serve(runtime);
         return;
     }
     if let Some(runtime) = &args.serve_echo {

@@ -1,6 +1,7 @@
 //! The workloads, each run the same way on every runtime.
 
 pub(crate) mod echo;
+pub(crate) mod hyper_wrk;
 mod idle_tasks;
 mod lateness;
 #[cfg(feature = "peers")]
@@ -50,6 +51,7 @@ pub(crate) const NAMES: &[&str] = &[
     "echo",
     "echo-1k",
     "echo-100k",
+    "hyper-wrk",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -82,22 +84,21 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if echo::WORKLOADS.contains(&workload) {
         return echo::supports(runtime);
     }
+    if workload == "hyper-wrk" {
+        return hyper_wrk::supports(runtime);
+    }
     !matches!(runtime, "asyncio-rs-protocol" | "python-asyncio" | "uvloop")
 }
 
-/// Whether a `peers` runtime has an echo server.
-#[cfg(feature = "peers")]
-pub(crate) fn local_echo_supports(runtime: &str) -> bool {
-    local::echo_supports(runtime)
-}
-
-/// Whether a `peers` runtime has an echo server (none without the feature).
-#[cfg(not(feature = "peers"))]
-pub(crate) fn local_echo_supports(_runtime: &str) -> bool {
-    false
-}
-
 pub(crate) fn info(workload: &str) -> Info {
+    if workload == "hyper-wrk" {
+        return Info {
+            count: hyper_wrk::REQUESTS as f64,
+            unit: "requests/s",
+            description:
+                "hyper HTTP/1.1 hello world under wrk -t1 -c100 -d5s (time per 100,000 requests)",
+        };
+    }
     if echo::WORKLOADS.contains(&workload) {
         let (_, round_trips) = echo::shape(workload);
         return Info {
@@ -167,6 +168,9 @@ pub(crate) fn info(workload: &str) -> Info {
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     if echo::WORKLOADS.contains(&workload) {
         return echo::run(workload, runtime);
+    }
+    if workload == "hyper-wrk" {
+        return hyper_wrk::run(runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {

@@ -289,3 +289,25 @@ async fn a_panicking_handler_does_not_stop_the_server() {
     w2.write(b"fine\n").unwrap();
     assert_eq!(r2.readline().await.unwrap(), b"fine\n");
 }
+
+#[asyncio::test]
+async fn stream_writer_is_a_futures_io_writer_with_backpressure() {
+    use asyncio::io::AsyncWriteExt;
+    let (a, b) = UnixStream::pair().unwrap();
+    let mut w = StreamWriter::new(a);
+    w.set_write_buffer_limits(16 * 1024, None);
+    let data = vec![3u8; 2 * 1024 * 1024];
+    let reader = asyncio::spawn(async move {
+        let mut r = StreamReader::new(b);
+        r.read_to_end().await.unwrap()
+    });
+    // `write_all` through the trait waits whenever the buffer is above the mark.
+    for chunk in data.chunks(100 * 1024) {
+        AsyncWriteExt::write_all(&mut w, chunk).await.unwrap();
+        assert!(w.write_buffer_size() <= 16 * 1024 + 100 * 1024);
+    }
+    AsyncWriteExt::flush(&mut w).await.unwrap();
+    assert_eq!(w.write_buffer_size(), 0);
+    AsyncWriteExt::close(&mut w).await.unwrap();
+    assert!(reader.await.unwrap() == data);
+}

@@ -3,6 +3,8 @@
 //! percentiles and the server's CPU seconds.
 
 mod client;
+#[cfg(feature = "peers")]
+mod peers;
 mod python;
 mod servers;
 
@@ -34,7 +36,17 @@ pub(crate) fn supports(runtime: &str) -> bool {
     matches!(
         runtime,
         "asyncio-rs" | "asyncio-rs-protocol" | "tokio-ct" | "python-asyncio" | "uvloop"
-    ) || cfg!(feature = "peers") && super::local_echo_supports(runtime)
+    ) || peer_supports(runtime)
+}
+
+#[cfg(feature = "peers")]
+fn peer_supports(runtime: &str) -> bool {
+    peers::supports(runtime)
+}
+
+#[cfg(not(feature = "peers"))]
+fn peer_supports(_runtime: &str) -> bool {
+    false
 }
 
 /// `--serve-echo RUNTIME`: bind 127.0.0.1:0, print the port, serve until killed.
@@ -48,7 +60,7 @@ pub(crate) fn serve(runtime: &str) {
         "asyncio-rs-protocol" => servers::asyncio_protocol(listener),
         "tokio-ct" => servers::tokio_ct(listener),
         #[cfg(feature = "peers")]
-        other => super::local::serve_echo(other, listener),
+        other => peers::serve(other, listener),
         #[cfg(not(feature = "peers"))]
         other => panic!("no echo server for {other}"),
     }
@@ -95,16 +107,20 @@ impl ServerProcess {
 
     /// User + system CPU seconds the server has used.
     fn cpu_s(&self) -> f64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-        // SAFETY: sysconf only reads a constant.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-        (ticks(11) + ticks(12)) / hz
+        proc_cpu_s(self.0.id())
     }
+}
+
+/// User + system CPU seconds process `pid` has used.
+pub(crate) fn proc_cpu_s(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
+    // SAFETY: sysconf only reads a constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    (ticks(11) + ticks(12)) / hz
 }
 
 /// Runs one echo measurement: start the server, run the client, read the server's CPU.

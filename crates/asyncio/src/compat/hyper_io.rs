@@ -75,3 +75,36 @@ impl<T: futures_io::AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
         Pin::new(&mut self.0).poll_close(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::mem::MaybeUninit;
+    use std::task::Poll;
+
+    use super::{read_into_cursor, zeroed};
+
+    #[test]
+    fn a_read_fills_and_advances_the_cursor() {
+        let mut storage = [MaybeUninit::<u8>::uninit(); 16];
+        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+        let r = read_into_cursor(buf.unfilled(), |uninit| {
+            let bytes = zeroed(uninit);
+            bytes[..5].copy_from_slice(b"hello");
+            Poll::Ready(Ok(5))
+        });
+        assert!(matches!(r, Poll::Ready(Ok(()))));
+        assert_eq!(buf.filled(), b"hello");
+        // A pending read advances nothing.
+        let r = read_into_cursor(buf.unfilled(), |_| Poll::Pending);
+        assert!(r.is_pending());
+        assert_eq!(buf.filled(), b"hello");
+    }
+
+    #[test]
+    #[should_panic(expected = "more bytes than the buffer holds")]
+    fn a_read_cannot_claim_more_than_the_buffer() {
+        let mut storage = [MaybeUninit::<u8>::uninit(); 4];
+        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
+        let _ = read_into_cursor(buf.unfilled(), |_| Poll::Ready(Ok(5)));
+    }
+}

@@ -17,6 +17,20 @@ pub const DEFAULT_DELAY: Duration = Duration::from_millis(250);
 
 type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>>>>;
 
+/// Connects to `addr` like [`TcpStream::connect`], with `delay` between Happy Eyeballs attempts
+/// instead of the default 250 ms (asyncio's `happy_eyeballs_delay`; `Duration::ZERO` starts
+/// every attempt at once).
+///
+/// # Errors
+/// As [`TcpStream::connect`].
+pub async fn connect_with_delay(
+    addr: impl super::ToSocketAddrs,
+    delay: Duration,
+) -> io::Result<TcpStream> {
+    let addrs = super::addr::resolve_nonempty(&addr).await?;
+    connect(addrs, delay).await
+}
+
 /// Connects to the first of `addrs` that answers, interleaving address families.
 pub(crate) async fn connect(addrs: Vec<SocketAddr>, delay: Duration) -> io::Result<TcpStream> {
     if let [only] = addrs[..] {

@@ -13,7 +13,7 @@ mod unix;
 
 pub use addr::ToSocketAddrs;
 pub use dns::{lookup_host, Resolver};
-pub use happy_eyeballs::DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY;
+pub use happy_eyeballs::{connect_with_delay, DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY};
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -319,6 +319,53 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     }
 }
 
+/// The `futures-io` view: `poll_write` buffers like [`StreamWriter::write`] but waits while more
+/// than the high-water mark is buffered; `poll_flush` waits for the buffer to empty;
+/// `poll_close` closes and waits for it.
+impl<W: AsyncWrite + Unpin + 'static> AsyncWrite for StreamWriter<W> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        {
+            let mut s = self.state.borrow_mut();
+            if let Some(e) = s.error() {
+                return Poll::Ready(Err(e));
+            }
+            if s.buffered() > s.high {
+                s.drain_waiters.push(cx.waker().clone());
+                return Poll::Pending;
+            }
+        }
+        Poll::Ready(self.write(buf).map(|()| buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut s = self.state.borrow_mut();
+        if let Some(e) = s.error() {
+            return Poll::Ready(Err(e));
+        }
+        if s.buffered() == 0 || s.closed() {
+            return Poll::Ready(Ok(()));
+        }
+        s.drain_waiters.push(cx.waker().clone());
+        Poll::Pending
+    }
+
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.is_closing() {
+            self.close();
+        }
+        let mut s = self.state.borrow_mut();
+        if s.closed() {
+            return Poll::Ready(s.error().map_or(Ok(()), Err));
+        }
+        s.close_waiters.push(cx.waker().clone());
+        Poll::Pending
+    }
+}
+
 /// Sends the buffer, then performs a requested `write_eof` or close. `Ready` when nothing is
 /// left to do.
 fn step<W: AsyncWrite + Unpin>(s: &mut State<W>, cx: &mut Context<'_>) -> Poll<()> {
