@@ -78,10 +78,18 @@ macro_rules! impl_hyper_io {
             ) -> Poll<io::Result<()>> {
                 let this = &*self;
                 read_into_cursor(buf, |uninit| {
+                    let len = uninit.len();
+                    let io = this.io_ref_evented();
                     // socket2's `recv` fills uninitialised memory without zeroing it first.
-                    this.io_ref_evented().poll_op(cx, Direction::Read, |s| {
-                        socket2::SockRef::from(s).recv(uninit)
-                    })
+                    let n = std::task::ready!(io.poll_op(cx, Direction::Read, |s| {
+                        socket2::SockRef::from(s).recv(&mut *uninit)
+                    }))?;
+                    if n > 0 && n < len {
+                        // A short read drained the socket: wait for the next event rather
+                        // than spend a system call learning it would block.
+                        io.registration().clear(Direction::Read);
+                    }
+                    Poll::Ready(Ok(n))
                 })
             }
         }
