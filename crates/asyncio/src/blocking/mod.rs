@@ -1,19 +1,42 @@
 //! Blocking calls moved off the loop: [`to_thread`] (asyncio's `to_thread`, tokio's
-//! `spawn_blocking`) runs a closure on a shared pool of threads and awaits its result.
+//! `spawn_blocking`) runs a closure on a shared [`ThreadPool`] and awaits its result;
+//! [`run_in_executor`] does the same on a pool you pass.
 //!
-//! DNS lookups use this pool too.
+//! DNS lookups and [`fs`](crate::fs) use the default pool too.
 
 mod pool;
 
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::OnceLock;
 use std::task::{Context, Poll};
+use std::time::Duration;
+
+pub use pool::{Builder, ThreadPool};
 
 use crate::future::ThreadSafePromise;
 use crate::task::TaskError;
 
-/// Runs `f` on the blocking pool and resolves to its result; a panic in `f` becomes a
+static DEFAULT: OnceLock<ThreadPool> = OnceLock::new();
+
+/// The process's default pool (built with [`Builder::default`] unless
+/// [`set_default_pool`] ran first).
+pub fn default_pool() -> &'static ThreadPool {
+    DEFAULT.get_or_init(|| Builder::default().build())
+}
+
+/// Sets the default pool; only before its first use.
+///
+/// # Errors
+/// Gives the pool back if the default pool already exists.
+pub fn set_default_pool(pool: ThreadPool) -> Result<(), ThreadPool> {
+    DEFAULT.set(pool)
+}
+
+/// Runs `f` on the running loop's default executor (see
+/// [`EventLoop::set_default_executor`](crate::EventLoop::set_default_executor); the process's
+/// [`default_pool`] otherwise) and resolves to its result; a panic in `f` becomes a
 /// [`TaskError`] for the awaiting task.
 ///
 /// ```
@@ -33,17 +56,45 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    let pool = crate::event_loop::with_core(|c| c.and_then(|c| c.default_executor()));
+    match pool {
+        Some(p) => run_in_executor(Some(&p), f),
+        None => run_in_executor(None, f),
+    }
+}
+
+/// Runs `f` on `pool` (the process's [`default_pool`] with `None`), like asyncio's
+/// `loop.run_in_executor(executor, f)`.
+///
+/// # Errors
+/// The output is `Err(TaskError)` if `f` panicked, or (cancelled) if the pool was shut down.
+pub fn run_in_executor<F, T>(pool: Option<&ThreadPool>, f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let promise = ThreadSafePromise::new();
     let setter = promise.clone();
-    pool::Pool::global().submit(Box::new(move || {
+    let pool = pool.unwrap_or_else(|| default_pool());
+    let accepted = pool.submit(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(f))
             .map_err(|p| TaskError::panicked(crate::task::raw::panic_message(&*p)));
         setter.set(result);
     }));
+    if !accepted {
+        promise.set(Err(TaskError::cancelled()));
+    }
     ToThread { promise }
 }
 
-/// The future of [`to_thread`].
+/// Shuts the process's default pool down, waiting up to `timeout` for running calls (asyncio's
+/// `loop.shutdown_default_executor(timeout)`). Later calls on it fail as cancelled. Returns
+/// whether every thread finished in time.
+pub fn shutdown_default_pool(timeout: Duration) -> bool {
+    DEFAULT.get().is_none_or(|p| p.shutdown(timeout))
+}
+
+/// The future of [`to_thread`] and [`run_in_executor`].
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct ToThread<T> {

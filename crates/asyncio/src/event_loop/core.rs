@@ -57,6 +57,7 @@ pub(crate) struct Core {
     poller: RefCell<Poller>,
     pub(crate) reactor: Reactor,
     pub(crate) fd_watchers: super::fd_callbacks::FdWatchers,
+    default_executor: RefCell<Option<crate::blocking::ThreadPool>>,
     pub(crate) stopping: Cell<bool>,
     pub(crate) running: Cell<bool>,
     closed: Cell<bool>,
@@ -87,6 +88,7 @@ impl Core {
             poller: RefCell::new(poller),
             reactor,
             fd_watchers: Default::default(),
+            default_executor: RefCell::new(None),
             stopping: Cell::new(false),
             running: Cell::new(false),
             closed: Cell::new(false),
@@ -98,6 +100,14 @@ impl Core {
             slow_callback_duration: Cell::new(config.slow_callback_duration),
             iteration: Cell::new(0),
         }))
+    }
+
+    pub(crate) fn default_executor(&self) -> Option<crate::blocking::ThreadPool> {
+        self.default_executor.borrow().clone()
+    }
+
+    pub(crate) fn set_default_executor(&self, pool: Option<crate::blocking::ThreadPool>) {
+        *self.default_executor.borrow_mut() = pool;
     }
 
     pub(crate) fn shared(&self) -> &SharedRc {

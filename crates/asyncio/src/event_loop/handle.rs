@@ -347,6 +347,22 @@ impl EventLoop {
         super::dump::dump(&self.all_tasks())
     }
 
+    /// Makes `pool` this loop's executor for [`to_thread`](crate::blocking::to_thread)
+    /// (asyncio's `loop.set_default_executor`); `None` goes back to the process's default pool.
+    pub fn set_default_executor(&self, pool: Option<crate::blocking::ThreadPool>) {
+        self.core.set_default_executor(pool);
+    }
+
+    /// Shuts this loop's default executor down (the process's pool if none was set), waiting
+    /// up to `timeout` for running calls (asyncio's `loop.shutdown_default_executor`). Returns
+    /// whether every thread finished in time.
+    pub fn shutdown_default_executor(&self, timeout: Duration) -> bool {
+        match self.core.default_executor() {
+            Some(p) => p.shutdown(timeout),
+            None => crate::blocking::shutdown_default_pool(timeout),
+        }
+    }
+
     /// How many sockets and descriptors are registered with this loop's reactor (for
     /// diagnostics and leak checks).
     pub fn io_source_count(&self) -> usize {

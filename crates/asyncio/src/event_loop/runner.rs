@@ -8,6 +8,9 @@ use super::EventLoop;
 /// How many rounds of cancellation [`Runner::close`] runs before dropping what is left.
 const SHUTDOWN_ROUNDS: usize = 16;
 
+/// How long closing waits for the loop's own executor (asyncio's default is 300 s).
+const EXECUTOR_SHUTDOWN: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// Runs `future` on a new loop and returns its output, like `asyncio.run`: when it completes,
 /// the tasks still running are cancelled and given an iteration to drop (running their
 /// destructors), then the loop is closed.
@@ -87,6 +90,14 @@ impl Runner {
             }
             lp.core.cancel_all();
             lp.run_until_complete(crate::time::yield_now());
+        }
+        // asyncio.run's `shutdown_default_executor`: a pool set on this loop is this loop's to
+        // shut down. The process-wide pool serves every loop and outlives them (its idle
+        // threads exit by themselves).
+        if let Some(pool) = lp.core.default_executor() {
+            if !pool.shutdown(EXECUTOR_SHUTDOWN) {
+                tracing::warn!("the loop's executor did not finish within {EXECUTOR_SHUTDOWN:?}");
+            }
         }
         lp.close();
     }
