@@ -37,6 +37,7 @@ pub mod event_loop;
 pub mod future;
 pub mod io;
 pub mod net;
+pub mod signal;
 pub mod streams;
 pub mod sync;
 #[expect(unsafe_code, reason = "system calls mio does not wrap (timerfd)")]

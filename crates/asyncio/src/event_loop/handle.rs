@@ -347,6 +347,43 @@ impl EventLoop {
         super::dump::dump(&self.all_tasks())
     }
 
+    /// Calls `callback` on this loop each time `signal` arrives, until
+    /// [`remove_signal_handler`](Self::remove_signal_handler) (asyncio's
+    /// `loop.add_signal_handler`). A previous handler for the signal on this loop is replaced.
+    ///
+    /// # Errors
+    /// As [`signal::signal`](crate::signal::signal).
+    pub fn add_signal_handler(
+        &self,
+        signal: crate::signal::SignalKind,
+        callback: impl FnMut() + 'static,
+    ) -> std::io::Result<()> {
+        let s = crate::signal::signal_on(crate::signal::LoopSignals::of(&self.core)?, signal)?;
+        self.remove_signal_handler(signal);
+        let task = self.spawn(crate::signal::handler_task(s, callback));
+        self.core
+            .signal_handlers
+            .borrow_mut()
+            .insert(signal.as_raw(), task);
+        Ok(())
+    }
+
+    /// Removes the handler of `signal`; returns whether there was one.
+    pub fn remove_signal_handler(&self, signal: crate::signal::SignalKind) -> bool {
+        let task = self
+            .core
+            .signal_handlers
+            .borrow_mut()
+            .remove(&signal.as_raw());
+        match task {
+            Some(t) => {
+                t.task().cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Makes `pool` this loop's executor for [`to_thread`](crate::blocking::to_thread)
     /// (asyncio's `loop.set_default_executor`); `None` goes back to the process's default pool.
     pub fn set_default_executor(&self, pool: Option<crate::blocking::ThreadPool>) {

@@ -45,6 +45,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
 /// ```
 pub struct Runner {
     event_loop: EventLoop,
+    handle_sigint: bool,
 }
 
 impl Default for Runner {
@@ -61,16 +62,63 @@ impl Runner {
 
     /// A runner around a loop you built (for virtual time or debug mode).
     pub fn with_loop(event_loop: EventLoop) -> Self {
-        Self { event_loop }
+        Self {
+            event_loop,
+            handle_sigint: true,
+        }
+    }
+
+    /// Leaves Ctrl-C alone (see [`run`](Self::run)).
+    pub fn without_sigint_handling(mut self) -> Self {
+        self.handle_sigint = false;
+        self
     }
 
     /// Runs `future` to completion on the runner's loop. Tasks it spawned and did not await
     /// keep running in later `run` calls, as in asyncio.
     ///
+    /// Ctrl-C, as asyncio's `Runner` does it: on the main thread, when nothing else handles
+    /// `SIGINT`, the first Ctrl-C drops `future` (its destructors run: the cleanup), the runner
+    /// closes (cancelling the other tasks), and the process then ends by `SIGINT` as it would
+    /// have without a handler (exit status 130 in a shell). A second Ctrl-C during that cleanup
+    /// ends it at once.
+    ///
     /// # Panics
     /// As [`EventLoop::run_until_complete`].
     pub fn run<F: Future>(&self, future: F) -> F::Output {
-        self.event_loop.run_until_complete(future)
+        let sigint = libc::SIGINT;
+        if !self.handle_sigint
+            || !crate::sys::is_main_thread()
+            || !crate::sys::signal_is_default(sigint)
+        {
+            return self.event_loop.run_until_complete(future);
+        }
+        let out = self.event_loop.run_until_complete(async {
+            let mut ctrl_c = crate::signal::signal(crate::signal::SignalKind::interrupt()).ok();
+            let mut future = std::pin::pin!(future);
+            std::future::poll_fn(|cx| {
+                if let std::task::Poll::Ready(v) = future.as_mut().poll(cx) {
+                    return std::task::Poll::Ready(Some(v));
+                }
+                if let Some(s) = &mut ctrl_c {
+                    if s.poll_recv(cx).is_ready() {
+                        return std::task::Poll::Ready(None);
+                    }
+                }
+                std::task::Poll::Pending
+            })
+            .await
+        });
+        match out {
+            Some(v) => v,
+            None => {
+                // The main future is gone (its cleanup ran); stop the rest, then end as Ctrl-C
+                // ends a program.
+                self.close();
+                crate::sys::reraise_default(sigint);
+                panic!("interrupted by Ctrl-C");
+            }
+        }
     }
 
     /// The runner's loop.

@@ -18,6 +18,15 @@ impl<S: mio::event::Source> PollEvented<S> {
         Ok(Self { io: Some(io), reg })
     }
 
+    /// Registers `io` with `core`'s loop, running or not.
+    pub(crate) fn new_on(
+        core: std::rc::Rc<crate::event_loop::core::Core>,
+        mut io: S,
+    ) -> io::Result<Self> {
+        let reg = Registration::new_on(core, &mut io)?;
+        Ok(Self { io: Some(io), reg })
+    }
+
     pub(crate) fn get(&self) -> &S {
         self.io.as_ref().expect("present until dropped")
     }

@@ -24,6 +24,11 @@ impl Registration {
         let core = crate::event_loop::with_core(|c| c.cloned()).ok_or_else(|| {
             io::Error::other("no running event loop on this thread: sockets belong to a loop")
         })?;
+        Self::new_on(core, source)
+    }
+
+    /// Registers `source` with `core`'s loop (running or not).
+    pub(crate) fn new_on(core: Rc<Core>, source: &mut impl mio::event::Source) -> io::Result<Self> {
         let (token, state) = core.reactor.register(source)?;
         Ok(Self { core, token, state })
     }

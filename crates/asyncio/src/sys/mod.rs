@@ -9,3 +9,10 @@ pub(crate) use timerfd::TimerFd;
 mod poll_fd;
 
 pub(crate) use poll_fd::{dup, ready_now};
+
+mod signal;
+
+pub(crate) use signal::{
+    claim_slot, install as install_signal, is_default as signal_is_default, is_main_thread, kill,
+    reraise_default, COUNTS as SIGNAL_COUNTS, LISTENERS as SIGNAL_LISTENERS, PIPES as SIGNAL_PIPES,
+};
