@@ -37,6 +37,8 @@ pub mod event_loop;
 pub mod future;
 pub mod io;
 pub mod net;
+pub mod pipe;
+pub mod process;
 pub mod signal;
 pub mod streams;
 pub mod sync;

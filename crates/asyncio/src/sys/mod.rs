@@ -16,3 +16,9 @@ pub(crate) use signal::{
     claim_slot, install as install_signal, is_default as signal_is_default, is_main_thread, kill,
     reraise_default, COUNTS as SIGNAL_COUNTS, LISTENERS as SIGNAL_LISTENERS, PIPES as SIGNAL_PIPES,
 };
+
+#[cfg(target_os = "linux")]
+mod pidfd;
+
+#[cfg(target_os = "linux")]
+pub(crate) use pidfd::pidfd_open;

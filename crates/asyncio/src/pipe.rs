@@ -1,0 +1,179 @@
+//! Pipes and FIFOs on the loop (asyncio's `connect_read_pipe` / `connect_write_pipe`):
+//! [`pipe()`], and [`Receiver`]/[`Sender`] from any pipe descriptor (a child's extra fds, a
+//! FIFO opened with `O_NONBLOCK`).
+//!
+//! Writing to a pipe whose reader is gone is `EPIPE`; Rust programs ignore `SIGPIPE` from
+//! startup, programs embedding asyncio-rs in another runtime must do the same.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use crate::event_loop::reactor::Direction;
+use crate::io::PollEvented;
+
+/// A new pipe: `(write end, read end)`, both non-blocking and close-on-exec.
+///
+/// ```
+/// asyncio::run(async {
+///     let (tx, rx) = asyncio::pipe::pipe().unwrap();
+///     tx.write_all(b"through the pipe").await.unwrap();
+///     drop(tx);
+///     let mut out = Vec::new();
+///     use asyncio::io::AsyncReadExt;
+///     (&rx).read_to_end(&mut out).await.unwrap();
+///     assert_eq!(out, b"through the pipe");
+/// });
+/// ```
+///
+/// # Errors
+/// The system's error, or no running loop.
+pub fn pipe() -> io::Result<(Sender, Receiver)> {
+    let (s, r) = mio::unix::pipe::new()?;
+    Ok((Sender::from_mio(s)?, Receiver::from_mio(r)?))
+}
+
+/// The read end of a pipe.
+#[derive(Debug)]
+pub struct Receiver {
+    io: PollEvented<mio::unix::pipe::Receiver>,
+}
+
+/// The write end of a pipe.
+#[derive(Debug)]
+pub struct Sender {
+    io: PollEvented<mio::unix::pipe::Sender>,
+}
+
+impl Receiver {
+    pub(crate) fn from_mio(r: mio::unix::pipe::Receiver) -> io::Result<Self> {
+        r.set_nonblocking(true)?;
+        Ok(Self {
+            io: PollEvented::new(r)?,
+        })
+    }
+
+    /// Adopts the read end of a pipe or FIFO (made non-blocking here).
+    ///
+    /// # Errors
+    /// When the descriptor is not pollable, or no loop runs.
+    pub fn from_owned_fd(fd: OwnedFd) -> io::Result<Self> {
+        Self::from_mio(mio::unix::pipe::Receiver::from(fd))
+    }
+
+    /// Polls a read; `Ok(0)` when every write end is closed.
+    pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_op(cx, Direction::Read, |mut r| io::Read::read(&mut r, buf))
+    }
+
+    /// Reads into `buf`. Cancel-safe.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
+    }
+
+    /// Hands back the descriptor (still non-blocking).
+    pub fn into_owned_fd(self) -> OwnedFd {
+        self.io.into_inner().into()
+    }
+}
+
+impl Sender {
+    pub(crate) fn from_mio(s: mio::unix::pipe::Sender) -> io::Result<Self> {
+        s.set_nonblocking(true)?;
+        Ok(Self {
+            io: PollEvented::new(s)?,
+        })
+    }
+
+    /// Adopts the write end of a pipe or FIFO (made non-blocking here).
+    ///
+    /// # Errors
+    /// When the descriptor is not pollable, or no loop runs.
+    pub fn from_owned_fd(fd: OwnedFd) -> io::Result<Self> {
+        Self::from_mio(mio::unix::pipe::Sender::from(fd))
+    }
+
+    /// Polls a write.
+    pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.io
+            .poll_op(cx, Direction::Write, |mut s| io::Write::write(&mut s, buf))
+    }
+
+    /// Writes some of `buf`. Cancel-safe.
+    pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|cx| self.poll_write(cx, buf)).await
+    }
+
+    /// Writes all of `buf` (not cancel-safe).
+    pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
+        crate::io::write_all(self, buf).await
+    }
+
+    /// Hands back the descriptor (still non-blocking).
+    pub fn into_owned_fd(self) -> OwnedFd {
+        self.io.into_inner().into()
+    }
+}
+
+macro_rules! fd_impls {
+    ($ty:ty) => {
+        impl AsRawFd for $ty {
+            fn as_raw_fd(&self) -> RawFd {
+                self.io.get().as_raw_fd()
+            }
+        }
+
+        impl AsFd for $ty {
+            fn as_fd(&self) -> BorrowedFd<'_> {
+                self.io.get().as_fd()
+            }
+        }
+    };
+}
+
+fd_impls!(Receiver);
+fd_impls!(Sender);
+
+macro_rules! read_impl {
+    ($ty:ty) => {
+        impl futures_io::AsyncRead for $ty {
+            fn poll_read(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &mut [u8],
+            ) -> Poll<io::Result<usize>> {
+                Receiver::poll_read(&self, cx, buf)
+            }
+        }
+    };
+}
+
+macro_rules! write_impl {
+    ($ty:ty) => {
+        impl futures_io::AsyncWrite for $ty {
+            fn poll_write(
+                self: Pin<&mut Self>,
+                cx: &mut Context<'_>,
+                buf: &[u8],
+            ) -> Poll<io::Result<usize>> {
+                Sender::poll_write(&self, cx, buf)
+            }
+
+            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                Poll::Ready(Ok(()))
+            }
+
+            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+                // A pipe's write end "closes" when dropped; nothing to flush.
+                Poll::Ready(Ok(()))
+            }
+        }
+    };
+}
+
+read_impl!(Receiver);
+read_impl!(&Receiver);
+write_impl!(Sender);
+write_impl!(&Sender);

@@ -1,0 +1,137 @@
+//! Subprocesses: output capture without deadlocks, signals, shells, stdin, children that
+//! outlive their handles, and thousands of children with no zombie left.
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use asyncio::process::Command;
+use asyncio::streams::StreamReader;
+
+/// Whether process `pid` is gone (reaped).
+fn gone(pid: u32) -> bool {
+    !std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+/// Waits (real time: another process's progress) until `pid` is reaped.
+async fn until_gone(pid: u32) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !gone(pid) {
+        assert!(Instant::now() < deadline, "process {pid} was never reaped");
+        asyncio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[asyncio::test]
+async fn output_exit_codes_and_shell() {
+    let out = Command::new("echo")
+        .args(["a", "b"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.stdout, b"a b\n");
+    assert!(out.status.success());
+    let out = Command::shell("echo oops >&2; exit 3")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.stderr, b"oops\n");
+    assert_eq!(out.status.code(), Some(3));
+    let status = Command::new("false").status().await.unwrap();
+    assert_eq!(status.code(), Some(1));
+}
+
+#[asyncio::test]
+async fn megabytes_on_both_stdout_and_stderr_never_deadlock() {
+    let out = Command::shell(
+        "head -c 5000000 /dev/zero; head -c 3000000 /dev/zero >&2; head -c 1000000 /dev/zero",
+    )
+    .output()
+    .await
+    .unwrap();
+    assert_eq!(out.stdout.len(), 6_000_000);
+    assert_eq!(out.stderr.len(), 3_000_000);
+    // And the other way round, with input: `cat` echoes 4 MB back while we still write.
+    let input = vec![b'x'; 4_000_000];
+    let mut child = Command::new("cat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = child.communicate(Some(&input)).await.unwrap();
+    assert_eq!(out.stdout.len(), input.len());
+    assert_eq!(child.returncode(), Some(0));
+}
+
+#[asyncio::test]
+async fn signals_end_children_and_returncode_says_which() {
+    let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+    assert!(child.try_wait().unwrap().is_none());
+    child.kill().unwrap();
+    child.wait().await.unwrap();
+    assert_eq!(child.returncode(), Some(-libc::SIGKILL));
+    let mut child = Command::new("sleep").arg("100").spawn().unwrap();
+    child.terminate().unwrap();
+    let status = child.wait().await.unwrap();
+    assert!(!status.success());
+    assert_eq!(child.returncode(), Some(-libc::SIGTERM));
+    // Signalling an exited child is a no-op, not an error.
+    child.kill().unwrap();
+}
+
+#[asyncio::test]
+async fn line_by_line_from_stdout_and_stdin_closed_by_drop() {
+    let mut child = Command::new("sh")
+        .args(["-c", "while read l; do echo \"<$l>\"; done"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let mut lines = StreamReader::new(child.stdout.take().unwrap());
+    for word in ["one", "two", "three"] {
+        stdin
+            .write_all(format!("{word}\n").as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(
+            lines.readline().await.unwrap(),
+            format!("<{word}>\n").as_bytes()
+        );
+    }
+    drop(stdin);
+    assert!(lines.readline().await.unwrap().is_empty());
+    assert!(child.wait().await.unwrap().success());
+}
+
+#[asyncio::test]
+async fn spawn_errors_name_the_program() {
+    let e = Command::new("/definitely/not/here").spawn().unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+    assert!(e.to_string().contains("/definitely/not/here"), "{e}");
+}
+
+#[asyncio::test]
+async fn a_child_that_outlives_its_handle_is_reaped_in_the_background() {
+    let child = Command::new("sh")
+        .args(["-c", "read x"])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Dropping the handle drops its stdin: `read` sees end of file, the child exits later
+    // and the loop reaps it.
+    drop(child);
+    until_gone(pid).await;
+}
+
+#[asyncio::test]
+async fn kill_on_drop_kills() {
+    let child = Command::new("sleep")
+        .arg("100")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    drop(child);
+    until_gone(pid).await;
+}
