@@ -34,6 +34,7 @@ pub mod blocking;
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub mod compat;
 pub mod event_loop;
+pub mod fs;
 pub mod future;
 pub mod io;
 pub mod net;
