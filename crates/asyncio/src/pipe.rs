@@ -73,9 +73,12 @@ impl Receiver {
         std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 
-    /// Hands back the descriptor (still non-blocking).
+    /// Hands back the descriptor, in blocking mode again (ready to become another process's
+    /// standard input: `Stdio::from(fd)`).
     pub fn into_owned_fd(self) -> OwnedFd {
-        self.io.into_inner().into()
+        let r = self.io.into_inner();
+        let _ = r.set_nonblocking(false);
+        r.into()
     }
 }
 
@@ -111,9 +114,11 @@ impl Sender {
         crate::io::write_all(self, buf).await
     }
 
-    /// Hands back the descriptor (still non-blocking).
+    /// Hands back the descriptor, in blocking mode again.
     pub fn into_owned_fd(self) -> OwnedFd {
-        self.io.into_inner().into()
+        let s = self.io.into_inner();
+        let _ = s.set_nonblocking(false);
+        s.into()
     }
 }
 

@@ -68,3 +68,34 @@ fn ctrl_c_runs_the_cleanup_then_ends_by_sigint() {
         "{rest}"
     );
 }
+
+fn run(name: &str) -> String {
+    let out = Command::new(example_path(name)).output().unwrap();
+    assert!(out.status.success(), "{name}: {:?}", out.status);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn blocking_calls_moved_to_threads_overlap() {
+    let out = run("to_thread_http");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.iter().filter(|l| l.contains("getting URL")).count(), 7, "{out}");
+    assert_eq!(lines.iter().filter(|l| l.contains("elapsed time: 0.")).count(), 7, "{out}");
+    // Both tasks started a download before either finished one: the calls overlap.
+    assert!(lines[0].starts_with("Task One getting URL"), "{out}");
+    assert!(lines[1].starts_with("Task Two getting URL"), "{out}");
+    assert!(lines.last().unwrap().starts_with("Total elapsed time:"), "{out}");
+}
+
+#[test]
+fn the_pipeline_counts_like_the_shell() {
+    let expected = (1..=100_000u32)
+        .filter(|i| i.to_string().contains('7'))
+        .count();
+    assert_eq!(
+        run("subprocess_pipeline"),
+        format!(
+            "seq exited with 0\ngrep exited with 0\nwc exited with 0\nnumbers from 1 to 100000 containing a 7: {expected}\n"
+        )
+    );
+}
