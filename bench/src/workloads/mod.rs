@@ -6,6 +6,7 @@ mod idle_tasks;
 mod lateness;
 #[cfg(feature = "peers")]
 mod local;
+mod os;
 mod pingpong;
 mod rt;
 mod spawn;
@@ -52,6 +53,9 @@ pub(crate) const NAMES: &[&str] = &[
     "echo-1k",
     "echo-100k",
     "hyper-wrk",
+    "blocking",
+    "process",
+    "file",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -87,10 +91,38 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if workload == "hyper-wrk" {
         return hyper_wrk::supports(runtime);
     }
+    if os::WORKLOADS.contains(&workload) {
+        return os::supports(runtime);
+    }
     !matches!(runtime, "asyncio-rs-protocol" | "python-asyncio" | "uvloop")
 }
 
 pub(crate) fn info(workload: &str) -> Info {
+    match workload {
+        "blocking" => {
+            return Info {
+                count: os::BLOCKING_CALLS as f64,
+                unit: "ops/s",
+                description:
+                    "100,000 to_thread/spawn_blocking calls of a trivial closure, 64 in flight",
+            }
+        }
+        "process" => {
+            return Info {
+                count: os::PROCESSES as f64,
+                unit: "processes/s",
+                description: "spawn and wait 1,000 `true` children, 16 in flight",
+            }
+        }
+        "file" => {
+            return Info {
+                count: (2 * os::FILE_BYTES) as f64 / 1e6,
+                unit: "MB/s",
+                description: "write then read back a 256 MiB file in 64 KiB chunks",
+            }
+        }
+        _ => {}
+    }
     if workload == "hyper-wrk" {
         return Info {
             count: hyper_wrk::REQUESTS as f64,
@@ -171,6 +203,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if workload == "hyper-wrk" {
         return hyper_wrk::run(runtime);
+    }
+    if os::WORKLOADS.contains(&workload) {
+        return os::run(workload, runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {
