@@ -104,6 +104,29 @@ async fn line_by_line_from_stdout_and_stdin_closed_by_drop() {
 }
 
 #[asyncio::test]
+async fn spawn_async_starts_from_the_pool() {
+    let mut cmd = Command::new("echo");
+    cmd.arg("from the pool").stdout(Stdio::piped());
+    let child = cmd.spawn_async().await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    assert_eq!(out.stdout, b"from the pool\n");
+    // The command is usable again afterwards.
+    let again = cmd
+        .spawn_async()
+        .await
+        .unwrap()
+        .wait_with_output()
+        .await
+        .unwrap();
+    assert_eq!(again.stdout, b"from the pool\n");
+    let e = Command::new("/no/such/program")
+        .spawn_async()
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("/no/such/program"), "{e}");
+}
+
+#[asyncio::test]
 async fn spawn_errors_name_the_program() {
     let e = Command::new("/definitely/not/here").spawn().unwrap_err();
     assert_eq!(e.kind(), std::io::ErrorKind::NotFound);

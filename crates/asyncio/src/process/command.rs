@@ -145,6 +145,29 @@ impl Command {
         Child::new(child, self.kill_on_drop)
     }
 
+    /// Starts the child from a thread of the blocking pool: `fork`/`exec` cost the loop
+    /// nothing, and several children start in parallel on several cores.
+    ///
+    /// # Errors
+    /// As [`spawn`](Self::spawn).
+    pub async fn spawn_async(&mut self) -> io::Result<Child> {
+        let mut cmd = std::mem::replace(&mut self.inner, std::process::Command::new(""));
+        let (cmd, spawned) = crate::blocking::to_thread(move || {
+            let r = cmd.spawn();
+            (cmd, r)
+        })
+        .await
+        .map_err(|e| io::Error::other(e.to_string()))?;
+        self.inner = cmd;
+        let child = spawned.map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!("cannot start {:?}: {e}", self.inner.get_program()),
+            )
+        })?;
+        Child::new(child, self.kill_on_drop)
+    }
+
     /// Runs to completion with stdout and stderr captured (stdin null unless set).
     ///
     /// # Errors
