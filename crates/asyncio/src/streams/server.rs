@@ -208,8 +208,11 @@ where
 
     /// Serves connections from `listeners`: `on_connection` turns each accepted stream into
     /// the future its task runs (the server tracks those tasks for `close_clients`, `abort`
-    /// and `wait_closed`).
-    pub(crate) fn serve_with<H, F>(listeners: Vec<L>, on_connection: H) -> io::Result<Self>
+    /// and `wait_closed`). The building block of the stream, protocol, TLS and HTTP servers.
+    ///
+    /// # Errors
+    /// When a listener's address cannot be read.
+    pub fn serve_with<H, F>(listeners: Vec<L>, on_connection: H) -> io::Result<Self>
     where
         H: Fn(Rc<L::Stream>) -> F + 'static,
         F: Future<Output = ()> + 'static,

@@ -1,0 +1,287 @@
+//! The connection pool (aiohttp's `TCPConnector`): a total limit and a per-host limit on
+//! requests in flight, idle keep-alive connections with an expiry, a cached resolver, TLS with
+//! ALPN choosing HTTP/2, and HTTP/2 connections shared by all requests to a host.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use asyncio::net::{Resolver, TcpStream};
+use asyncio::sync::{Permit, Semaphore};
+use asyncio::tls::TlsConnector;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::client::conn::{http1, http2};
+
+use crate::error::{Error, Result, TimeoutKind};
+
+/// The request body type the pool's connections take.
+pub(crate) type Body = Full<Bytes>;
+
+/// Where a connection goes.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Key {
+    pub(crate) https: bool,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+/// A connection ready for one request.
+pub(crate) enum Sender {
+    H1(http1::SendRequest<Body>),
+    H2(http2::SendRequest<Body>),
+}
+
+/// A connection taken for a request, with what it took from the limits.
+pub(crate) struct Lease {
+    pub(crate) sender: Sender,
+    /// Whether it came from the pool (a failure before any response may be a stale
+    /// keep-alive connection: worth one retry for idempotent requests).
+    pub(crate) reused: bool,
+    pub(crate) key: Key,
+    pub(crate) _permits: (Option<Permit>, Option<Permit>),
+}
+
+struct Idle {
+    sender: http1::SendRequest<Body>,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct HostPool {
+    idle: Vec<Idle>,
+    h2: Option<http2::SendRequest<Body>>,
+    limit: Option<Semaphore>,
+}
+
+/// Connector settings (aiohttp's `TCPConnector` arguments).
+#[derive(Clone, Debug)]
+pub struct ConnectorConfig {
+    /// Requests in flight across all hosts (default 100; `0`: unlimited).
+    pub limit: usize,
+    /// Requests in flight per host (default `0`: unlimited).
+    pub limit_per_host: usize,
+    /// How long an idle connection stays in the pool (aiohttp: 15 s).
+    pub keepalive_timeout: Duration,
+    /// How long resolved addresses are reused (aiohttp's `ttl_dns_cache`: 10 s).
+    pub dns_ttl: Duration,
+    /// Speak HTTP/2 over cleartext by prior knowledge (`http://` URLs).
+    pub http2_prior_knowledge: bool,
+    /// Offer HTTP/2 through ALPN on TLS (default on).
+    pub http2: bool,
+    /// The TLS connector (default: webpki and system roots, verification on).
+    pub tls: Option<TlsConnector>,
+    /// The largest response header block, in bytes (default 64 KiB).
+    pub max_header_size: usize,
+}
+
+impl Default for ConnectorConfig {
+    fn default() -> Self {
+        Self {
+            limit: 100,
+            limit_per_host: 0,
+            keepalive_timeout: Duration::from_secs(15),
+            dns_ttl: Duration::from_secs(10),
+            http2_prior_knowledge: false,
+            http2: true,
+            tls: None,
+            max_header_size: 64 * 1024,
+        }
+    }
+}
+
+pub(crate) struct Connector {
+    config: ConnectorConfig,
+    total: Option<Semaphore>,
+    hosts: RefCell<HashMap<Key, HostPool>>,
+    resolver: Resolver,
+    tls: RefCell<Option<TlsConnector>>,
+}
+
+impl Connector {
+    pub(crate) fn new(config: ConnectorConfig) -> Rc<Self> {
+        Rc::new(Self {
+            total: (config.limit > 0).then(|| Semaphore::new(config.limit)),
+            resolver: Resolver::new(config.dns_ttl),
+            tls: RefCell::new(config.tls.clone()),
+            hosts: RefCell::new(HashMap::new()),
+            config,
+        })
+    }
+
+    /// Idle connections across all hosts (for tests and metrics).
+    pub(crate) fn idle_count(&self) -> usize {
+        self.hosts.borrow().values().map(|h| h.idle.len()).sum()
+    }
+
+    /// Takes a connection for `key`: waits for the limits, reuses an idle one or connects.
+    pub(crate) async fn acquire(
+        self: &Rc<Self>,
+        key: &Key,
+        url: &str,
+        sock_connect: Option<Duration>,
+    ) -> Result<Lease> {
+        let total = match &self.total {
+            Some(s) => Some(s.acquire().await),
+            None => None,
+        };
+        let host_limit = {
+            let mut hosts = self.hosts.borrow_mut();
+            let pool = hosts.entry(key.clone()).or_default();
+            if pool.limit.is_none() && self.config.limit_per_host > 0 {
+                pool.limit = Some(Semaphore::new(self.config.limit_per_host));
+            }
+            pool.limit.clone()
+        };
+        let per_host = match host_limit {
+            Some(s) => Some(s.acquire().await),
+            None => None,
+        };
+        let permits = (total, per_host);
+        if let Some(sender) = self.take_idle(key) {
+            return Ok(Lease {
+                sender,
+                reused: true,
+                key: key.clone(),
+                _permits: permits,
+            });
+        }
+        let sender = match sock_connect {
+            Some(d) => asyncio::time::timeout(d, self.connect(key, url))
+                .await
+                .map_err(|_| Error::Timeout {
+                    url: url.to_owned(),
+                    kind: TimeoutKind::SockConnect,
+                })??,
+            None => self.connect(key, url).await?,
+        };
+        Ok(Lease {
+            sender,
+            reused: false,
+            key: key.clone(),
+            _permits: permits,
+        })
+    }
+
+    fn take_idle(&self, key: &Key) -> Option<Sender> {
+        let mut hosts = self.hosts.borrow_mut();
+        let pool = hosts.get_mut(key)?;
+        if let Some(h2) = &pool.h2 {
+            if h2.is_ready() {
+                return Some(Sender::H2(h2.clone()));
+            }
+            pool.h2 = None;
+        }
+        let expiry = self.config.keepalive_timeout;
+        let now = asyncio::time::now();
+        while let Some(idle) = pool.idle.pop() {
+            if now.duration_since(idle.since) < expiry && idle.sender.is_ready() {
+                return Some(Sender::H1(idle.sender));
+            }
+            // Expired or closed by the server: dropping it closes the connection.
+        }
+        None
+    }
+
+    /// Returns an HTTP/1 connection whose exchange finished.
+    pub(crate) fn release(&self, key: &Key, sender: http1::SendRequest<Body>) {
+        if sender.is_closed() {
+            return;
+        }
+        let mut hosts = self.hosts.borrow_mut();
+        hosts.entry(key.clone()).or_default().idle.push(Idle {
+            sender,
+            since: asyncio::time::now(),
+        });
+    }
+
+    fn tls(&self) -> std::io::Result<TlsConnector> {
+        if let Some(t) = &*self.tls.borrow() {
+            return Ok(t.clone());
+        }
+        let mut b = TlsConnector::builder();
+        if self.config.http2 {
+            b = b.alpn(["h2", "http/1.1"]);
+        } else {
+            b = b.alpn(["http/1.1"]);
+        }
+        let t = b.build()?;
+        *self.tls.borrow_mut() = Some(t.clone());
+        Ok(t)
+    }
+
+    async fn connect(self: &Rc<Self>, key: &Key, url: &str) -> Result<Sender> {
+        let addrs = match key.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => vec![std::net::SocketAddr::new(ip, key.port)],
+            Err(_) => self
+                .resolver
+                .lookup(&key.host, key.port)
+                .await
+                .map_err(|source| Error::Dns {
+                    url: url.to_owned(),
+                    source,
+                })?,
+        };
+        let tcp = TcpStream::connect(&addrs[..])
+            .await
+            .map_err(|source| Error::Connect {
+                url: url.to_owned(),
+                source,
+            })?;
+        let _ = tcp.set_nodelay(true);
+        let protocol_error = |e: hyper::Error| Error::Protocol {
+            url: url.to_owned(),
+            reason: e.to_string(),
+        };
+        if key.https {
+            let tls = self.tls().map_err(|source| Error::Tls {
+                url: url.to_owned(),
+                source,
+            })?;
+            let stream = tls
+                .connect(&key.host, tcp)
+                .await
+                .map_err(|source| Error::Tls {
+                    url: url.to_owned(),
+                    source,
+                })?;
+            let h2 = stream.alpn_protocol() == Some(b"h2");
+            let io = asyncio::compat::HyperIo(stream);
+            if h2 {
+                let (sender, conn) = http2::Builder::new(asyncio::compat::LoopExecutor)
+                    .timer(asyncio::compat::LoopTimer)
+                    .handshake(io)
+                    .await
+                    .map_err(protocol_error)?;
+                asyncio::spawn(conn);
+                self.hosts.borrow_mut().entry(key.clone()).or_default().h2 = Some(sender.clone());
+                return Ok(Sender::H2(sender));
+            }
+            let (sender, conn) = http1::Builder::new()
+                .max_buf_size(self.config.max_header_size.max(8192))
+                .handshake(io)
+                .await
+                .map_err(protocol_error)?;
+            asyncio::spawn(conn);
+            return Ok(Sender::H1(sender));
+        }
+        if self.config.http2_prior_knowledge {
+            let (sender, conn) = http2::Builder::new(asyncio::compat::LoopExecutor)
+                .timer(asyncio::compat::LoopTimer)
+                .handshake(tcp)
+                .await
+                .map_err(protocol_error)?;
+            asyncio::spawn(conn);
+            self.hosts.borrow_mut().entry(key.clone()).or_default().h2 = Some(sender.clone());
+            return Ok(Sender::H2(sender));
+        }
+        let (sender, conn) = http1::Builder::new()
+            .max_buf_size(self.config.max_header_size.max(8192))
+            .handshake(tcp)
+            .await
+            .map_err(protocol_error)?;
+        asyncio::spawn(conn);
+        Ok(Sender::H1(sender))
+    }
+}

@@ -1,0 +1,269 @@
+//! [`Response`]: status, headers, the final URL and redirect history, and the body — whole,
+//! as text or JSON, or chunk by chunk — decoded, bounded and timed.
+
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, StatusCode, Version};
+use http_body_util::BodyExt;
+
+use super::connector::{Connector, Key, Lease, Sender};
+use super::decode::Decoder;
+use crate::error::{Error, Result, TimeoutKind};
+
+/// A response (aiohttp's `ClientResponse`). The connection returns to the pool once the body
+/// has been read to the end; dropping a response before that closes the connection.
+pub struct Response {
+    pub(crate) status: StatusCode,
+    pub(crate) version: Version,
+    pub(crate) headers: HeaderMap,
+    pub(crate) url: url::Url,
+    pub(crate) history: Vec<url::Url>,
+    pub(crate) body: Option<hyper::body::Incoming>,
+    pub(crate) decoder: Option<Decoder>,
+    pub(crate) lease: Option<Lease>,
+    pub(crate) connector: Rc<Connector>,
+    pub(crate) deadline: Option<Instant>,
+    pub(crate) sock_read: Option<Duration>,
+    pub(crate) max_body: Option<u64>,
+    pub(crate) received: u64,
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Response")
+            .field("url", &self.url.as_str())
+            .field("status", &self.status)
+            .field("version", &self.version)
+            .finish()
+    }
+}
+
+impl Response {
+    /// The status code.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The reason phrase for the status (`"OK"`, `"Not Found"`).
+    pub fn reason(&self) -> &'static str {
+        self.status.canonical_reason().unwrap_or("")
+    }
+
+    /// The HTTP version spoken.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// The headers.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The final URL, after redirects.
+    pub fn url(&self) -> &url::Url {
+        &self.url
+    }
+
+    /// The URLs that redirected here, in order.
+    pub fn history(&self) -> &[url::Url] {
+        &self.history
+    }
+
+    /// The `Content-Type` header, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    /// `Err(Error::Status)` for 4xx and 5xx (aiohttp's `raise_for_status`).
+    ///
+    /// # Errors
+    /// As said.
+    pub fn error_for_status(self) -> Result<Self> {
+        if self.status.is_client_error() || self.status.is_server_error() {
+            return Err(Error::Status {
+                url: self.url.to_string(),
+                status: self.status,
+            });
+        }
+        Ok(self)
+    }
+
+    fn url_string(&self) -> String {
+        self.url.to_string()
+    }
+
+    /// The next chunk of the decoded body, `None` at the end.
+    ///
+    /// # Errors
+    /// Timeouts (`sock_read` between chunks, `total`), a body over the limit, a broken
+    /// connection or bad compression.
+    pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
+        loop {
+            let Some(body) = self.body.as_mut() else {
+                return Ok(None);
+            };
+            let frame = {
+                let next = body.frame();
+                let limit = match (self.deadline, self.sock_read) {
+                    (Some(d), Some(s)) => Some((
+                        d.min(asyncio::time::now() + s),
+                        d < asyncio::time::now() + s,
+                    )),
+                    (Some(d), None) => Some((d, true)),
+                    (None, Some(s)) => Some((asyncio::time::now() + s, false)),
+                    (None, None) => None,
+                };
+                match limit {
+                    Some((at, is_total)) => match asyncio::time::timeout_at(at, next).await {
+                        Ok(f) => f,
+                        Err(_) => {
+                            self.abandon();
+                            return Err(Error::Timeout {
+                                url: self.url_string(),
+                                kind: if is_total {
+                                    TimeoutKind::Total
+                                } else {
+                                    TimeoutKind::SockRead
+                                },
+                            });
+                        }
+                    },
+                    None => next.await,
+                }
+            };
+            match frame {
+                None => {
+                    // End of body: flush the decoder, give the connection back.
+                    self.body = None;
+                    let rest = match self.decoder.take() {
+                        Some(d) => d.finish().map_err(|e| self.decode_error(e))?,
+                        None => Vec::new(),
+                    };
+                    self.recycle();
+                    return Ok((!rest.is_empty()).then(|| Bytes::from(rest)));
+                }
+                Some(Err(e)) => {
+                    self.abandon();
+                    return Err(Error::Protocol {
+                        url: self.url_string(),
+                        reason: e.to_string(),
+                    });
+                }
+                Some(Ok(frame)) => {
+                    let Ok(data) = frame.into_data() else {
+                        continue; // trailers
+                    };
+                    self.received += data.len() as u64;
+                    if let Some(limit) = self.max_body {
+                        if self.received > limit {
+                            self.abandon();
+                            return Err(Error::BodyTooLarge {
+                                url: self.url_string(),
+                                limit,
+                            });
+                        }
+                    }
+                    let plain = match &mut self.decoder {
+                        Some(d) => Bytes::from(d.push(&data).map_err(|e| self.decode_error(e))?),
+                        None => data,
+                    };
+                    if let Some(limit) = self.max_body {
+                        // Compressed bombs: the decoded size counts too.
+                        if plain.len() as u64 > limit {
+                            self.abandon();
+                            return Err(Error::BodyTooLarge {
+                                url: self.url_string(),
+                                limit,
+                            });
+                        }
+                    }
+                    if plain.is_empty() {
+                        continue;
+                    }
+                    return Ok(Some(plain));
+                }
+            }
+        }
+    }
+
+    fn decode_error(&self, e: std::io::Error) -> Error {
+        Error::Decode {
+            url: self.url_string(),
+            reason: e.to_string(),
+        }
+    }
+
+    /// The whole decoded body.
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk).
+    pub async fn bytes(mut self) -> Result<Bytes> {
+        let mut out = Vec::new();
+        while let Some(c) = self.chunk().await? {
+            if let Some(limit) = self.max_body {
+                if (out.len() + c.len()) as u64 > limit {
+                    return Err(Error::BodyTooLarge {
+                        url: self.url_string(),
+                        limit,
+                    });
+                }
+            }
+            out.extend_from_slice(&c);
+        }
+        Ok(Bytes::from(out))
+    }
+
+    /// The body as text: the charset from `Content-Type` (UTF-8 and Latin-1 understood),
+    /// UTF-8 otherwise, invalid sequences replaced.
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk).
+    pub async fn text(self) -> Result<String> {
+        let latin1 = self
+            .content_type()
+            .map(|ct| ct.to_ascii_lowercase())
+            .is_some_and(|ct| ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1"));
+        let bytes = self.bytes().await?;
+        Ok(if latin1 {
+            bytes.iter().map(|&b| b as char).collect()
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        })
+    }
+
+    /// The body parsed as JSON into `T`.
+    ///
+    /// # Errors
+    /// As [`chunk`](Self::chunk), or `Error::Decode` for invalid JSON.
+    pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        let url = self.url_string();
+        let bytes = self.bytes().await?;
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            url,
+            reason: e.to_string(),
+        })
+    }
+
+    /// Gives the connection back to the pool (HTTP/1 after a complete body).
+    fn recycle(&mut self) {
+        if let Some(lease) = self.lease.take() {
+            if let Sender::H1(s) = lease.sender {
+                self.connector.release(&lease.key, s);
+            }
+        }
+    }
+
+    /// Drops the body and the connection: it cannot be reused mid-message.
+    fn abandon(&mut self) {
+        self.body = None;
+        self.lease = None;
+    }
+
+    pub(crate) fn key(&self) -> Option<&Key> {
+        self.lease.as_ref().map(|l| &l.key)
+    }
+}

@@ -1,0 +1,19 @@
+//! # asyncio-http
+//!
+//! An aiohttp-style HTTP client on asyncio-rs: a [`ClientSession`] with one shared connection
+//! pool (limits in total and per host, keep-alive with expiry, a DNS cache), aiohttp's
+//! [`ClientTimeout`]s, redirects, gzip/deflate/brotli/zstd decoding, TLS with HTTP/2 through
+//! ALPN, and one [`Error`] enum that says what went wrong and where. hyper 1.x speaks the
+//! protocol. [`server`] is a small router for examples, tests and demos.
+
+#![deny(unsafe_code)]
+
+pub mod client;
+mod error;
+pub mod server;
+mod timeout;
+
+pub use client::{ClientSession, ConnectorConfig, RequestBuilder, Response, SessionConfig};
+pub use error::{Error, Result, TimeoutKind};
+pub use http::{HeaderMap, Method, StatusCode};
+pub use timeout::ClientTimeout;

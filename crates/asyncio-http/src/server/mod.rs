@@ -1,0 +1,67 @@
+//! A small aiohttp.web: [`Router`] (method + path with `:param` segments) and [`serve`] on
+//! hyper, with keep-alive, a request body limit and graceful shutdown (through the returned
+//! [`asyncio::streams::Server`]). Enough for examples, tests and the fetch tool's demo server.
+
+mod body;
+mod router;
+
+pub use body::{Request, Response};
+pub use router::Router;
+
+use std::io;
+use std::rc::Rc;
+
+use asyncio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use asyncio::streams::Server;
+use hyper::service::service_fn;
+
+/// Serves `router` on every address `addr` resolves to.
+///
+/// ```
+/// use asyncio_http::server::{serve, Response, Router};
+/// asyncio::run(async {
+///     let router = Router::new().get("/hello/:name", |req| async move {
+///         Response::text(format!("hello {}", req.param("name").unwrap()))
+///     });
+///     let server = serve("127.0.0.1:0", router).await.unwrap();
+///     let url = format!("http://{}/hello/world", server.local_addr().unwrap());
+///     let text = asyncio_http::ClientSession::new().get(&url).send().await.unwrap()
+///         .text().await.unwrap();
+///     assert_eq!(text, "hello world");
+///     server.shutdown(std::time::Duration::from_secs(1)).await;
+/// });
+/// ```
+///
+/// # Errors
+/// Resolution and bind errors.
+pub async fn serve(addr: impl ToSocketAddrs, router: Router) -> io::Result<Server<TcpListener>> {
+    let mut listeners = Vec::new();
+    for a in addr.to_socket_addrs().await? {
+        listeners.push(TcpListener::bind(a).await?);
+    }
+    serve_on(listeners, router)
+}
+
+/// Serves `router` on listeners made elsewhere.
+///
+/// # Errors
+/// When a listener's address cannot be read.
+pub fn serve_on(listeners: Vec<TcpListener>, router: Router) -> io::Result<Server<TcpListener>> {
+    let router = Rc::new(router);
+    Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
+        let router = router.clone();
+        async move {
+            let io = asyncio::compat::HyperIo(asyncio::io::RcStream(stream));
+            let service = service_fn(move |req| {
+                let router = router.clone();
+                async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
+            });
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(asyncio::compat::LoopTimer)
+                .serve_connection(io, service);
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "HTTP connection ended with an error");
+            }
+        }
+    })
+}
