@@ -92,6 +92,24 @@ impl Router {
         self.route(Method::GET, path, handler)
     }
 
+    /// A PUT route.
+    pub fn put<F, Fut>(self, path: &str, handler: F) -> Self
+    where
+        F: Fn(Request) -> Fut + 'static,
+        Fut: Future<Output = Response> + 'static,
+    {
+        self.route(Method::PUT, path, handler)
+    }
+
+    /// A DELETE route.
+    pub fn delete<F, Fut>(self, path: &str, handler: F) -> Self
+    where
+        F: Fn(Request) -> Fut + 'static,
+        Fut: Future<Output = Response> + 'static,
+    {
+        self.route(Method::DELETE, path, handler)
+    }
+
     /// A POST route.
     pub fn post<F, Fut>(self, path: &str, handler: F) -> Self
     where
