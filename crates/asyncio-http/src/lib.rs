@@ -13,7 +13,10 @@ mod error;
 pub mod server;
 mod timeout;
 
-pub use client::{ClientSession, ConnectorConfig, RequestBuilder, Response, SessionConfig};
+pub use client::{
+    ClientSession, ConnectorConfig, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
+    TracingTrace,
+};
 pub use error::{Error, Result, TimeoutKind};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use timeout::ClientTimeout;

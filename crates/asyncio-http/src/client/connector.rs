@@ -121,6 +121,7 @@ impl Connector {
         key: &Key,
         url: &str,
         sock_connect: Option<Duration>,
+        trace: &super::Tracers,
     ) -> Result<Lease> {
         let total = match &self.total {
             Some(s) => Some(s.acquire().await),
@@ -140,6 +141,7 @@ impl Connector {
         };
         let permits = (total, per_host);
         if let Some(sender) = self.take_idle(key) {
+            trace.each(|t| t.connection_reuse(&key.host));
             return Ok(Lease {
                 sender,
                 reused: true,
@@ -147,15 +149,18 @@ impl Connector {
                 _permits: permits,
             });
         }
+        trace.each(|t| t.connection_create_start(&key.host));
+        let started = asyncio::time::now();
         let sender = match sock_connect {
-            Some(d) => asyncio::time::timeout(d, self.connect(key, url))
+            Some(d) => asyncio::time::timeout(d, self.connect(key, url, trace))
                 .await
                 .map_err(|_| Error::Timeout {
                     url: url.to_owned(),
                     kind: TimeoutKind::SockConnect,
                 })??,
-            None => self.connect(key, url).await?,
+            None => self.connect(key, url, trace).await?,
         };
+        trace.each(|t| t.connection_create_end(&key.host, started.elapsed()));
         Ok(Lease {
             sender,
             reused: false,
@@ -211,17 +216,28 @@ impl Connector {
         Ok(t)
     }
 
-    async fn connect(self: &Rc<Self>, key: &Key, url: &str) -> Result<Sender> {
+    async fn connect(
+        self: &Rc<Self>,
+        key: &Key,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<Sender> {
         let addrs = match key.host.parse::<std::net::IpAddr>() {
             Ok(ip) => vec![std::net::SocketAddr::new(ip, key.port)],
-            Err(_) => self
-                .resolver
-                .lookup(&key.host, key.port)
-                .await
-                .map_err(|source| Error::Dns {
-                    url: url.to_owned(),
-                    source,
-                })?,
+            Err(_) => {
+                trace.each(|t| t.dns_start(&key.host));
+                let started = asyncio::time::now();
+                let r = self
+                    .resolver
+                    .lookup(&key.host, key.port)
+                    .await
+                    .map_err(|source| Error::Dns {
+                        url: url.to_owned(),
+                        source,
+                    });
+                trace.each(|t| t.dns_end(&key.host, started.elapsed()));
+                r?
+            }
         };
         let tcp = TcpStream::connect(&addrs[..])
             .await

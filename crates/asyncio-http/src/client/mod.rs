@@ -3,8 +3,12 @@
 mod connector;
 mod decode;
 mod response;
+mod retry;
 mod session;
+mod trace;
 
 pub use connector::ConnectorConfig;
 pub use response::Response;
+pub use retry::RetryPolicy;
 pub use session::{ClientSession, RequestBuilder, SessionConfig};
+pub use trace::{Trace, Tracers, TracingTrace};

@@ -28,6 +28,7 @@ pub struct Response {
     pub(crate) sock_read: Option<Duration>,
     pub(crate) max_body: Option<u64>,
     pub(crate) received: u64,
+    pub(crate) trace: super::Tracers,
 }
 
 impl std::fmt::Debug for Response {
@@ -184,6 +185,8 @@ impl Response {
                     if plain.is_empty() {
                         continue;
                     }
+                    let url = &self.url;
+                    self.trace.each(|t| t.chunk_received(url, plain.len()));
                     return Ok(Some(plain));
                 }
             }

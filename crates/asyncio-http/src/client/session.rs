@@ -12,7 +12,7 @@ use hyper::body::Body as _;
 
 use super::connector::{Connector, ConnectorConfig, Key, Sender};
 use super::decode::{Decoder, ACCEPT_ENCODING};
-use super::Response;
+use super::{Response, RetryPolicy, Tracers};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::ClientTimeout;
 
@@ -35,6 +35,10 @@ pub struct SessionConfig {
     pub auto_decompress: bool,
     /// Refuse bodies larger than this many bytes (default: no limit).
     pub max_body: Option<u64>,
+    /// Opt-in retries with backoff (default: none).
+    pub retry: Option<RetryPolicy>,
+    /// Hooks called as requests progress.
+    pub trace: Tracers,
 }
 
 impl Default for SessionConfig {
@@ -53,6 +57,8 @@ impl Default for SessionConfig {
             max_redirects: 10,
             auto_decompress: true,
             max_body: None,
+            retry: None,
+            trace: Tracers::default(),
         }
     }
 }
@@ -304,17 +310,8 @@ impl RequestBuilder {
         }
         let mut history: Vec<url::Url> = Vec::new();
         loop {
-            let attempt = send_once(&inner, &method, &url, &headers, &body, timeout, deadline);
-            let resp =
-                match deadline {
-                    Some(d) => asyncio::time::timeout_at(d, attempt).await.map_err(|_| {
-                        Error::Timeout {
-                            url: url.to_string(),
-                            kind: TimeoutKind::Total,
-                        }
-                    })??,
-                    None => attempt.await?,
-                };
+            let resp = send_with_retries(&inner, &method, &url, &headers, &body, timeout, deadline)
+                .await?;
             let redirect = follow
                 && matches!(resp.status.as_u16(), 301 | 302 | 303 | 307 | 308)
                 && resp.headers.contains_key(header::LOCATION);
@@ -345,6 +342,10 @@ impl RequestBuilder {
                     looped: true,
                 });
             }
+            inner
+                .config
+                .trace
+                .each(|t| t.redirect(&url, &next, resp.status));
             // 301/302/303 become GET without a body (HEAD stays HEAD); 307/308 keep both.
             if matches!(resp.status.as_u16(), 301..=303) && method != Method::HEAD {
                 method = Method::GET;
@@ -389,6 +390,68 @@ fn parse_url(base: Option<&url::Url>, raw: &str) -> Result<url::Url> {
     Ok(url)
 }
 
+/// One hop, bounded by the total deadline, with the session's retry policy and tracers.
+async fn send_with_retries(
+    inner: &Rc<Inner>,
+    method: &Method,
+    url: &url::Url,
+    headers: &HeaderMap,
+    body: &Bytes,
+    timeout: ClientTimeout,
+    deadline: Option<Instant>,
+) -> Result<Response> {
+    let policy = inner
+        .config
+        .retry
+        .filter(|_| RetryPolicy::idempotent(method));
+    let mut attempt = 0u32;
+    loop {
+        let started = asyncio::time::now();
+        inner.config.trace.each(|t| t.request_start(method, url));
+        let one = send_once(inner, method, url, headers, body, timeout, deadline);
+        let result = match deadline {
+            Some(d) => asyncio::time::timeout_at(d, one).await.unwrap_or_else(|_| {
+                Err(Error::Timeout {
+                    url: url.to_string(),
+                    kind: TimeoutKind::Total,
+                })
+            }),
+            None => one.await,
+        };
+        match &result {
+            Ok(r) => inner
+                .config
+                .trace
+                .each(|t| t.request_end(method, url, r.status, started.elapsed())),
+            Err(e) => inner
+                .config
+                .trace
+                .each(|t| t.request_exception(method, url, e)),
+        }
+        let Some(policy) = policy else { return result };
+        let retry_headers = match &result {
+            Err(Error::Connect { .. }) => None,
+            Ok(r) if RetryPolicy::retry_status(r.status) => Some(r.headers.clone()),
+            _ => return result,
+        };
+        attempt += 1;
+        if attempt > policy.max_retries {
+            return result;
+        }
+        let seed = started.elapsed().as_nanos() as u64 ^ u64::from(attempt);
+        let delay = policy.delay(attempt, retry_headers.as_ref(), seed);
+        if deadline.is_some_and(|d| asyncio::time::now() + delay >= d) {
+            return result;
+        }
+        if let Ok(r) = result {
+            // Read the small error body so the connection goes back to the pool.
+            drop(r.bytes().await);
+        }
+        inner.config.trace.each(|t| t.retry(url, attempt, delay));
+        asyncio::time::sleep(delay).await;
+    }
+}
+
 fn key_of(url: &url::Url) -> Key {
     Key {
         https: url.scheme() == "https",
@@ -399,14 +462,6 @@ fn key_of(url: &url::Url) -> Key {
             .to_owned(),
         port: url.port_or_known_default().unwrap_or(80),
     }
-}
-
-/// Whether a method may be retried on a fresh connection after a stale one failed.
-fn idempotent(m: &Method) -> bool {
-    matches!(
-        *m,
-        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
-    )
 }
 
 async fn send_once(
@@ -422,7 +477,10 @@ async fn send_once(
     let url_s = url.to_string();
     let mut retried = false;
     loop {
-        let acquire = inner.connector.acquire(&key, &url_s, timeout.sock_connect);
+        let acquire =
+            inner
+                .connector
+                .acquire(&key, &url_s, timeout.sock_connect, &inner.config.trace);
         let mut lease = match timeout.connect {
             Some(d) => asyncio::time::timeout(d, acquire)
                 .await
@@ -477,7 +535,7 @@ async fn send_once(
         };
         let response = match result {
             Ok(r) => r,
-            Err(e) if lease.reused && !retried && idempotent(method) && stale(&e) => {
+            Err(e) if lease.reused && !retried && RetryPolicy::idempotent(method) && stale(&e) => {
                 // The server closed an idle keep-alive connection: once more, on a new one.
                 retried = true;
                 continue;
@@ -524,6 +582,7 @@ async fn send_once(
             sock_read: timeout.sock_read,
             max_body: inner.config.max_body,
             received: 0,
+            trace: inner.config.trace.clone(),
         };
         if empty || method == Method::HEAD {
             // Nothing to read: the connection can go back now.

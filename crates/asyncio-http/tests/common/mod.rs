@@ -134,6 +134,22 @@ pub(crate) async fn start() -> TestServer {
             let n: usize = req.param("n").unwrap().parse().unwrap();
             Response::bytes(vec![b'z'; n])
         })
+        .get("/flaky", {
+            let n = std::rc::Rc::new(Cell::new(0u32));
+            move |_| {
+                let n = n.clone();
+                async move {
+                    n.set(n.get() + 1);
+                    if n.get() % 3 != 0 {
+                        Response::text("busy")
+                            .status(StatusCode::SERVICE_UNAVAILABLE)
+                            .header("retry-after", "0")
+                    } else {
+                        Response::text("finally")
+                    }
+                }
+            }
+        })
         .get("/stream", |_| async {
             let chunks = (0..10).map(|i| bytes::Bytes::from(format!("chunk{i};")));
             Response::stream(Iter(chunks.collect::<Vec<_>>().into_iter()))
