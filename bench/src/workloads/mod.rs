@@ -1,6 +1,7 @@
 //! The workloads, each run the same way on every runtime.
 
 pub(crate) mod echo;
+mod http;
 pub(crate) mod hyper_wrk;
 mod idle_tasks;
 mod lateness;
@@ -56,6 +57,9 @@ pub(crate) const NAMES: &[&str] = &[
     "blocking",
     "process",
     "file",
+    "http",
+    "http-large",
+    "http-fresh",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -66,6 +70,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "tokio-mt",
     "python-asyncio",
     "uvloop",
+    "reqwest",
+    "aiohttp",
+    "aiohttp-uvloop",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -75,6 +82,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "tokio-mt",
     "python-asyncio",
     "uvloop",
+    "reqwest",
+    "aiohttp",
+    "aiohttp-uvloop",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -94,11 +104,34 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if os::WORKLOADS.contains(&workload) {
         return os::supports(runtime);
     }
-    !matches!(runtime, "asyncio-rs-protocol" | "python-asyncio" | "uvloop")
+    if http::WORKLOADS.contains(&workload) {
+        return http::supports(runtime);
+    }
+    !matches!(
+        runtime,
+        "asyncio-rs-protocol"
+            | "python-asyncio"
+            | "uvloop"
+            | "reqwest"
+            | "aiohttp"
+            | "aiohttp-uvloop"
+    )
 }
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
+        "http" | "http-large" | "http-fresh" => {
+            let (count, _, _) = http::shape(workload);
+            return Info {
+                count: count as f64,
+                unit: "requests/s",
+                description: match workload {
+                    "http" => "20,000 GETs of 1 KiB from nginx, 100 in flight, keep-alive",
+                    "http-large" => "2,000 GETs of 1 MiB from nginx, 100 in flight",
+                    _ => "10,000 GETs of 1 KiB from nginx, a new connection each, 100 in flight",
+                },
+            };
+        }
         "blocking" => {
             return Info {
                 count: os::BLOCKING_CALLS as f64,
@@ -206,6 +239,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if os::WORKLOADS.contains(&workload) {
         return os::run(workload, runtime);
+    }
+    if http::WORKLOADS.contains(&workload) {
+        return http::run(workload, runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {

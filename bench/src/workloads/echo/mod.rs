@@ -5,7 +5,7 @@
 mod client;
 #[cfg(feature = "peers")]
 mod peers;
-mod python;
+pub(crate) mod python;
 mod servers;
 
 use std::io::{BufRead, BufReader};
@@ -166,3 +166,5 @@ pub(crate) fn client_only(workload: &str, addr: &str) {
         lat.len() as f64 / wall
     );
 }
+
+pub(crate) use python::python_with;

@@ -29,35 +29,45 @@ pub(super) fn command(runtime: &str) -> Result<Command, String> {
 }
 
 fn ensure_venv() -> Result<PathBuf, String> {
+    python_with(&["uvloop"])
+}
+
+/// The venv's python, with `packages` installed (made and installed on first use).
+pub(crate) fn python_with(packages: &[&str]) -> Result<PathBuf, String> {
     let dir = venv();
     let py = dir.join("bin/python");
+    let imports = format!("import {}", packages.join(", "));
     let ok = |p: &PathBuf| {
         Command::new(p)
-            .args(["-c", "import uvloop"])
+            .args(["-c", &imports])
             .output()
             .is_ok_and(|o| o.status.success())
     };
     if ok(&py) {
         return Ok(py);
     }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&dir)
-        .output()
-        .map_err(|e| format!("uvloop left out: no python3 ({e})"))?;
-    if !made.status.success() {
-        return Err(format!(
-            "uvloop left out: cannot make a venv: {}",
-            String::from_utf8_lossy(&made.stderr)
-        ));
+    if !py.exists() {
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&dir)
+            .output()
+            .map_err(|e| format!("left out: no python3 ({e})"))?;
+        if !made.status.success() {
+            return Err(format!(
+                "left out: cannot make a venv: {}",
+                String::from_utf8_lossy(&made.stderr)
+            ));
+        }
     }
     let pip = Command::new(&py)
-        .args(["-m", "pip", "install", "--quiet", "uvloop"])
+        .args(["-m", "pip", "install", "--quiet"])
+        .args(packages)
         .output()
-        .map_err(|e| format!("uvloop left out: {e}"))?;
+        .map_err(|e| format!("left out: {e}"))?;
     if !pip.status.success() || !ok(&py) {
         return Err(format!(
-            "uvloop left out: pip install uvloop failed: {}",
+            "left out: pip install {} failed: {}",
+            packages.join(" "),
             String::from_utf8_lossy(&pip.stderr)
         ));
     }

@@ -72,8 +72,9 @@ pub struct ConnectorConfig {
     pub http2: bool,
     /// The TLS connector (default: webpki and system roots, verification on).
     pub tls: Option<TlsConnector>,
-    /// The largest response header block, in bytes (default 64 KiB).
-    pub max_header_size: usize,
+    /// The most response headers accepted (default 100, hyper's); the header block is also
+    /// bounded by hyper's read buffer (about 400 KiB).
+    pub max_headers: usize,
 }
 
 impl Default for ConnectorConfig {
@@ -86,7 +87,7 @@ impl Default for ConnectorConfig {
             http2_prior_knowledge: false,
             http2: true,
             tls: None,
-            max_header_size: 64 * 1024,
+            max_headers: 100,
         }
     }
 }
@@ -275,7 +276,7 @@ impl Connector {
                 return Ok(Sender::H2(sender));
             }
             let (sender, conn) = http1::Builder::new()
-                .max_buf_size(self.config.max_header_size.max(8192))
+                .max_headers(self.config.max_headers)
                 .handshake(io)
                 .await
                 .map_err(protocol_error)?;
@@ -293,7 +294,7 @@ impl Connector {
             return Ok(Sender::H2(sender));
         }
         let (sender, conn) = http1::Builder::new()
-            .max_buf_size(self.config.max_header_size.max(8192))
+            .max_headers(self.config.max_headers)
             .handshake(tcp)
             .await
             .map_err(protocol_error)?;

@@ -205,17 +205,28 @@ impl Response {
     /// # Errors
     /// As [`chunk`](Self::chunk).
     pub async fn bytes(mut self) -> Result<Bytes> {
-        let mut out = Vec::new();
+        // Chunks are kept as they come and joined once at the end: a body of one chunk is
+        // not copied at all, others once, into a buffer of the exact size.
+        let mut chunks: Vec<Bytes> = Vec::new();
+        let mut total = 0usize;
         while let Some(c) = self.chunk().await? {
+            total += c.len();
             if let Some(limit) = self.max_body {
-                if (out.len() + c.len()) as u64 > limit {
+                if total as u64 > limit {
                     return Err(Error::BodyTooLarge {
                         url: self.url_string(),
                         limit,
                     });
                 }
             }
-            out.extend_from_slice(&c);
+            chunks.push(c);
+        }
+        if chunks.len() == 1 {
+            return Ok(chunks.pop().unwrap_or_default());
+        }
+        let mut out = Vec::with_capacity(total);
+        for c in &chunks {
+            out.extend_from_slice(c);
         }
         Ok(Bytes::from(out))
     }

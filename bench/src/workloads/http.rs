@@ -1,0 +1,206 @@
+//! Issue 6's workloads: an HTTP client against nginx on loopback.
+//!
+//! - `http`: 20,000 GETs of a 1 KiB file, 100 in flight, keep-alive.
+//! - `http-large`: 2,000 GETs of a 1 MiB file, 100 in flight.
+//! - `http-fresh`: 10,000 GETs with a new connection each (no keep-alive), 100 in flight.
+//!
+//! Clients: asyncio-http's `ClientSession`; reqwest on tokio's current-thread runtime; aiohttp
+//! on asyncio and on uvloop (the harness's venv). nginx must be installed (Debian's package);
+//! the runs are left out with a note otherwise.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::Measurement;
+
+pub(crate) const WORKLOADS: &[&str] = &["http", "http-large", "http-fresh"];
+const IN_FLIGHT: usize = 100;
+
+pub(crate) fn shape(workload: &str) -> (usize, &'static str, bool) {
+    match workload {
+        "http" => (20_000, "/1k.bin", false),
+        "http-large" => (2_000, "/1m.bin", false),
+        "http-fresh" => (10_000, "/1k.bin", true),
+        other => panic!("not an http workload: {other}"),
+    }
+}
+
+pub(crate) fn supports(runtime: &str) -> bool {
+    matches!(
+        runtime,
+        "asyncio-rs" | "reqwest" | "aiohttp" | "aiohttp-uvloop"
+    )
+}
+
+struct Nginx {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn start_nginx() -> Result<Nginx, String> {
+    let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .ok_or("http workloads left out: nginx is not installed (apt-get install nginx-light)")?;
+    let dir = std::env::temp_dir().join(format!("asyncio-bench-nginx-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("www")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir.join("logs")).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("www/1k.bin"), vec![b'k'; 1024]).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("www/1m.bin"), vec![b'm'; 1 << 20]).map_err(|e| e.to_string())?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let conf = format!(
+        "worker_processes 1;\nerror_log {d}/logs/error.log;\npid {d}/nginx.pid;\n\
+         events {{ worker_connections 4096; }}\n\
+         http {{ access_log off; keepalive_requests 100000; client_body_temp_path {d}/t1; \
+         proxy_temp_path {d}/t2; fastcgi_temp_path {d}/t3; uwsgi_temp_path {d}/t4; scgi_temp_path {d}/t5;\n\
+         server {{ listen 127.0.0.1:{port} backlog=4096; root {d}/www; }} }}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;
+    let child = Command::new(bin)
+        .args([
+            "-p",
+            dir.to_str().unwrap_or("."),
+            "-c",
+            "nginx.conf",
+            "-g",
+            "daemon off; master_process off;",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err("nginx did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Ok(Nginx { child, dir, port })
+}
+
+pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    let nginx = start_nginx().unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(3);
+    });
+    let (count, path, fresh) = shape(workload);
+    let url = format!("http://127.0.0.1:{}{path}", nginx.port);
+    let m = match runtime {
+        "asyncio-rs" => super::rt::asyncio(ours(url, count, fresh)).0,
+        "reqwest" => super::rt::tokio(super::rt::tokio_ct(), theirs(url, count, fresh)).0,
+        "aiohttp" | "aiohttp-uvloop" => python(&url, count, fresh, runtime == "aiohttp-uvloop"),
+        other => panic!("{workload}: unknown runtime {other}"),
+    };
+    drop(nginx);
+    m
+}
+
+async fn ours(url: String, count: usize, fresh: bool) {
+    let mut config = asyncio_http::SessionConfig::default();
+    config.connector.limit = IN_FLIGHT;
+    config.auto_decompress = false;
+    let session = asyncio_http::ClientSession::with_config(config);
+    let remaining = std::rc::Rc::new(std::cell::Cell::new(count));
+    let workers: Vec<_> = (0..IN_FLIGHT)
+        .map(|_| {
+            let (session, url, remaining) = (session.clone(), url.clone(), remaining.clone());
+            asyncio::spawn(async move {
+                while remaining.get() > 0 {
+                    remaining.set(remaining.get() - 1);
+                    let mut req = session.get(&url);
+                    if fresh {
+                        req = req.header("connection", "close");
+                    }
+                    let r = req.send().await.unwrap();
+                    assert_eq!(r.status(), 200);
+                    std::hint::black_box(r.bytes().await.unwrap());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+}
+
+async fn theirs(url: String, count: usize, fresh: bool) {
+    let mut b = reqwest::Client::builder();
+    if fresh {
+        b = b.pool_max_idle_per_host(0);
+    }
+    let client = b.build().unwrap();
+    let remaining = std::rc::Rc::new(std::cell::Cell::new(count));
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async move {
+            let workers: Vec<_> = (0..IN_FLIGHT)
+                .map(|_| {
+                    let (client, url, remaining) = (client.clone(), url.clone(), remaining.clone());
+                    tokio::task::spawn_local(async move {
+                        while remaining.get() > 0 {
+                            remaining.set(remaining.get() - 1);
+                            let r = client.get(&url).send().await.unwrap();
+                            assert_eq!(r.status(), 200);
+                            std::hint::black_box(r.bytes().await.unwrap());
+                        }
+                    })
+                })
+                .collect();
+            for w in workers {
+                w.await.unwrap();
+            }
+        })
+        .await;
+}
+
+fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
+    let py = super::echo::python_with(&["uvloop", "aiohttp"]).unwrap_or_else(|e| {
+        eprintln!("{e}");
+        std::process::exit(3);
+    });
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/http_client.py");
+    let out = Command::new(py)
+        .arg(script)
+        .args([url, &count.to_string(), &IN_FLIGHT.to_string()])
+        .arg(if uvloop { "uvloop" } else { "asyncio" })
+        .arg(if fresh { "fresh" } else { "keep" })
+        .output()
+        .expect("run the aiohttp client");
+    if !out.status.success() {
+        eprintln!(
+            "aiohttp client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::process::exit(1);
+    }
+    let wall: f64 = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(f64::NAN);
+    Measurement {
+        wall_s: wall,
+        cpu_s: 0.0,
+        bytes_per_task: None,
+        p50_us: None,
+        p99_us: None,
+        channel: None,
+        server_cpu_s: None,
+    }
+}
