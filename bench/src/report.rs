@@ -86,7 +86,7 @@ pub(crate) fn json(results: &[Series]) {
 /// The score a ratio compares: higher is better.
 pub(crate) fn score(workload: &str, r: &Row<'_>) -> f64 {
     match workload {
-        "idle-tasks" => 1.0 / r.bytes_per_task.unwrap_or(f64::INFINITY),
+        "idle-tasks" | "http-idle" => 1.0 / r.bytes_per_task.unwrap_or(f64::INFINITY),
         "lateness" => 1.0 / r.p50_us.unwrap_or(f64::INFINITY).max(1.0),
         "timers" => 1.0 / r.median_s,
         _ => r.throughput,

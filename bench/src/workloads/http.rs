@@ -14,7 +14,10 @@ use std::time::{Duration, Instant};
 
 use super::Measurement;
 
-pub(crate) const WORKLOADS: &[&str] = &["http", "http-large", "http-fresh"];
+pub(crate) const WORKLOADS: &[&str] = &["http", "http-large", "http-fresh", "http-idle"];
+
+/// Connections held idle in the pool by `http-idle`.
+pub(crate) const IDLE_CONNECTIONS: usize = 1000;
 const IN_FLIGHT: usize = 100;
 
 pub(crate) fn shape(workload: &str) -> (usize, &'static str, bool) {
@@ -22,6 +25,7 @@ pub(crate) fn shape(workload: &str) -> (usize, &'static str, bool) {
         "http" => (20_000, "/1k.bin", false),
         "http-large" => (2_000, "/1m.bin", false),
         "http-fresh" => (10_000, "/1k.bin", true),
+        "http-idle" => (IDLE_CONNECTIONS, "/1k.bin", false),
         other => panic!("not an http workload: {other}"),
     }
 }
@@ -31,6 +35,12 @@ pub(crate) fn supports(runtime: &str) -> bool {
         runtime,
         "asyncio-rs" | "reqwest" | "aiohttp" | "aiohttp-uvloop"
     )
+}
+
+/// Whether `runtime` has an implementation of `workload` (`http-idle` measures memory in this
+/// process: the Rust clients only).
+pub(crate) fn supports_workload(workload: &str, runtime: &str) -> bool {
+    supports(runtime) && (workload != "http-idle" || matches!(runtime, "asyncio-rs" | "reqwest"))
 }
 
 struct Nginx {
@@ -102,6 +112,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     });
     let (count, path, fresh) = shape(workload);
     let url = format!("http://127.0.0.1:{}{path}", nginx.port);
+    if workload == "http-idle" {
+        return idle(runtime, &url);
+    }
     let m = match runtime {
         "asyncio-rs" => super::rt::asyncio(ours(url, count, fresh)).0,
         "reqwest" => super::rt::tokio(super::rt::tokio_ct(), theirs(url, count, fresh)).0,
@@ -203,4 +216,56 @@ fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
         channel: None,
         server_cpu_s: None,
     }
+}
+
+/// `http-idle`: 1,000 requests at once (1,000 connections), then all of them idle in the pool;
+/// resident bytes per idle connection, measured in this process.
+fn idle(runtime: &str, url: &str) -> Measurement {
+    let url = url.to_owned();
+    let before = crate::cpu::rss_bytes();
+    let (mut m, after) = match runtime {
+        "asyncio-rs" => super::rt::asyncio(async move {
+            let mut config = asyncio_http::SessionConfig::default();
+            config.connector.limit = IDLE_CONNECTIONS;
+            config.auto_decompress = false;
+            let session = asyncio_http::ClientSession::with_config(config);
+            let calls: Vec<_> = (0..IDLE_CONNECTIONS)
+                .map(|_| {
+                    let (s, u) = (session.clone(), url.clone());
+                    asyncio::spawn(
+                        async move { s.get(&u).send().await.unwrap().bytes().await.unwrap() },
+                    )
+                })
+                .collect();
+            for c in calls {
+                c.await.unwrap();
+            }
+            assert!(session.idle_connections() >= IDLE_CONNECTIONS * 9 / 10);
+            let after = crate::cpu::rss_bytes();
+            drop(session);
+            after
+        }),
+        _ => super::rt::tokio(super::rt::tokio_ct(), async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(usize::MAX)
+                .build()
+                .unwrap();
+            let calls: Vec<_> = (0..IDLE_CONNECTIONS)
+                .map(|_| {
+                    let (c, u) = (client.clone(), url.clone());
+                    tokio::spawn(
+                        async move { c.get(&u).send().await.unwrap().bytes().await.unwrap() },
+                    )
+                })
+                .collect();
+            for c in calls {
+                c.await.unwrap();
+            }
+            let after = crate::cpu::rss_bytes();
+            drop(client);
+            after
+        }),
+    };
+    m.bytes_per_task = Some(after.saturating_sub(before) as f64 / IDLE_CONNECTIONS as f64);
+    m
 }

@@ -60,6 +60,7 @@ pub(crate) const NAMES: &[&str] = &[
     "http",
     "http-large",
     "http-fresh",
+    "http-idle",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -105,7 +106,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
         return os::supports(runtime);
     }
     if http::WORKLOADS.contains(&workload) {
-        return http::supports(runtime);
+        return http::supports_workload(workload, runtime);
     }
     !matches!(
         runtime,
@@ -120,6 +121,14 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
+        "http-idle" => {
+            return Info {
+                count: http::IDLE_CONNECTIONS as f64,
+                unit: "conns/s",
+                description:
+                    "1,000 connections left idle in the pool; resident bytes per idle connection",
+            };
+        }
         "http" | "http-large" | "http-fresh" => {
             let (count, _, _) = http::shape(workload);
             return Info {

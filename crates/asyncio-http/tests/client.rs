@@ -334,3 +334,36 @@ async fn limit_per_host_bounds_connections() {
     assert!(peak <= 3, "peak {peak}");
     assert!(peak >= 2, "peak {peak}");
 }
+
+#[asyncio::test]
+async fn a_streamed_body_is_sent_chunked_and_never_replayed() {
+    let s = common::start().await;
+    let session = ClientSession::new();
+    let chunks = (0..5).map(|i| bytes::Bytes::from(format!("part{i}-")));
+    let v: serde_json::Value = session
+        .post(&format!("{}/echo", s.base))
+        .body_stream(common::Iter(chunks.collect::<Vec<_>>().into_iter()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["body"], "part0-part1-part2-part3-part4-");
+    // 307 would send the body again: with a stream, the redirect response is the answer.
+    let r = session
+        .post(&format!("{}/redirect/307", s.base))
+        .body_stream(common::Iter(vec![bytes::Bytes::from("once")].into_iter()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 307);
+    // 303 turns it into a GET without a body: followed.
+    let r = session
+        .post(&format!("{}/redirect/303", s.base))
+        .body_stream(common::Iter(vec![bytes::Bytes::from("once")].into_iter()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.text().await.unwrap(), "GET 0");
+}

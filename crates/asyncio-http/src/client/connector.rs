@@ -10,14 +10,12 @@ use std::time::{Duration, Instant};
 use asyncio::net::{Resolver, TcpStream};
 use asyncio::sync::{Permit, Semaphore};
 use asyncio::tls::TlsConnector;
-use bytes::Bytes;
-use http_body_util::Full;
 use hyper::client::conn::{http1, http2};
 
 use crate::error::{Error, Result, TimeoutKind};
 
 /// The request body type the pool's connections take.
-pub(crate) type Body = Full<Bytes>;
+pub(crate) type Body = super::body::RequestBody;
 
 /// Where a connection goes.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -1,5 +1,6 @@
 //! The client: [`ClientSession`], [`RequestBuilder`], [`Response`], the pool.
 
+mod body;
 mod connector;
 mod decode;
 mod response;

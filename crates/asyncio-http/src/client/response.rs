@@ -231,22 +231,21 @@ impl Response {
         Ok(Bytes::from(out))
     }
 
-    /// The body as text: the charset from `Content-Type` (UTF-8 and Latin-1 understood),
-    /// UTF-8 otherwise, invalid sequences replaced.
+    /// The body as text. The charset comes from `Content-Type` (UTF-8, Latin-1/ISO-8859-1,
+    /// windows-1252 read as Latin-1); without one, UTF-8 when the bytes are valid UTF-8 (a BOM
+    /// is dropped), Latin-1 otherwise. Invalid UTF-8 in a declared-UTF-8 body is replaced.
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk).
     pub async fn text(self) -> Result<String> {
-        let latin1 = self
-            .content_type()
-            .map(|ct| ct.to_ascii_lowercase())
-            .is_some_and(|ct| ct.contains("charset=iso-8859-1") || ct.contains("charset=latin1"));
+        let charset = self.content_type().and_then(|ct| {
+            ct.split(';')
+                .filter_map(|p| p.trim().split_once('='))
+                .find(|(k, _)| k.trim().eq_ignore_ascii_case("charset"))
+                .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase())
+        });
         let bytes = self.bytes().await?;
-        Ok(if latin1 {
-            bytes.iter().map(|&b| b as char).collect()
-        } else {
-            String::from_utf8_lossy(&bytes).into_owned()
-        })
+        Ok(decode_text(&bytes, charset.as_deref()))
     }
 
     /// The body parsed as JSON into `T`.
@@ -279,5 +278,39 @@ impl Response {
 
     pub(crate) fn key(&self) -> Option<&Key> {
         self.lease.as_ref().map(|l| &l.key)
+    }
+}
+
+/// Decodes `bytes` as text (see [`Response::text`]).
+pub(crate) fn decode_text(bytes: &[u8], charset: Option<&str>) -> String {
+    let latin1 = |b: &[u8]| b.iter().map(|&c| c as char).collect::<String>();
+    match charset {
+        Some("iso-8859-1" | "latin1" | "latin-1" | "windows-1252" | "cp1252" | "us-ascii") => {
+            latin1(bytes)
+        }
+        Some(_) => String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes))
+            .into_owned(),
+        None => {
+            let b = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            match std::str::from_utf8(b) {
+                Ok(s) => s.to_owned(),
+                Err(_) => latin1(bytes),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_text;
+
+    #[test]
+    fn charset_from_the_header_then_detection() {
+        assert_eq!(decode_text(b"caf\xe9", Some("iso-8859-1")), "café");
+        assert_eq!(decode_text("café".as_bytes(), Some("utf-8")), "café");
+        assert_eq!(decode_text("café".as_bytes(), None), "café");
+        assert_eq!(decode_text(b"caf\xe9", None), "café");
+        assert_eq!(decode_text(b"\xEF\xBB\xBFhi", None), "hi");
+        assert_eq!(decode_text(b"caf\xe9", Some("utf-8")), "caf\u{fffd}");
     }
 }

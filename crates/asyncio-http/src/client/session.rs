@@ -7,9 +7,9 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use http::Method;
-use http_body_util::Full;
 use hyper::body::Body as _;
 
+use super::body::Payload;
 use super::connector::{Connector, ConnectorConfig, Key, Sender};
 use super::decode::{Decoder, ACCEPT_ENCODING};
 use super::{Response, RetryPolicy, Tracers};
@@ -125,7 +125,7 @@ impl ClientSession {
             method,
             url: url.to_owned(),
             headers: HeaderMap::new(),
-            body: Bytes::new(),
+            body: Payload::Bytes(Bytes::new()),
             query: Vec::new(),
             timeout: None,
             follow_redirects: None,
@@ -171,7 +171,7 @@ pub struct RequestBuilder {
     method: Method,
     url: String,
     headers: HeaderMap,
-    body: Bytes,
+    body: Payload,
     query: Vec<(String, String)>,
     timeout: Option<ClientTimeout>,
     follow_redirects: Option<bool>,
@@ -217,7 +217,18 @@ impl RequestBuilder {
 
     /// A body of bytes.
     pub fn body(mut self, body: impl Into<Bytes>) -> Self {
-        self.body = body.into();
+        self.body = Payload::Bytes(body.into());
+        self
+    }
+
+    /// A body sent chunk by chunk as `stream` yields (chunked transfer encoding). A stream is
+    /// sent once: a 307/308 redirect or a retry that would send it again ends with the
+    /// response that asked for it instead.
+    pub fn body_stream(
+        mut self,
+        stream: impl futures_core::Stream<Item = Bytes> + 'static,
+    ) -> Self {
+        self.body = Payload::stream(stream);
         self
     }
 
@@ -315,7 +326,9 @@ impl RequestBuilder {
             let redirect = follow
                 && matches!(resp.status.as_u16(), 301 | 302 | 303 | 307 | 308)
                 && resp.headers.contains_key(header::LOCATION);
-            if !redirect {
+            // A streamed body cannot be sent twice: a redirect that keeps it ends here.
+            let keeps_body = matches!(resp.status.as_u16(), 307 | 308);
+            if !redirect || (keeps_body && !body.replayable()) {
                 let mut resp = resp;
                 resp.history = history;
                 return Ok(resp);
@@ -349,7 +362,7 @@ impl RequestBuilder {
             // 301/302/303 become GET without a body (HEAD stays HEAD); 307/308 keep both.
             if matches!(resp.status.as_u16(), 301..=303) && method != Method::HEAD {
                 method = Method::GET;
-                body = Bytes::new();
+                body = Payload::Bytes(Bytes::new());
                 headers.remove(header::CONTENT_TYPE);
                 headers.remove(header::CONTENT_LENGTH);
             }
@@ -396,7 +409,7 @@ async fn send_with_retries(
     method: &Method,
     url: &url::Url,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: &Payload,
     timeout: ClientTimeout,
     deadline: Option<Instant>,
 ) -> Result<Response> {
@@ -469,7 +482,7 @@ async fn send_once(
     method: &Method,
     url: &url::Url,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: &Payload,
     timeout: ClientTimeout,
     deadline: Option<Instant>,
 ) -> Result<Response> {
@@ -505,12 +518,10 @@ async fn send_once(
             };
             req.uri(path).header(header::HOST, host)
         };
-        let mut request = req
-            .body(Full::new(body.clone()))
-            .map_err(|e| Error::InvalidUrl {
-                url: url_s.clone(),
-                reason: e.to_string(),
-            })?;
+        let mut request = req.body(body.to_body()).map_err(|e| Error::InvalidUrl {
+            url: url_s.clone(),
+            reason: e.to_string(),
+        })?;
         request.headers_mut().extend(headers.clone());
         let sent = async {
             match &mut lease.sender {
@@ -535,7 +546,13 @@ async fn send_once(
         };
         let response = match result {
             Ok(r) => r,
-            Err(e) if lease.reused && !retried && RetryPolicy::idempotent(method) && stale(&e) => {
+            Err(e)
+                if lease.reused
+                    && !retried
+                    && RetryPolicy::idempotent(method)
+                    && body.replayable()
+                    && stale(&e) =>
+            {
                 // The server closed an idle keep-alive connection: once more, on a new one.
                 retried = true;
                 continue;
