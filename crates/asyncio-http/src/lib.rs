@@ -18,5 +18,6 @@ pub use client::{
     TracingTrace,
 };
 pub use error::{Error, Result, TimeoutKind};
+pub use http::header::{HeaderName, HeaderValue};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use timeout::ClientTimeout;

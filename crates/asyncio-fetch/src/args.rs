@@ -1,0 +1,87 @@
+//! The command line.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// Fetch many URLs at once, politely, losing nothing: one JSON line per URL.
+#[derive(Parser, Debug, Clone)]
+#[command(name = "asyncio-fetch", version, about)]
+pub(crate) struct Args {
+    /// A file of URLs, one per line (`-` for standard input). Blank lines and `#` comments
+    /// are skipped. Not needed with `--demo`.
+    pub(crate) input: Option<String>,
+    /// Where the JSON lines go (default: standard output).
+    #[arg(short, long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Store each body in this directory (file names from the URL).
+    #[arg(long)]
+    pub(crate) save: Option<PathBuf>,
+    /// Requests in flight.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) concurrency: usize,
+    /// Requests in flight per host (politeness).
+    #[arg(long, default_value_t = 8)]
+    pub(crate) per_host: usize,
+    /// Requests per second per host (0: no limit).
+    #[arg(long, default_value_t = 0.0)]
+    pub(crate) rate: f64,
+    /// Seconds for a whole request.
+    #[arg(long, default_value_t = 30.0)]
+    pub(crate) timeout: f64,
+    /// Seconds to connect.
+    #[arg(long, default_value_t = 10.0)]
+    pub(crate) connect_timeout: f64,
+    /// Retries on connect errors, 429 and 5xx (backoff with jitter; Retry-After honoured).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) retries: u32,
+    /// The largest body kept, in bytes.
+    #[arg(long)]
+    pub(crate) max_bytes: Option<u64>,
+    /// GET or HEAD.
+    #[arg(long, default_value = "GET")]
+    pub(crate) method: String,
+    /// Extra headers, `Name: value` (repeatable).
+    #[arg(short = 'H', long = "header")]
+    pub(crate) headers: Vec<String>,
+    /// The User-Agent header.
+    #[arg(long, default_value = concat!("asyncio-fetch/", env!("CARGO_PKG_VERSION")))]
+    pub(crate) user_agent: String,
+    /// Skip URLs already in the output file, and append to it.
+    #[arg(long)]
+    pub(crate) resume: bool,
+    /// Accept any TLS certificate. Dangerous: anyone on the path can read and change the
+    /// traffic.
+    #[arg(long = "insecure-dangerous-accept-any-certificate")]
+    pub(crate) insecure: bool,
+    /// Seconds in-flight requests get to finish after Ctrl-C or SIGTERM.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) grace: f64,
+    /// No progress output.
+    #[arg(short, long)]
+    pub(crate) quiet: bool,
+    /// Run against an embedded local server (no network needed).
+    #[arg(long)]
+    pub(crate) demo: bool,
+    /// URLs fetched by `--demo`.
+    #[arg(long, default_value_t = 10_000)]
+    pub(crate) demo_urls: usize,
+    /// The demo pages' typical latency in milliseconds (delays are seeded random around it).
+    #[arg(long, default_value_t = 50)]
+    pub(crate) demo_latency: u64,
+}
+
+impl Args {
+    pub(crate) fn timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.timeout.max(0.001))
+    }
+
+    pub(crate) fn connect_timeout(&self) -> Duration {
+        Duration::from_secs_f64(self.connect_timeout.max(0.001))
+    }
+
+    pub(crate) fn grace(&self) -> Duration {
+        Duration::from_secs_f64(self.grace.max(0.0))
+    }
+}

@@ -1,0 +1,110 @@
+//! One result line, and the output file it goes to.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::Path;
+
+/// What happened to one URL.
+#[derive(Debug, Clone)]
+pub(crate) struct Record {
+    pub(crate) url: String,
+    pub(crate) final_url: Option<String>,
+    pub(crate) status: Option<u16>,
+    pub(crate) bytes: u64,
+    pub(crate) elapsed_ms: f64,
+    pub(crate) attempts: u32,
+    pub(crate) content_type: Option<String>,
+    pub(crate) error: Option<(String, String)>,
+    pub(crate) host: String,
+}
+
+impl Record {
+    pub(crate) fn to_json(&self) -> String {
+        let mut v = serde_json::json!({
+            "url": self.url,
+            "final_url": self.final_url,
+            "status": self.status,
+            "bytes": self.bytes,
+            "elapsed_ms": (self.elapsed_ms * 10.0).round() / 10.0,
+            "attempts": self.attempts,
+            "content_type": self.content_type,
+            "error": null,
+        });
+        if let Some((kind, message)) = &self.error {
+            v["error"] = serde_json::json!({"kind": kind, "message": message});
+        }
+        v.to_string()
+    }
+}
+
+/// The JSON-lines sink: each record is one `write` of a whole line into a buffer, flushed and
+/// fsynced at the end and on interruption, so a crash leaves whole lines only (the last
+/// buffered ones may be missing; `--resume` fetches them again).
+pub(crate) struct Output {
+    out: BufWriter<Box<dyn Write>>,
+    file: Option<File>,
+}
+
+impl Output {
+    pub(crate) fn open(path: Option<&Path>, append: bool) -> io::Result<Self> {
+        match path {
+            None => Ok(Self {
+                out: BufWriter::new(Box::new(io::stdout())),
+                file: None,
+            }),
+            Some(p) => {
+                let file = OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(append)
+                    .truncate(!append)
+                    .open(p)
+                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", p.display())))?;
+                let sync = file.try_clone()?;
+                Ok(Self {
+                    out: BufWriter::with_capacity(256 * 1024, Box::new(file)),
+                    file: Some(sync),
+                })
+            }
+        }
+    }
+
+    pub(crate) fn write(&mut self, r: &Record) -> io::Result<()> {
+        let mut line = r.to_json();
+        line.push('\n');
+        // A line larger than the free buffer space goes out as one write after a flush:
+        // never split across two writes.
+        if self.out.capacity() - self.out.buffer().len() < line.len() {
+            self.out.flush()?;
+        }
+        self.out.write_all(line.as_bytes())
+    }
+
+    pub(crate) fn finish(&mut self) -> io::Result<()> {
+        self.out.flush()?;
+        if let Some(f) = &self.file {
+            f.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+/// The URLs already in an output file (for `--resume`); a torn last line is ignored.
+pub(crate) fn done_urls(path: &Path) -> io::Result<HashSet<String>> {
+    let mut done = HashSet::new();
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(done),
+        Err(e) => return Err(e),
+    };
+    for line in BufReader::new(f).lines() {
+        let line = line?;
+        if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+            if let Some(u) = v["url"].as_str() {
+                done.insert(u.to_owned());
+            }
+        }
+    }
+    Ok(done)
+}
