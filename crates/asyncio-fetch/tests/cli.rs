@@ -1,0 +1,210 @@
+//! asyncio-fetch end to end: the demo, bad input lines, resume after SIGKILL (every line whole,
+//! every URL exactly once), and Ctrl-C writing what was in flight plus the summary.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_asyncio-fetch"))
+}
+
+fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("asyncio-fetch-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A local server on its own thread: `/n/<i>` answers after `delay_ms`.
+fn server(delay_ms: u64) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        asyncio::Runner::new()
+            .without_sigint_handling()
+            .run(async move {
+                use asyncio_http::server::{serve, Response, Router};
+                let router = Router::new().get("/n/:i", move |req| async move {
+                    asyncio::time::sleep(Duration::from_millis(delay_ms)).await;
+                    Response::text(format!("page {}", req.param("i").unwrap()))
+                });
+                let s = serve("127.0.0.1:0", router).await.unwrap();
+                tx.send(format!("http://{}", s.local_addr().unwrap()))
+                    .unwrap();
+                s.serve_forever().await;
+            })
+    });
+    rx.recv().unwrap()
+}
+
+/// Every line parses; returns url -> count.
+fn lines(path: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut seen = HashMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
+        *seen
+            .entry(v["url"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    seen
+}
+
+#[test]
+fn the_demo_fetches_everything_and_summarises() {
+    let dir = tempdir("demo");
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .args([
+            "--demo",
+            "--demo-urls",
+            "400",
+            "--demo-latency",
+            "5",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let summary = String::from_utf8_lossy(&o.stderr);
+    assert!(summary.contains("400 URLs in"), "{summary}");
+    assert!(summary.contains("faster"), "{summary}");
+    assert!(summary.contains("2xx"), "{summary}");
+    let seen = lines(&out);
+    assert_eq!(seen.len(), 400);
+    assert!(seen.values().all(|&n| n == 1));
+}
+
+#[test]
+fn bad_lines_are_reported_with_their_number_and_skipped() {
+    let dir = tempdir("bad");
+    let base = server(1);
+    let input = dir.join("urls.txt");
+    std::fs::write(
+        &input,
+        format!("# a comment\n\n{base}/n/1\nnot a url\nftp://example.com/x\n{base}/n/2\n"),
+    )
+    .unwrap();
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--quiet")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("line 4: invalid URL \"not a url\""), "{err}");
+    assert!(err.contains("line 5: unsupported URL"), "{err}");
+    assert!(err.contains("2 invalid lines skipped"), "{err}");
+    assert_eq!(lines(&out).len(), 2);
+}
+
+#[test]
+fn killed_mid_run_then_resumed_every_url_exactly_once() {
+    let dir = tempdir("resume");
+    let base = server(20);
+    let input = dir.join("urls.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    for i in 0..3000 {
+        writeln!(f, "{base}/n/{i}").unwrap();
+    }
+    drop(f);
+    let out = dir.join("out.jsonl");
+    let mut child = Command::new(bin())
+        .arg(&input)
+        .args(["--concurrency", "50", "--per-host", "50", "--quiet", "-o"])
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some results reached the file (a real-time property of another process).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "no output appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let before = lines(&out);
+    assert!(
+        !before.is_empty() && before.len() < 3000,
+        "{}",
+        before.len()
+    );
+    let o = Command::new(bin())
+        .arg(&input)
+        .args([
+            "--concurrency",
+            "50",
+            "--per-host",
+            "50",
+            "--quiet",
+            "--resume",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let after = lines(&out);
+    assert_eq!(after.len(), 3000);
+    assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+}
+
+#[test]
+fn sigint_finishes_in_flight_requests_and_writes_the_summary() {
+    let dir = tempdir("sigint");
+    let base = server(200);
+    let input = dir.join("urls.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    for i in 0..1000 {
+        writeln!(f, "{base}/n/{i}").unwrap();
+    }
+    drop(f);
+    let out = dir.join("out.jsonl");
+    let mut child = Command::new(bin())
+        .arg(&input)
+        .args([
+            "--concurrency",
+            "20",
+            "--per-host",
+            "20",
+            "--grace",
+            "5",
+            "-o",
+        ])
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Without a terminal, progress comes as plain lines: the first one says the run is under
+    // way.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut err, &mut first).unwrap();
+    assert!(first.starts_with("progress:"), "{first}");
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?} {rest}");
+    let err = rest;
+    assert!(err.contains("interrupted"), "{err}");
+    let seen = lines(&out);
+    assert!(seen.len() < 1000);
+    // The summary counts exactly the lines written.
+    assert!(
+        err.contains(&format!("{} URLs in", seen.len())),
+        "{err} vs {}",
+        seen.len()
+    );
+}
