@@ -12,7 +12,7 @@ pub(crate) struct Args {
     /// A file of URLs, one per line (`-` for standard input). Blank lines and `#` comments
     /// are skipped. Not needed with `--demo`.
     pub(crate) input: Option<String>,
-    /// Where the JSON lines go (default: standard output).
+    /// Where the JSON lines go (default: standard output; with `--demo`, nowhere).
     #[arg(short, long)]
     pub(crate) output: Option<PathBuf>,
     /// Store each body in this directory (file names from the URL).

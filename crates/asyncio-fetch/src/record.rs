@@ -47,6 +47,14 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    /// Discards the lines (the demo without `-o`: the summary is the point).
+    pub(crate) fn discard() -> Self {
+        Self {
+            out: BufWriter::new(Box::new(io::sink())),
+            file: None,
+        }
+    }
+
     pub(crate) fn open(path: Option<&Path>, append: bool) -> io::Result<Self> {
         match path {
             None => Ok(Self {
@@ -84,7 +92,15 @@ impl Output {
     pub(crate) fn finish(&mut self) -> io::Result<()> {
         self.out.flush()?;
         if let Some(f) = &self.file {
-            f.sync_all()?;
+            match f.sync_all() {
+                // Not a regular file (/dev/null, a pipe): nothing to sync.
+                Err(e)
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::EINVAL | libc::EROFS | libc::ENOTSUP)
+                    ) => {}
+                r => r?,
+            }
         }
         Ok(())
     }

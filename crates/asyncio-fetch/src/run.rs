@@ -38,7 +38,11 @@ pub(crate) async fn run(
         (Some(p), true) => crate::record::done_urls(p)?,
         _ => HashSet::new(),
     };
-    let output = Output::open(args.output.as_deref(), args.resume)?;
+    let output = if args.demo && args.output.is_none() {
+        Output::discard()
+    } else {
+        Output::open(args.output.as_deref(), args.resume)?
+    };
     if let Some(dir) = &args.save {
         asyncio::fs::create_dir_all(dir).await?;
     }
