@@ -208,3 +208,104 @@ fn sigint_finishes_in_flight_requests_and_writes_the_summary() {
         seen.len()
     );
 }
+
+/// A raw server that misbehaves by path.
+fn broken_server() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        asyncio::Runner::new()
+            .without_sigint_handling()
+            .run(async move {
+                let server = asyncio::streams::start_server(
+                    |mut r, w| async move {
+                        let Ok(first) = r.readline().await else {
+                            return;
+                        };
+                        let path = String::from_utf8_lossy(&first)
+                            .split(' ')
+                            .nth(1)
+                            .unwrap_or("/")
+                            .to_owned();
+                        while let Ok(l) = r.readline().await {
+                            if l == b"\r\n" || l.is_empty() {
+                                break;
+                            }
+                        }
+                        match path.as_str() {
+                            "/garbage" => drop(w.write(b"NOT HTTP AT ALL\r\n\r\n")),
+                            "/truncated" => {
+                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"))
+                            }
+                            "/hang" => std::future::pending::<()>().await,
+                            "/trickle" => {
+                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"));
+                                for _ in 0..100 {
+                                    asyncio::time::sleep(Duration::from_secs(1)).await;
+                                    if w.write(b"x").is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                            _ => drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
+                        }
+                        let _ = w.drain().await;
+                        w.close();
+                    },
+                    "127.0.0.1:0",
+                )
+                .await
+                .unwrap();
+                tx.send(format!("http://{}", server.local_addr().unwrap()))
+                    .unwrap();
+                server.serve_forever().await;
+            })
+    });
+    rx.recv().unwrap()
+}
+
+#[test]
+fn against_a_broken_server_every_url_gets_a_line_and_the_run_ends() {
+    let dir = tempdir("broken");
+    let base = broken_server();
+    let input = dir.join("urls.txt");
+    let paths = ["/garbage", "/truncated", "/hang", "/trickle", "/ok"];
+    std::fs::write(
+        &input,
+        paths
+            .iter()
+            .map(|p| format!("{base}{p}\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let out = dir.join("out.jsonl");
+    let started = Instant::now();
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(["--timeout", "2", "--retries", "0", "--quiet", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the run must end within its timeouts"
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut kinds = HashMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let path = v["url"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches(&base)
+            .to_owned();
+        let kind = v["error"]["kind"].as_str().unwrap_or("ok").to_owned();
+        kinds.insert(path, kind);
+    }
+    assert_eq!(kinds.len(), 5, "{text}");
+    assert_eq!(kinds["/garbage"], "protocol");
+    assert_eq!(kinds["/truncated"], "protocol");
+    assert_eq!(kinds["/hang"], "timeout");
+    assert_eq!(kinds["/trickle"], "timeout");
+    assert_eq!(kinds["/ok"], "ok");
+}
