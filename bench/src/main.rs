@@ -45,6 +45,9 @@ struct Args {
     /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
     echo_client: Vec<String>,
+    /// Internal: the reqwest client of the fetch-demo workload.
+    #[arg(long, hide = true, value_name = "FILE")]
+    fetch_reqwest: Option<String>,
     /// Internal: run one measurement in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "RUNTIME"])]
     child: Vec<String>,
@@ -54,6 +57,10 @@ fn main() {
     let args = Args::parse();
     if let [workload, addr] = args.echo_client.as_slice() {
         workloads::echo::client_only(workload, addr);
+        return;
+    }
+    if let Some(file) = &args.fetch_reqwest {
+        workloads::fetch::reqwest_client(file);
         return;
     }
     if let Some(runtime) = &args.serve_hyper {

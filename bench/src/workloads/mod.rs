@@ -1,6 +1,7 @@
 //! The workloads, each run the same way on every runtime.
 
 pub(crate) mod echo;
+pub(crate) mod fetch;
 mod http;
 pub(crate) mod hyper_wrk;
 mod idle_tasks;
@@ -61,6 +62,7 @@ pub(crate) const NAMES: &[&str] = &[
     "http-large",
     "http-fresh",
     "http-idle",
+    "fetch-demo",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -108,6 +110,9 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if http::WORKLOADS.contains(&workload) {
         return http::supports_workload(workload, runtime);
     }
+    if workload == "fetch-demo" {
+        return fetch::supports(runtime);
+    }
     !matches!(
         runtime,
         "asyncio-rs-protocol"
@@ -121,6 +126,13 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
+        "fetch-demo" => {
+            return Info {
+                count: fetch::URLS as f64,
+                unit: "URLs/s",
+                description: "the demo job: 10,000 URLs at concurrency 500 (~50 ms pages); peak RSS per client",
+            };
+        }
         "http-idle" => {
             return Info {
                 count: http::IDLE_CONNECTIONS as f64,
@@ -251,6 +263,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if http::WORKLOADS.contains(&workload) {
         return http::run(workload, runtime);
+    }
+    if workload == "fetch-demo" {
+        return fetch::run(runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {

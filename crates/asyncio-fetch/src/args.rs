@@ -67,6 +67,9 @@ pub(crate) struct Args {
     /// URLs fetched by `--demo`.
     #[arg(long, default_value_t = 10_000)]
     pub(crate) demo_urls: usize,
+    /// Internal: serve the demo pages only (for benchmarks), printing the base URL.
+    #[arg(long, hide = true)]
+    pub(crate) demo_server: bool,
     /// The demo pages' typical latency in milliseconds (delays are seeded random around it).
     #[arg(long, default_value_t = 50)]
     pub(crate) demo_latency: u64,

@@ -19,6 +19,13 @@ use clap::Parser;
 
 fn main() {
     let mut args = args::Args::parse();
+    if args.demo_server {
+        raise_fd_limit(args.concurrency.max(10_000));
+        println!("{}", demo::start(args.demo_latency));
+        loop {
+            std::thread::park();
+        }
+    }
     // The run handles Ctrl-C itself (stop taking URLs, grace period, summary).
     let runner = asyncio::Runner::new().without_sigint_handling();
     let code = runner.run(async move {
@@ -77,7 +84,7 @@ fn main() {
 /// Raises the soft descriptor limit for `concurrency` connections, and says so when the hard
 /// limit is lower than asked.
 fn raise_fd_limit(concurrency: usize) {
-    let want = (concurrency as u64) * 2 + 64;
+    let want = concurrency as u64 + 256;
     let Some((soft, hard)) = limits::nofile() else {
         return;
     };

@@ -309,3 +309,66 @@ fn against_a_broken_server_every_url_gets_a_line_and_the_run_ends() {
     assert_eq!(kinds["/trickle"], "timeout");
     assert_eq!(kinds["/ok"], "ok");
 }
+
+#[test]
+fn ten_thousand_connections_in_flight() {
+    // The demo server in its own process (each side needs ~10,000 descriptors).
+    let hard = {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `r` is a valid, writable rlimit.
+        unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut r) };
+        r.rlim_max
+    };
+    if hard < 10_300 {
+        eprintln!("skipped: the hard descriptor limit ({hard}) is below 10,300");
+        return;
+    }
+    let mut server = Command::new(bin())
+        .args(["--demo-server", "--demo-latency", "800"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut base = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.as_mut().unwrap()),
+        &mut base,
+    )
+    .unwrap();
+    let dir = tempdir("ten-k");
+    let input = dir.join("urls.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    for i in 0..10_000 {
+        writeln!(f, "{}/page/{i}", base.trim()).unwrap();
+    }
+    drop(f);
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .arg(&input)
+        .args([
+            "--concurrency",
+            "10000",
+            "--per-host",
+            "10000",
+            "--retries",
+            "0",
+            "--timeout",
+            "60",
+            "--quiet",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("descriptor limit"), "{err}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(text.lines().count(), 10_000);
+    // No connection failed: every line has a status (404/500 pages are answers, not errors).
+    assert!(!text.contains("\"kind\""), "some requests failed:\n{}", err);
+}

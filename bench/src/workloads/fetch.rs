@@ -1,0 +1,185 @@
+//! Issue 7's workload, `fetch-demo`: the demo job — 10,000 URLs at concurrency 500 against
+//! the demo server (a separate process, the same fixed latency distribution for every client)
+//! — done by `asyncio-fetch`, by an equivalent aiohttp script (asyncio and uvloop), and by an
+//! equivalent reqwest program. Each client runs as a child process: wall time and peak RSS.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Instant;
+
+use super::Measurement;
+
+pub(crate) const URLS: usize = 10_000;
+const CONCURRENCY: usize = 500;
+
+pub(crate) fn supports(runtime: &str) -> bool {
+    matches!(
+        runtime,
+        "asyncio-rs" | "reqwest" | "aiohttp" | "aiohttp-uvloop"
+    )
+}
+
+fn fetch_bin() -> PathBuf {
+    std::env::current_exe()
+        .expect("current_exe")
+        .with_file_name("asyncio-fetch")
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let bin = fetch_bin();
+    if !bin.exists() {
+        eprintln!("fetch-demo left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)");
+        std::process::exit(3);
+    }
+    let mut server = Command::new(&bin)
+        .args(["--demo-server", "--demo-latency", "50"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the demo server");
+    let mut base = String::new();
+    BufReader::new(server.stdout.as_mut().expect("piped"))
+        .read_line(&mut base)
+        .expect("demo server URL");
+    let server = Server(server);
+    let file = std::env::temp_dir().join(format!("asyncio-bench-urls-{}", std::process::id()));
+    let mut f = std::fs::File::create(&file).expect("url file");
+    for i in 0..URLS {
+        writeln!(f, "{}/page/{i}", base.trim()).expect("write urls");
+    }
+    drop(f);
+    let c = CONCURRENCY.to_string();
+    let mut cmd = match runtime {
+        "asyncio-rs" => {
+            let mut c2 = Command::new(&bin);
+            c2.arg(&file).args([
+                "-o",
+                "/dev/null",
+                "--quiet",
+                "--retries",
+                "0",
+                "--concurrency",
+                &c,
+                "--per-host",
+                &c,
+            ]);
+            c2
+        }
+        "reqwest" => {
+            let mut c2 = Command::new(std::env::current_exe().expect("current_exe"));
+            c2.arg("--fetch-reqwest").arg(&file);
+            c2
+        }
+        _ => {
+            let py = super::echo::python_with(&["uvloop", "aiohttp"]).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(3);
+            });
+            let mut c2 = Command::new(py);
+            c2.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/fetch_demo.py"))
+                .arg(&file)
+                .arg(&c)
+                .arg(if runtime == "aiohttp-uvloop" {
+                    "uvloop"
+                } else {
+                    "asyncio"
+                });
+            c2
+        }
+    };
+    let t0 = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the client");
+    let (ok, peak_rss) = wait_with_rusage(child);
+    let wall = t0.elapsed();
+    drop(server);
+    let _ = std::fs::remove_file(&file);
+    if !ok {
+        eprintln!("fetch-demo/{runtime}: the client failed");
+        std::process::exit(1);
+    }
+    Measurement {
+        wall_s: wall.as_secs_f64(),
+        cpu_s: 0.0,
+        bytes_per_task: Some(peak_rss as f64),
+        p50_us: None,
+        p99_us: None,
+        channel: None,
+        server_cpu_s: None,
+    }
+}
+
+/// Waits for `child`; returns success and its peak resident set in bytes.
+fn wait_with_rusage(child: Child) -> (bool, u64) {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our child, not yet waited for; both out-parameters are valid.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    std::mem::forget(child);
+    let ok = rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    (ok, usage.ru_maxrss as u64 * 1024)
+}
+
+/// `--fetch-reqwest FILE`: the reqwest equivalent of the job (tokio current_thread).
+pub(crate) fn reqwest_client(path: &str) {
+    let urls: Vec<String> = std::fs::read_to_string(path)
+        .expect("url file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    let rt = super::rt::tokio_ct();
+    rt.block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let urls = std::rc::Rc::new(std::cell::RefCell::new(urls.into_iter()));
+        let out = std::rc::Rc::new(std::cell::RefCell::new(std::io::BufWriter::new(
+            std::fs::File::create("/dev/null").expect("/dev/null"),
+        )));
+        let local = tokio::task::LocalSet::new();
+        local
+            .run_until(async move {
+                let workers: Vec<_> = (0..CONCURRENCY)
+                    .map(|_| {
+                        let (client, urls, out) = (client.clone(), urls.clone(), out.clone());
+                        tokio::task::spawn_local(async move {
+                            loop {
+                                let Some(url) = urls.borrow_mut().next() else { break };
+                                let t = Instant::now();
+                                let line = match client.get(&url).send().await {
+                                    Ok(r) => {
+                                        let status = r.status().as_u16();
+                                        let final_url = r.url().to_string();
+                                        let n = r.bytes().await.map(|b| b.len()).unwrap_or(0);
+                                        serde_json::json!({"url": url, "status": status, "bytes": n, "final_url": final_url, "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0})
+                                    }
+                                    Err(e) => serde_json::json!({"url": url, "error": e.to_string()}),
+                                };
+                                let _ = writeln!(out.borrow_mut(), "{line}");
+                            }
+                        })
+                    })
+                    .collect();
+                for w in workers {
+                    let _ = w.await;
+                }
+            })
+            .await;
+    });
+}
