@@ -372,3 +372,41 @@ fn ten_thousand_connections_in_flight() {
     // No connection failed: every line has a status (404/500 pages are answers, not errors).
     assert!(!text.contains("\"kind\""), "some requests failed:\n{}", err);
 }
+
+#[test]
+fn save_stores_bodies_under_names_from_the_url() {
+    let dir = tempdir("save");
+    let base = server(1);
+    let input = dir.join("urls.txt");
+    // The same page twice (a collision) and another one.
+    std::fs::write(
+        &input,
+        format!("{base}/n/1\n{base}/n/1?again\n{base}/n/2\n"),
+    )
+    .unwrap();
+    let pages = dir.join("pages");
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(["--quiet", "--concurrency", "1", "-o"])
+        .arg(dir.join("out.jsonl"))
+        .arg("--save")
+        .arg(&pages)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["127.0.0.1_n_1", "127.0.0.1_n_1-2", "127.0.0.1_n_2"],
+        "{names:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(pages.join("127.0.0.1_n_2")).unwrap(),
+        "page 2"
+    );
+    assert!(names.iter().all(|n| !n.ends_with(".part")));
+}
