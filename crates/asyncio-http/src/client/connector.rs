@@ -262,40 +262,35 @@ impl Connector {
                     source,
                 })?;
             let h2 = stream.alpn_protocol() == Some(b"h2");
-            let io = asyncio::compat::HyperIo(stream);
-            if h2 {
-                let (sender, conn) = http2::Builder::new(asyncio::compat::LoopExecutor)
-                    .timer(asyncio::compat::LoopTimer)
-                    .handshake(io)
-                    .await
-                    .map_err(protocol_error)?;
-                asyncio::spawn(conn);
-                self.hosts.borrow_mut().entry(key.clone()).or_default().h2 = Some(sender.clone());
-                return Ok(Sender::H2(sender));
-            }
-            let (sender, conn) = http1::Builder::new()
-                .max_headers(self.config.max_headers)
-                .handshake(io)
+            return self
+                .handshake(key, asyncio::compat::HyperIo(stream), h2)
                 .await
-                .map_err(protocol_error)?;
-            asyncio::spawn(conn);
-            return Ok(Sender::H1(sender));
+                .map_err(protocol_error);
         }
-        if self.config.http2_prior_knowledge {
+        self.handshake(key, tcp, self.config.http2_prior_knowledge)
+            .await
+            .map_err(protocol_error)
+    }
+
+    /// Runs hyper's HTTP/2 or HTTP/1 handshake on `io` and spawns the connection's task; an
+    /// HTTP/2 sender is also kept as the host's shared connection.
+    async fn handshake<T>(&self, key: &Key, io: T, h2: bool) -> Result<Sender, hyper::Error>
+    where
+        T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
+    {
+        if h2 {
             let (sender, conn) = http2::Builder::new(asyncio::compat::LoopExecutor)
                 .timer(asyncio::compat::LoopTimer)
-                .handshake(tcp)
-                .await
-                .map_err(protocol_error)?;
+                .handshake(io)
+                .await?;
             asyncio::spawn(conn);
             self.hosts.borrow_mut().entry(key.clone()).or_default().h2 = Some(sender.clone());
             return Ok(Sender::H2(sender));
         }
         let (sender, conn) = http1::Builder::new()
             .max_headers(self.config.max_headers)
-            .handshake(tcp)
-            .await
-            .map_err(protocol_error)?;
+            .handshake(io)
+            .await?;
         asyncio::spawn(conn);
         Ok(Sender::H1(sender))
     }
