@@ -156,7 +156,8 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
         }
         s.buf.extend_from_slice(rest);
         drop(s);
-        self.start_flush();
+        // The socket just said it is full (or a flush is under way): no point asking again now.
+        self.spawn_flush();
         Ok(())
     }
 
@@ -307,6 +308,17 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             }
             let mut cx = Context::from_waker(Waker::noop());
             if let Poll::Ready(()) = step(&mut s, &mut cx) {
+                return;
+            }
+        }
+        self.spawn_flush();
+    }
+
+    /// Starts the background flush task unless one runs.
+    fn spawn_flush(&self) {
+        {
+            let mut s = self.state.borrow_mut();
+            if s.flushing {
                 return;
             }
             s.flushing = true;
