@@ -35,11 +35,13 @@ pub struct LoopTimer;
 
 impl hyper::rt::Timer for LoopTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(HyperSleep(crate::time::sleep(duration)))
+        Box::pin(HyperSleep(crate::time::sleep::deadline_until(
+            crate::time::deadline_after(duration),
+        )))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(HyperSleep(crate::time::sleep_until(deadline)))
+        Box::pin(HyperSleep(crate::time::sleep::deadline_until(deadline)))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {

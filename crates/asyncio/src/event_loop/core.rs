@@ -79,14 +79,15 @@ impl Core {
         let id = NEXT_LOOP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let (poller, waker) = Poller::new()?;
         let reactor = Reactor::new(poller.registry()?);
+        let clock = Clock::new(config.virtual_time);
         Ok(Rc::new(Self {
             shared: SharedPool::new(SharedRc::new(Shared::new(waker, id))),
             ready: RefCell::new(VecDeque::with_capacity(256)),
             tasks: TaskList::new(),
-            timers: RefCell::new(Wheel::new()),
+            timers: RefCell::new(Wheel::new(clock.start_ns())),
             fired: RefCell::new(Vec::new()),
             remote: RefCell::new(RemoteQueue::default()),
-            clock: Clock::new(config.virtual_time),
+            clock,
             poller: RefCell::new(poller),
             reactor,
             fd_watchers: Default::default(),
@@ -179,12 +180,22 @@ impl Core {
     }
 
     fn task_ended(self: &Rc<Self>, raw: TaskRef) {
-        let local = raw.local();
-        let callbacks = local.take_done_callbacks();
+        let done = raw.local().take_done();
         let task = Task { raw };
-        for callback in callbacks {
+        // asyncio's awaiter wake-up is itself a done callback: everything runs in the order it
+        // was registered.
+        let mut join_waker = done.join_waker;
+        for (i, callback) in done.callbacks.into_iter().enumerate() {
+            if i == done.join_position {
+                if let Some(w) = join_waker.take() {
+                    w.wake();
+                }
+            }
             let t = task.clone();
             self.push_ready(Ready::Callback(new_slot(move || callback(&t))));
+        }
+        if let Some(w) = join_waker {
+            w.wake();
         }
         if local_has(&task, DETACHED) && local_has(&task, ENDED_PANICKED) {
             self.report_unretrieved(&task);

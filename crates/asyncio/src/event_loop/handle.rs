@@ -166,7 +166,7 @@ impl EventLoop {
     /// # Panics
     /// If the loop is closed.
     pub fn call_later(&self, delay: Duration, f: impl FnOnce() + 'static) -> TimerHandle {
-        let when = self.time().checked_add(delay).unwrap_or_else(far_future);
+        let when = crate::time::add_clamped(self.time(), delay);
         self.call_at(when, f)
     }
 
@@ -199,6 +199,7 @@ impl EventLoop {
     }
 
     /// Moves virtual time forward by `by`; timers due by then fire in the next iteration.
+    /// Virtual time stops ~290 years after the loop's creation: a larger jump saturates there.
     ///
     /// # Panics
     /// If the loop does not run on virtual time.
@@ -207,10 +208,7 @@ impl EventLoop {
             self.is_virtual_time(),
             "advance() needs a loop with virtual time"
         );
-        let now = self.core.clock.now_ns();
-        self.core
-            .clock
-            .advance_to(now.saturating_add(crate::time::clock::duration_ns(by)));
+        self.core.clock.advance_by(by);
     }
 
     /// Stops the loop after the current batch of callbacks: `run_forever` returns then.
@@ -258,9 +256,12 @@ impl EventLoop {
             output: None
         });
         {
+            // Refuse first (closed, already running, another loop running): a refused nested
+            // call must leave the running main future's generation alone, or its wake-ups
+            // would be ignored from then on.
+            let guard = RunGuard::new(core);
             let generation = core.main_generation.get() + 1;
             core.main_generation.set(generation);
-            let guard = RunGuard::new(core);
             let mut slot = Some(MainSlot::new(
                 capture.as_mut(),
                 core.shared().clone(),
@@ -410,10 +411,6 @@ impl EventLoop {
     pub fn same_loop(&self, other: &EventLoop) -> bool {
         Rc::ptr_eq(&self.core, &other.core)
     }
-}
-
-fn far_future() -> Instant {
-    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 impl fmt::Debug for EventLoop {

@@ -49,8 +49,14 @@ struct State<T, E> {
     outcome: Option<Result<T, PromiseError<E>>>,
     done: bool,
     cancelled: bool,
-    wakers: Vec<Waker>,
-    callbacks: Vec<DoneCallback<T, E>>,
+    /// Awaiters and done callbacks in registration order: asyncio's awaiter wake-up is itself a
+    /// done callback, so all of them run in the order they were added.
+    waiters: Vec<Waiter<T, E>>,
+}
+
+enum Waiter<T, E> {
+    Awaiter(Waker),
+    Callback(DoneCallback<T, E>),
 }
 
 /// A settable result for one loop's thread, like asyncio's `Future`: completed by
@@ -101,14 +107,13 @@ impl<T: 'static, E: 'static> Promise<T, E> {
                 outcome: None,
                 done: false,
                 cancelled: false,
-                wakers: Vec::new(),
-                callbacks: Vec::new(),
+                waiters: Vec::new(),
             })),
         }
     }
 
     fn complete(&self, outcome: Result<T, PromiseError<E>>) -> Result<(), InvalidStateError> {
-        let (wakers, callbacks) = {
+        let waiters = {
             let mut s = self.inner.borrow_mut();
             if s.done {
                 return Err(InvalidStateError);
@@ -116,16 +121,13 @@ impl<T: 'static, E: 'static> Promise<T, E> {
             s.cancelled = matches!(outcome, Err(PromiseError::Cancelled));
             s.outcome = Some(outcome);
             s.done = true;
-            (
-                std::mem::take(&mut s.wakers),
-                std::mem::take(&mut s.callbacks),
-            )
+            std::mem::take(&mut s.waiters)
         };
-        for w in wakers {
-            w.wake();
-        }
-        for cb in callbacks {
-            self.schedule_callback(cb);
+        for waiter in waiters {
+            match waiter {
+                Waiter::Awaiter(w) => w.wake(),
+                Waiter::Callback(cb) => self.schedule_callback(cb),
+            }
         }
         Ok(())
     }
@@ -179,7 +181,8 @@ impl<T: 'static, E: 'static> Promise<T, E> {
         if done {
             self.schedule_callback(Box::new(callback));
         } else {
-            self.inner.borrow_mut().callbacks.push(Box::new(callback));
+            let cb = Waiter::Callback(Box::new(callback));
+            self.inner.borrow_mut().waiters.push(cb);
         }
     }
 
@@ -205,8 +208,12 @@ impl<T, E> Future for Promise<T, E> {
         if s.done {
             return Poll::Ready(s.outcome.take().unwrap_or(Err(PromiseError::Taken)));
         }
-        if !s.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            s.wakers.push(cx.waker().clone());
+        let known = s.waiters.iter().any(|w| match w {
+            Waiter::Awaiter(w) => w.will_wake(cx.waker()),
+            Waiter::Callback(_) => false,
+        });
+        if !known {
+            s.waiters.push(Waiter::Awaiter(cx.waker().clone()));
         }
         Poll::Pending
     }

@@ -93,7 +93,8 @@ impl Task {
     /// polled (running its destructors: that is where cleanup code goes), and the task ends with
     /// [`TaskError::is_cancelled`](super::TaskError::is_cancelled). Returns `false` if the task
     /// had already ended. Cancelling a task that is running (the current task) takes effect at
-    /// its next suspension: if it finishes without suspending again, its output stands.
+    /// its next suspension; if it finishes without suspending again it still ends cancelled and
+    /// its output is dropped, as in asyncio.
     pub fn cancel(&self) -> bool {
         if self.raw.is_complete() {
             return false;

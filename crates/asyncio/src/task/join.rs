@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::raw::{OutputRef, DETACHED, ENDED_PANICKED, OUTPUT_GONE};
+use super::raw::{self, OutputRef, DETACHED, ENDED_PANICKED, OUTPUT_GONE};
 use super::{Task, TaskError};
 
 /// The handle to a spawned task: await it for the task's output.
@@ -73,12 +73,11 @@ impl<T> Future for JoinHandle<T> {
             !this.inner.task.raw.is_complete(),
             "JoinHandle polled after it returned its output"
         );
-        let local = this.inner.task.raw.local();
-        let waker = match local.join_waker.take() {
-            Some(w) if w.will_wake(cx.waker()) => w,
-            _ => cx.waker().clone(),
-        };
-        local.join_waker.set(Some(waker));
+        let raw = &this.inner.task.raw;
+        if raw::is_current(raw) {
+            panic!("a task cannot await itself (asyncio: \"Task cannot await on itself\")");
+        }
+        raw.local().set_join_waker(cx.waker());
         Poll::Pending
     }
 }

@@ -3,7 +3,8 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-/// Nanoseconds since the loop's epoch, real or virtual.
+/// Nanoseconds since the loop's epoch (which lies before its creation, see [`BACKDATE`]), real
+/// or virtual.
 pub(crate) struct Clock {
     epoch: Instant,
     /// `Some` under virtual time: the current virtual offset from the epoch.
@@ -15,14 +16,38 @@ pub(crate) struct Clock {
     fresh: Cell<bool>,
 }
 
+/// How far before the loop's creation its epoch lies, so that deadlines taken before the loop
+/// existed keep their order (10 years; less where the platform's `Instant` cannot go back that
+/// far). Earlier instants are clamped to the epoch.
+const BACKDATE: [Duration; 4] = [
+    Duration::from_secs(86_400 * 3650),
+    Duration::from_secs(86_400),
+    Duration::from_secs(60),
+    Duration::ZERO,
+];
+
+/// Where a manual `advance` stops (~290 years after the epoch): far enough for any test, and
+/// far enough from `u64::MAX` that deadlines computed after a huge `advance` still lie ahead.
+pub(crate) const VIRTUAL_END: u64 = u64::MAX / 2;
+
 impl Clock {
     pub(crate) fn new(virtual_time: bool) -> Self {
+        let created = Instant::now();
+        let (epoch, start) = BACKDATE
+            .iter()
+            .find_map(|&back| created.checked_sub(back).map(|e| (e, duration_ns(back))))
+            .unwrap_or((created, 0));
         Self {
-            epoch: Instant::now(),
-            virtual_ns: virtual_time.then(|| Cell::new(0)),
-            last: Cell::new(0),
+            epoch,
+            virtual_ns: virtual_time.then(|| Cell::new(start)),
+            last: Cell::new(start),
             fresh: Cell::new(false),
         }
+    }
+
+    /// The reading at creation (the wheel starts there).
+    pub(crate) fn start_ns(&self) -> u64 {
+        self.last.get()
     }
 
     pub(crate) fn is_virtual(&self) -> bool {
@@ -86,6 +111,16 @@ impl Clock {
         if let Some(v) = &self.virtual_ns {
             v.set(v.get().max(ns));
         }
+    }
+
+    /// Moves virtual time forward by `by`, but not past [`VIRTUAL_END`] (a manual jump; the
+    /// loop's own jumps to a timer's deadline are never capped).
+    pub(crate) fn advance_by(&self, by: Duration) {
+        let now = self.now_ns();
+        let target = now
+            .saturating_add(duration_ns(by))
+            .min(VIRTUAL_END.max(now));
+        self.advance_to(target);
     }
 }
 

@@ -5,7 +5,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{sleep_until, Sleep};
+use super::sleep::deadline_until;
+use super::{add_clamped, Sleep};
 
 /// What an [`Interval`] does when ticks were missed (the loop was busy past one or more
 /// deadlines).
@@ -51,7 +52,7 @@ pub fn interval_at(start: Instant, period: Duration) -> Interval {
         next: start,
         period,
         behavior: MissedTickBehavior::default(),
-        sleep: sleep_until(start),
+        sleep: deadline_until(start),
     }
 }
 
@@ -80,15 +81,17 @@ impl Interval {
         }
         let scheduled = self.next;
         let now = super::now();
+        // Huge periods are clamped to "decades from now", as `sleep` and `call_later` do.
         self.next = match self.behavior {
-            MissedTickBehavior::Burst => scheduled + self.period,
-            MissedTickBehavior::Delay => now + self.period,
+            MissedTickBehavior::Burst => add_clamped(scheduled, self.period),
+            MissedTickBehavior::Delay => add_clamped(now, self.period),
             MissedTickBehavior::Skip => {
-                let mut next = scheduled + self.period;
+                let mut next = add_clamped(scheduled, self.period);
                 if next <= now {
                     let behind = (now - scheduled).as_nanos() / self.period.as_nanos();
                     let steps = u32::try_from(behind + 1).unwrap_or(u32::MAX);
-                    next = scheduled + self.period * steps;
+                    let ahead = self.period.checked_mul(steps).unwrap_or(Duration::MAX);
+                    next = add_clamped(scheduled, ahead);
                 }
                 next
             }

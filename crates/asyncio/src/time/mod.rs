@@ -6,7 +6,7 @@
 pub(crate) mod clock;
 mod interval;
 mod scope;
-mod sleep;
+pub(crate) mod sleep;
 mod timeout;
 pub(crate) mod wheel;
 mod yield_now;
@@ -26,16 +26,30 @@ pub fn now() -> Instant {
 }
 
 /// Under virtual time, moves the clock forward by `by` and yields so that timers due by then
-/// fire before this returns.
+/// fire, and the callbacks and tasks they release take their turn, before this returns.
 ///
 /// # Panics
 /// If no loop runs on this thread or its time is not virtual.
 pub async fn advance(by: Duration) {
     crate::get_running_loop().advance(by);
+    // One turn moves the due timers to the ready queue (behind this task); the second lets
+    // what they released run first.
+    yield_now().await;
     yield_now().await;
 }
 
 /// An instant ~30 years after `now`, standing in for "never" where an `Instant` is needed.
 pub(crate) fn far_future(now: Instant) -> Instant {
     now + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// `now + delay` on the running loop's clock, clamped to [`far_future`] when it overflows.
+pub(crate) fn deadline_after(delay: Duration) -> Instant {
+    add_clamped(now(), delay)
+}
+
+/// `at + delay`, clamped to [`far_future`] of `at` when it overflows or goes beyond it.
+pub(crate) fn add_clamped(at: Instant, delay: Duration) -> Instant {
+    let far = far_future(at);
+    at.checked_add(delay).map_or(far, |t| t.min(far))
 }

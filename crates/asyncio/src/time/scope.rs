@@ -9,7 +9,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use super::{sleep_until, Elapsed, Sleep};
+use super::sleep::deadline_until;
+use super::{Elapsed, Sleep};
 
 struct State {
     when: Cell<Option<Instant>>,
@@ -47,11 +48,7 @@ pub struct TimeoutScope {
 impl TimeoutScope {
     /// A scope expiring `delay` from now on the running loop's clock.
     pub fn after(delay: Duration) -> Self {
-        let now = super::now();
-        Self::at(Some(
-            now.checked_add(delay)
-                .unwrap_or_else(|| super::far_future(now)),
-        ))
+        Self::at(Some(super::deadline_after(delay)))
     }
 
     /// A scope expiring at `when`, or never for `None`.
@@ -136,7 +133,7 @@ impl<F: Future> Future for Scoped<F> {
             None => *this.sleep = None,
             Some(when) => {
                 if this.sleep.as_ref().map(Sleep::deadline) != Some(when) {
-                    *this.sleep = Some(sleep_until(when));
+                    *this.sleep = Some(deadline_until(when));
                 }
             }
         }

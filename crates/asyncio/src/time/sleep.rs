@@ -9,11 +9,13 @@ use super::wheel::{Payload, TimerKey};
 use crate::event_loop::with_core;
 use crate::task::raw::TaskWaker;
 
-/// Waits for `duration` on the running loop's clock (asyncio's `sleep(delay)`; use
-/// [`yield_now`](super::yield_now) for `sleep(0)`).
+/// Waits for `duration` on the running loop's clock (asyncio's `sleep(delay)`).
 ///
 /// The deadline is taken when `sleep` is called. A sleep never ends early; on a real clock it
-/// ends as soon after its deadline as the OS wakes the loop (typically well under 1 ms).
+/// ends as soon after its deadline as the OS wakes the loop (typically well under 1 ms). As in
+/// asyncio, a sleep always gives the loop a turn: `sleep(Duration::ZERO)` (or a deadline that has
+/// already passed) yields once, like [`yield_now`](super::yield_now), so a loop that sleeps a
+/// computed delay of zero still lets the other tasks run.
 ///
 /// # Cancel safety
 /// Dropping the future cancels the timer; nothing is lost.
@@ -27,19 +29,38 @@ use crate::task::raw::TaskWaker;
 /// });
 /// ```
 pub fn sleep(duration: Duration) -> Sleep {
-    let now = super::now();
-    sleep_until(
-        now.checked_add(duration)
-            .unwrap_or_else(|| super::far_future(now)),
-    )
+    sleep_until(super::deadline_after(duration))
 }
 
-/// Waits until `deadline` on the running loop's clock.
+/// Waits until `deadline` on the running loop's clock. A deadline already passed yields once
+/// (see [`sleep`]).
+///
+/// # Cancel safety
+/// Dropping the future cancels the timer; nothing is lost.
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
         timer: None,
+        turn: Turn::YieldOnce,
     }
+}
+
+/// A sleep that completes at once when its deadline has passed, without a turn (for timeouts
+/// and intervals, whose due deadlines are not sleeps of their own).
+pub(crate) fn deadline_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        timer: None,
+        turn: Turn::NoYield,
+    }
+}
+
+/// Whether a sleep whose deadline has passed when first polled yields once (asyncio's rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    YieldOnce,
+    Yielded,
+    NoYield,
 }
 
 /// The future returned by [`sleep`] and [`sleep_until`]. `Send` and `Unpin`: it holds only its
@@ -49,6 +70,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 pub struct Sleep {
     deadline: Instant,
     timer: Option<(u64, TimerKey)>,
+    turn: Turn,
 }
 
 impl Sleep {
@@ -66,6 +88,9 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel_timer();
         self.deadline = deadline;
+        if self.turn == Turn::Yielded {
+            self.turn = Turn::YieldOnce;
+        }
     }
 
     fn cancel_timer(&mut self) {
@@ -100,7 +125,14 @@ impl Future for Sleep {
             // The latest reading is never ahead of the true time: if the deadline passed by it, it
             // has passed. Otherwise register; if it passed since, the timer fires next iteration.
             if deadline <= core.clock.last_ns() {
-                return Poll::Ready(());
+                return match this.turn {
+                    Turn::YieldOnce => {
+                        this.turn = Turn::Yielded;
+                        cx.waker().wake_by_ref();
+                        Poll::Pending
+                    }
+                    Turn::Yielded | Turn::NoYield => Poll::Ready(()),
+                };
             }
             let key = core.insert_timer(deadline, Payload::Waker(TaskWaker::new(cx.waker())));
             this.timer = Some((core.id(), key));

@@ -6,7 +6,8 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::{sleep, sleep_until, Sleep};
+use super::sleep::deadline_until;
+use super::Sleep;
 
 /// The deadline passed before the future completed (asyncio's `TimeoutError`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +54,7 @@ impl From<Elapsed> for std::io::Error {
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        sleep: sleep(duration),
+        sleep: deadline_until(super::deadline_after(duration)),
     }
 }
 
@@ -61,7 +62,7 @@ pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoF
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        sleep: sleep_until(deadline),
+        sleep: deadline_until(deadline),
     }
 }
 

@@ -77,14 +77,15 @@ fn slot_range(level: usize) -> u64 {
 }
 
 impl Wheel {
-    pub(crate) fn new() -> Self {
+    /// An empty wheel whose time starts at `start` (nanoseconds).
+    pub(crate) fn new(start: u64) -> Self {
         Self {
             entries: Arena::new(),
             levels: std::array::from_fn(|_| Level {
                 occupied: 0,
                 heads: [NIL; SLOTS],
             }),
-            elapsed: 0,
+            elapsed: start / TICK_NS,
             soon: BinaryHeap::new(),
             live_soon: 0,
             seq: 0,
@@ -343,7 +344,7 @@ mod tests {
 
     #[test]
     fn fires_exactly_at_deadline_never_before() {
-        let mut w = Wheel::new();
+        let mut w = Wheel::new(0);
         for d in [
             1u64,
             999_999,
@@ -363,7 +364,7 @@ mod tests {
 
     #[test]
     fn remove_cancels_and_stale_keys_are_rejected() {
-        let mut w = Wheel::new();
+        let mut w = Wheel::new(0);
         let a = w.insert(10 * TICK_NS, payload());
         let b = w.insert(10 * TICK_NS, payload());
         assert!(w.remove(a).is_some());
@@ -377,7 +378,7 @@ mod tests {
 
     #[test]
     fn many_random_deadlines_fire_in_order() {
-        let mut w = Wheel::new();
+        let mut w = Wheel::new(0);
         let mut x: u64 = 0x2545F4914F6CDD1D;
         let mut deadlines = Vec::new();
         for _ in 0..5000 {

@@ -169,7 +169,15 @@ unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> 
     match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
         Ok(Poll::Pending) => false,
         Ok(Poll::Ready(output)) => {
-            finish(stage, local, Ok(output));
+            if local.has(super::CANCEL_REQUESTED) {
+                // The task asked for its own cancellation during this poll and then returned:
+                // asyncio ends such a task cancelled, its result discarded.
+                finish(stage, local, Err(TaskError::cancelled()));
+                // A panic in the output's destructor must not escape into the loop.
+                let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));
+            } else {
+                finish(stage, local, Ok(output));
+            }
             true
         }
         Err(payload) => {

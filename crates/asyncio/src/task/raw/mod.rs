@@ -49,7 +49,7 @@ pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
 pub(crate) use pinned_slice::PinnedSlice;
 pub(crate) use shared_rc::{SharedPool, SharedRc};
-pub(crate) use waker::{current, Notified, RunResult, TaskWaker};
+pub(crate) use waker::{current, is_current, Notified, RunResult, TaskWaker};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;
@@ -79,7 +79,17 @@ pub(crate) type DoneCallback = Box<dyn FnOnce(&super::Task)>;
 pub(crate) struct Extra {
     pub(crate) name: Option<Box<str>>,
     pub(crate) done_callbacks: Vec<DoneCallback>,
+    /// How many done callbacks were registered before the handle's awaiter: its wake-up runs
+    /// after those and before the later ones, as asyncio's wake-up is itself a done callback.
+    pub(crate) join_position: usize,
     pub(crate) panic_message: Option<Box<str>>,
+}
+
+/// What a task's ending sets off, in registration order (see [`Local::take_done`]).
+pub(crate) struct Done {
+    pub(crate) callbacks: Vec<DoneCallback>,
+    pub(crate) join_waker: Option<Waker>,
+    pub(crate) join_position: usize,
 }
 
 /// The header's fields. All but `state` and `refs` are used only on the owner thread; the four
@@ -128,6 +138,46 @@ impl Local {
                 callbacks
             }
         }
+    }
+
+    /// Takes what the task's ending sets off: its done callbacks and its awaiter's waker, with
+    /// the awaiter's place among the callbacks. No allocation when there are no callbacks.
+    pub(crate) fn take_done(&self) -> Done {
+        let join_waker = self.join_waker.take();
+        match self.extra.take() {
+            None => Done {
+                callbacks: Vec::new(),
+                join_waker,
+                join_position: 0,
+            },
+            Some(mut extra) => {
+                let done = Done {
+                    callbacks: std::mem::take(&mut extra.done_callbacks),
+                    join_waker,
+                    join_position: std::mem::take(&mut extra.join_position),
+                };
+                self.extra.set(Some(extra));
+                done
+            }
+        }
+    }
+
+    /// Records the awaiter's waker. On its first registration the awaiter takes its place
+    /// after the done callbacks registered so far.
+    pub(crate) fn set_join_waker(&self, waker: &Waker) {
+        let waker = match self.join_waker.take() {
+            Some(w) if w.will_wake(waker) => w,
+            Some(_) => waker.clone(),
+            None => {
+                let (has_extra, registered) =
+                    self.peek_extra(|x| (x.is_some(), x.map_or(0, |x| x.done_callbacks.len())));
+                if has_extra {
+                    self.with_extra(|x| x.join_position = registered);
+                }
+                waker.clone()
+            }
+        };
+        self.join_waker.set(Some(waker));
     }
 
     /// Reads the extra data without creating it.
@@ -287,6 +337,9 @@ impl TaskRef {
         // polled (the loop is closing, outside any task poll).
         unsafe { (self.header().vtable.cancel)(self.ptr) };
         waker::complete(self.header());
+        if let Some(waker) = self.local().join_waker.take() {
+            waker.wake();
+        }
         true
     }
 

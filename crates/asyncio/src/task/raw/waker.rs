@@ -113,8 +113,9 @@ impl Notified {
     }
 }
 
-/// Marks the task complete (owner thread), gives queued entries references of their own, and
-/// wakes whoever awaits its handle.
+/// Marks the task complete (owner thread) and gives queued entries references of their own.
+/// Whoever awaits the handle is woken by the loop, in order with the done callbacks
+/// ([`Local::take_done`](super::Local::take_done)).
 pub(super) fn complete(h: &Header) {
     let prev = if super::only_local(h) {
         // No other thread can reach the state word (see `only_local`): no atomic RMW needed.
@@ -129,9 +130,6 @@ pub(super) fn complete(h: &Header) {
     }
     if h.local.has(LOCAL_NOTIFIED) {
         acquire_local(&h.local);
-    }
-    if let Some(waker) = h.local.join_waker.take() {
-        waker.wake();
     }
 }
 
@@ -198,6 +196,11 @@ thread_local! {
     /// The task being polled on this thread, if any. Set only for the duration of a poll, during
     /// which the registry holds a reference.
     static CURRENT: Cell<Option<NonNull<Header>>> = const { Cell::new(None) };
+}
+
+/// Whether `task` is the task being polled on this thread.
+pub(crate) fn is_current(task: &TaskRef) -> bool {
+    CURRENT.with(Cell::get) == Some(task.ptr)
 }
 
 /// The task being polled on this thread.
