@@ -40,6 +40,7 @@ pub mod io;
 pub mod net;
 pub mod pipe;
 pub mod process;
+mod runtime;
 pub mod signal;
 pub mod streams;
 pub mod sync;
@@ -50,7 +51,6 @@ pub mod time;
 #[cfg(feature = "tls")]
 pub mod tls;
 pub mod transport;
-mod util;
 
 pub use asyncio_macros::{main, test};
 pub use event_loop::{

@@ -10,8 +10,8 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A new pipe: `(write end, read end)`, both non-blocking and close-on-exec.
 ///

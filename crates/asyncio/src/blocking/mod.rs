@@ -4,8 +4,6 @@
 //!
 //! DNS lookups and [`fs`](crate::fs) use the default pool too.
 
-mod pool;
-
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -13,10 +11,10 @@ use std::sync::OnceLock;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-pub use pool::{Builder, ThreadPool};
+pub use crate::runtime::pool::{Builder, ThreadPool};
 
 use crate::future::ThreadSafePromise;
-use crate::task::TaskError;
+use crate::runtime::task::TaskError;
 
 static DEFAULT: OnceLock<ThreadPool> = OnceLock::new();
 
@@ -56,7 +54,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    let pool = crate::event_loop::with_core(|c| c.and_then(|c| c.default_executor()));
+    let pool = crate::runtime::context::with_core(|c| c.and_then(|c| c.default_executor()));
     match pool {
         Some(p) => run_in_executor(Some(&p), f),
         None => run_in_executor(None, f),
@@ -78,7 +76,7 @@ where
     let pool = pool.unwrap_or_else(|| default_pool());
     let accepted = pool.submit(Box::new(move || {
         let result = catch_unwind(AssertUnwindSafe(f))
-            .map_err(|p| TaskError::panicked(crate::task::raw::panic_message(&*p)));
+            .map_err(|p| TaskError::panicked(crate::runtime::task::raw::panic_message(&*p)));
         setter.set(result);
     }));
     if !accepted {

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use hyper::rt::ReadBufCursor;
 
 use super::hyper_io::read_into_cursor;
-use crate::event_loop::reactor::Direction;
 use crate::net::{TcpStream, UnixStream};
+use crate::runtime::io::reactor::Direction;
 
 /// Spawns hyper's background futures (HTTP/2 streams, connection drivers) as tasks on the
 /// running loop. They need not be `Send`.

@@ -3,8 +3,8 @@
 use std::io;
 use std::time::Duration;
 
-use super::core::{Config, Core};
 use super::EventLoop;
+use crate::runtime::core::{Config, Core};
 
 /// Settings for a new [`EventLoop`].
 ///

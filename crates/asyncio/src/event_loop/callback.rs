@@ -1,53 +1,13 @@
-//! Callbacks scheduled with `call_soon`/`call_later`/`call_at`, and their cancellable handles
+//! The cancellable handles of callbacks scheduled with `call_soon`/`call_later`/`call_at`
 //! (asyncio's `Handle` and `TimerHandle`).
 
-use std::cell::Cell;
 use std::fmt;
-use std::rc::{Rc, Weak};
+use std::rc::Weak;
 use std::time::Instant;
 
-use super::core::Core;
-use crate::time::wheel::TimerKey;
-
-/// A scheduled callback: the closure and its cancelled flag. Kept behind a thin `Rc` so a ready
-/// queue entry stays two words.
-pub(crate) struct CallbackSlot {
-    f: Cell<Option<Box<dyn FnOnce()>>>,
-    cancelled: Cell<bool>,
-}
-
-impl CallbackSlot {
-    /// Runs the callback unless it was cancelled or already ran.
-    pub(crate) fn run(&self) {
-        if let Some(f) = self.f.take() {
-            f();
-        }
-    }
-
-    /// Cancels the callback and drops the closure.
-    pub(crate) fn cancel(&self) {
-        self.cancelled.set(true);
-        drop(self.f.take());
-    }
-
-    /// Whether it was cancelled.
-    pub(crate) fn cancelled(&self) -> bool {
-        self.cancelled.get()
-    }
-}
-
-pub(crate) type CallbackRef = Rc<CallbackSlot>;
-
-pub(crate) fn new_slot(f: impl FnOnce() + 'static) -> CallbackRef {
-    new_slot_boxed(Box::new(f))
-}
-
-pub(crate) fn new_slot_boxed(f: Box<dyn FnOnce()>) -> CallbackRef {
-    Rc::new(CallbackSlot {
-        f: Cell::new(Some(f)),
-        cancelled: Cell::new(false),
-    })
-}
+use crate::runtime::callback::CallbackRef;
+use crate::runtime::core::Core;
+use crate::runtime::time::wheel::TimerKey;
 
 /// The handle to a callback scheduled with [`call_soon`](crate::EventLoop::call_soon), like
 /// asyncio's `Handle`. Dropping it does not cancel the callback.

@@ -1,71 +1,7 @@
-//! The thread's running loop: `get_running_loop` and the fast path for local wake-ups.
+//! `get_running_loop`: the public face of the thread's running-loop slot.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use super::core::{Core, Ready};
-use super::shared::Shared;
 use super::EventLoop;
-use crate::task::raw::Notified;
-
-thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
-}
-
-/// Makes `core` the thread's running loop until the guard drops.
-///
-/// # Panics
-/// If another loop is already running on this thread (asyncio: "Cannot run the event loop while
-/// another loop is running").
-pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
-    CURRENT.with(|c| {
-        let mut c = c.borrow_mut();
-        assert!(
-            c.is_none(),
-            "cannot run an event loop while another loop is running on this thread"
-        );
-        *c = Some(core.clone());
-    });
-    EnterGuard(())
-}
-
-pub(crate) struct EnterGuard(());
-
-impl Drop for EnterGuard {
-    fn drop(&mut self) {
-        let core = CURRENT.with(|c| c.borrow_mut().take());
-        drop(core);
-    }
-}
-
-/// Runs `f` with the running loop's core, if any.
-pub(crate) fn with_core<R>(f: impl FnOnce(Option<&Rc<Core>>) -> R) -> R {
-    CURRENT.with(|c| f(c.borrow().as_ref()))
-}
-
-/// If this thread is running the loop that owns `shared`, calls `f` with its core and returns
-/// `true`; otherwise returns `false` without calling it. This is how a wake-up learns it may use
-/// the lock-free, atomic-free local path.
-pub(crate) fn with_local_core(shared: &Shared, f: impl FnOnce(&Core)) -> bool {
-    CURRENT.with(|c| match &*c.borrow() {
-        Some(core) if std::ptr::eq(&**core.shared(), shared) => {
-            f(core);
-            true
-        }
-        _ => false,
-    })
-}
-
-/// If this thread is running the loop that owns `shared`, calls `entry` (which may decide
-/// there is nothing to queue) and pushes what it returns onto the ready queue, returning `true`;
-/// otherwise returns `false` without calling it.
-pub(crate) fn try_push_local(shared: &Shared, entry: impl FnOnce() -> Option<Notified>) -> bool {
-    with_local_core(shared, |core| {
-        if let Some(task) = entry() {
-            core.push_ready(Ready::Task(task));
-        }
-    })
-}
+use crate::runtime::context::with_core;
 
 /// The loop running on this thread, like `asyncio.get_running_loop()`.
 ///

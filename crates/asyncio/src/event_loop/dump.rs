@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::task::Task;
+use crate::runtime::task::Task;
 
 pub(crate) fn dump(tasks: &[Task]) -> String {
     let rows: Vec<[String; 4]> = tasks

@@ -8,9 +8,9 @@ use std::rc::Rc;
 
 use super::EventLoop;
 use crate::io::{AsyncFd, Interest};
-use crate::task::JoinHandle;
+use crate::runtime::task::JoinHandle;
 
-/// The watchers of one loop, by descriptor and direction.
+/// The watchers of one loop, by descriptor and direction (a loop extension).
 #[derive(Default)]
 pub(crate) struct FdWatchers {
     watchers: RefCell<HashMap<(RawFd, bool), JoinHandle<()>>>,
@@ -77,7 +77,7 @@ impl EventLoop {
             }
         });
         self.core
-            .fd_watchers
+            .extension::<FdWatchers>()
             .watchers
             .borrow_mut()
             .insert((fd, write), handle);
@@ -85,12 +85,8 @@ impl EventLoop {
     }
 
     fn remove_watcher(&self, fd: RawFd, write: bool) -> bool {
-        let handle = self
-            .core
-            .fd_watchers
-            .watchers
-            .borrow_mut()
-            .remove(&(fd, write));
+        let watchers = self.core.try_extension::<FdWatchers>();
+        let handle = watchers.and_then(|w| w.watchers.borrow_mut().remove(&(fd, write)));
         match handle {
             Some(h) => {
                 h.task().cancel();

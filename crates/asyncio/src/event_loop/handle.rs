@@ -2,19 +2,16 @@
 
 use std::fmt;
 use std::future::Future;
-use std::pin::pin;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::builder::Builder;
 use super::callback::{Handle, TimerHandle};
-use super::context;
-use super::core::{Core, Ready};
-use super::exception::ExceptionContext;
-use super::main_future::MainSlot;
 use super::remote::RemoteHandle;
-use crate::task::{JoinHandle, Task};
-use crate::time::wheel::Payload;
+use crate::runtime::core::Core;
+use crate::runtime::exception::ExceptionContext;
+use crate::runtime::task::{JoinHandle, Task};
+use crate::runtime::time::wheel::Payload;
 
 /// An event loop: one per thread, running tasks, callbacks and timers.
 ///
@@ -53,55 +50,6 @@ use crate::time::wheel::Payload;
 #[derive(Clone)]
 pub struct EventLoop {
     pub(crate) core: Rc<Core>,
-}
-
-struct RunGuard<'a> {
-    core: &'a Core,
-    _enter: context::EnterGuard,
-}
-
-impl<'a> RunGuard<'a> {
-    fn new(core: &'a Rc<Core>) -> Self {
-        assert!(!core.is_closed(), "the event loop is closed");
-        assert!(!core.running.get(), "this event loop is already running");
-        let enter = context::enter(core);
-        core.running.set(true);
-        Self {
-            core,
-            _enter: enter,
-        }
-    }
-}
-
-impl Drop for RunGuard<'_> {
-    fn drop(&mut self) {
-        self.core.running.set(false);
-        self.core.stopping.set(false);
-    }
-}
-
-pin_project_lite::pin_project! {
-    struct Capture<F: Future> {
-        #[pin]
-        future: F,
-        output: Option<F::Output>,
-    }
-}
-
-impl<F: Future> Future for Capture<F> {
-    type Output = ();
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        let this = self.project();
-        if this.output.is_none() {
-            let v = std::task::ready!(this.future.poll(cx));
-            *this.output = Some(v);
-        }
-        std::task::Poll::Ready(())
-    }
 }
 
 impl Default for EventLoop {
@@ -176,10 +124,10 @@ impl EventLoop {
     /// If the loop is closed.
     pub fn call_at(&self, when: Instant, f: impl FnOnce() + 'static) -> TimerHandle {
         assert!(!self.core.is_closed(), "the event loop is closed");
-        let slot = super::callback::new_slot(f);
+        let slot = crate::runtime::callback::new_slot(f);
         let key = self
             .core
-            .insert_timer(self.core.clock.ns_of(when), Payload::Callback(slot.clone()));
+            .insert_timer(self.core.deadline_ns(when), Payload::Callback(slot.clone()));
         TimerHandle {
             slot,
             when,
@@ -190,12 +138,12 @@ impl EventLoop {
 
     /// The loop's current time: a monotonic [`Instant`], virtual under virtual time.
     pub fn time(&self) -> Instant {
-        self.core.clock.now()
+        self.core.time()
     }
 
     /// Whether the loop runs on virtual time.
     pub fn is_virtual_time(&self) -> bool {
-        self.core.clock.is_virtual()
+        self.core.is_virtual_time()
     }
 
     /// Moves virtual time forward by `by`; timers due by then fire in the next iteration.
@@ -208,17 +156,17 @@ impl EventLoop {
             self.is_virtual_time(),
             "advance() needs a loop with virtual time"
         );
-        self.core.clock.advance_by(by);
+        self.core.advance(by);
     }
 
     /// Stops the loop after the current batch of callbacks: `run_forever` returns then.
     pub fn stop(&self) {
-        self.core.stopping.set(true);
+        self.core.stop();
     }
 
     /// Whether the loop is running.
     pub fn is_running(&self) -> bool {
-        self.core.running.get()
+        self.core.is_running()
     }
 
     /// Whether the loop was closed.
@@ -232,13 +180,7 @@ impl EventLoop {
     /// # Panics
     /// If the loop is closed or already running, or another loop runs on this thread.
     pub fn run_forever(&self) {
-        let _guard = RunGuard::new(&self.core);
-        loop {
-            self.core.run_once(&mut None);
-            if self.core.stopping.get() {
-                break;
-            }
-        }
+        self.core.run_forever();
     }
 
     /// Runs until `future` completes and returns its output. The future is polled in place (it
@@ -250,43 +192,7 @@ impl EventLoop {
     /// before Future completed."), or if the future panics (the panic propagates, as an
     /// exception does in asyncio).
     pub fn run_until_complete<F: Future>(&self, future: F) -> F::Output {
-        let core = &self.core;
-        let mut capture = pin!(Capture {
-            future,
-            output: None
-        });
-        {
-            // Refuse first (closed, already running, another loop running): a refused nested
-            // call must leave the running main future's generation alone, or its wake-ups
-            // would be ignored from then on.
-            let guard = RunGuard::new(core);
-            let generation = core.main_generation.get() + 1;
-            core.main_generation.set(generation);
-            let mut slot = Some(MainSlot::new(
-                capture.as_mut(),
-                core.shared().clone(),
-                generation,
-            ));
-            core.main_notified.set(true);
-            core.push_ready(Ready::Main(generation));
-            loop {
-                core.run_once(&mut slot);
-                if slot.as_ref().is_some_and(|s| s.done) {
-                    break;
-                }
-                assert!(
-                    !core.stopping.get(),
-                    "event loop stopped before the future completed"
-                );
-            }
-            drop(slot);
-            drop(guard);
-        }
-        capture
-            .project()
-            .output
-            .take()
-            .expect("the main future completed")
+        self.core.run_until_complete(future)
     }
 
     /// Closes the loop: every task that has not ended is cancelled by dropping its future,
@@ -308,7 +214,11 @@ impl EventLoop {
     /// callbacks, task panics nobody retrieved and, in debug mode, slow-callback reports. A
     /// handler that panics falls back to the default one.
     pub fn set_exception_handler(&self, handler: impl Fn(&EventLoop, &ExceptionContext) + 'static) {
-        self.core.set_exception_handler(Some(Rc::new(handler)));
+        self.core.set_exception_handler(Some(Rc::new(
+            move |core: &Rc<Core>, ctx: &ExceptionContext| {
+                handler(&EventLoop { core: core.clone() }, ctx)
+            },
+        )));
     }
 
     /// Restores the default exception handler.
@@ -324,17 +234,17 @@ impl EventLoop {
     /// Turns debug mode on or off: in debug mode, callbacks and task steps slower than
     /// [`slow_callback_duration`](Self::set_slow_callback_duration) are reported.
     pub fn set_debug(&self, enabled: bool) {
-        self.core.debug.set(enabled);
+        self.core.set_debug(enabled);
     }
 
     /// Whether debug mode is on.
     pub fn get_debug(&self) -> bool {
-        self.core.debug.get()
+        self.core.debug()
     }
 
     /// Sets the debug-mode threshold (default 100 ms).
     pub fn set_slow_callback_duration(&self, threshold: Duration) {
-        self.core.slow_callback_duration.set(threshold);
+        self.core.set_slow_callback_duration(threshold);
     }
 
     /// Every task that has not ended yet.
@@ -363,7 +273,8 @@ impl EventLoop {
         self.remove_signal_handler(signal);
         let task = self.spawn(crate::signal::handler_task(s, callback));
         self.core
-            .signal_handlers
+            .extension::<SignalHandlers>()
+            .0
             .borrow_mut()
             .insert(signal.as_raw(), task);
         Ok(())
@@ -371,11 +282,8 @@ impl EventLoop {
 
     /// Removes the handler of `signal`; returns whether there was one.
     pub fn remove_signal_handler(&self, signal: crate::signal::SignalKind) -> bool {
-        let task = self
-            .core
-            .signal_handlers
-            .borrow_mut()
-            .remove(&signal.as_raw());
+        let handlers = self.core.try_extension::<SignalHandlers>();
+        let task = handlers.and_then(|h| h.0.borrow_mut().remove(&signal.as_raw()));
         match task {
             Some(t) => {
                 t.task().cancel();
@@ -404,7 +312,7 @@ impl EventLoop {
     /// How many sockets and descriptors are registered with this loop's reactor (for
     /// diagnostics and leak checks).
     pub fn io_source_count(&self) -> usize {
-        self.core.reactor.len()
+        self.core.io_source_count()
     }
 
     /// Whether two handles name the same loop.
@@ -412,6 +320,10 @@ impl EventLoop {
         Rc::ptr_eq(&self.core, &other.core)
     }
 }
+
+/// The tasks behind `add_signal_handler`, one per signal (a loop extension).
+#[derive(Default)]
+struct SignalHandlers(std::cell::RefCell<std::collections::HashMap<i32, JoinHandle<()>>>);
 
 impl fmt::Debug for EventLoop {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::future::ThreadSafePromise;
-use crate::task::raw::panic_message;
-use crate::task::raw::SharedRc;
-use crate::task::TaskError;
+use crate::runtime::task::raw::panic_message;
+use crate::runtime::task::raw::SharedRc;
+use crate::runtime::task::TaskError;
 
 /// The loop is closed: what was sent to it was not accepted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -134,9 +134,9 @@ impl<T: 'static, E: 'static> Promise<T, E> {
 
     fn schedule_callback(&self, cb: DoneCallback<T, E>) {
         let me = self.clone();
-        match crate::try_get_running_loop() {
-            Some(lp) => {
-                lp.call_soon(move || cb(&me));
+        match crate::runtime::context::try_running_core() {
+            Some(core) => {
+                core.push_callback(move || cb(&me));
             }
             None => cb(&me),
         }

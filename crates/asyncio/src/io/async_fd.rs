@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 
 use mio::unix::SourceFd;
 
-use super::registration::Registration;
-use crate::event_loop::reactor::Direction;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::registration::Registration;
 
 /// Which readiness an [`AsyncFd`] operation waits for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -3,8 +3,6 @@
 //! implements.
 
 mod async_fd;
-mod poll_evented;
-mod registration;
 mod split;
 mod split_owned;
 mod util;
@@ -15,6 +13,5 @@ pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 pub use split_owned::{split_owned, RcStream, SharedReadHalf, SharedWriteHalf};
 pub use util::{AsyncReadExt, AsyncWriteExt};
 
-pub(crate) use poll_evented::PollEvented;
 pub(crate) use split::split_rc;
 pub(crate) use util::{read_exact, write_all};

@@ -4,9 +4,9 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
 use crate::net::addr::{resolve_nonempty, ToSocketAddrs};
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A UDP socket (asyncio's datagram endpoint socket). Several tasks may send and receive on one
 /// socket at once through `&self`.

@@ -7,17 +7,16 @@
 //! signals whose default is harmless (`SIGCHLD`, `SIGWINCH`, …).
 
 mod kind;
-mod listen;
 
+pub(crate) use crate::runtime::signal_pipe::LoopSignals;
 pub use kind::SignalKind;
-pub(crate) use listen::LoopSignals;
 
 use std::io;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use listen::Listener;
+use crate::runtime::signal_pipe::Listener;
 
 /// Listens for `kind` on the running loop, from now on.
 ///

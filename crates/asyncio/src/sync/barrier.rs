@@ -149,7 +149,8 @@ impl Barrier {
         self.abort();
         // The woken waiters read `broken` when they run; a new round starts clean after them.
         let state = self.state.clone();
-        crate::get_running_loop().call_soon(move || state.borrow_mut().broken = false);
+        crate::runtime::context::running_core()
+            .push_callback(move || state.borrow_mut().broken = false);
     }
 
     /// The number of parties.

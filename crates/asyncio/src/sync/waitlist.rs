@@ -10,8 +10,8 @@
 
 use std::task::Waker;
 
-use crate::task::raw::TaskWaker;
-use crate::util::arena::{Arena, Key};
+use crate::runtime::arena::{Arena, Key};
+use crate::runtime::task::raw::TaskWaker;
 
 const NIL: u32 = u32::MAX;
 

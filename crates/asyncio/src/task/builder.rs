@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use super::JoinHandle;
-use crate::event_loop::{get_running_loop, EventLoop};
+use crate::event_loop::EventLoop;
 
 /// Spawns a task on the running loop, like `asyncio.create_task`.
 ///
@@ -29,7 +29,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    get_running_loop().spawn(future)
+    crate::runtime::context::running_core().spawn(future, None)
 }
 
 /// Options for a task: its name.
@@ -68,7 +68,8 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        self.spawn_on(&get_running_loop(), future)
+        let name = self.name.map(String::into_boxed_str);
+        crate::runtime::context::running_core().spawn(future, name)
     }
 
     /// Spawns on the given loop, running or not.

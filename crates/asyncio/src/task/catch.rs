@@ -6,7 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe, UnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::raw::panic_message;
+use crate::runtime::task::raw::panic_message;
 
 pin_project_lite::pin_project! {
     pub(crate) struct CatchUnwind<F> {

@@ -15,7 +15,7 @@ use std::future::{poll_fn, Future, IntoFuture};
 use std::pin::Pin;
 use std::task::Poll;
 
-use super::raw::PinnedSlice;
+use super::pinned_slice::PinnedSlice;
 
 /// Waits for futures of different types together; yields a tuple of their outputs in argument
 /// order (asyncio's `gather(a, b, c)`; `futures::join!` in the Rust ecosystem).

@@ -274,7 +274,8 @@ impl<E: 'static> Child<E> {
         if !st.cancelled {
             st.cancelled = true;
             let state = self.state.clone();
-            crate::get_running_loop().call_soon(move || state.borrow_mut().cancel_children());
+            crate::runtime::context::running_core()
+                .push_callback(move || state.borrow_mut().cancel_children());
         }
     }
 }

@@ -7,25 +7,17 @@
 mod builder;
 mod catch;
 mod combinators;
-mod error;
 mod gather;
 mod group;
-mod handle;
-mod join;
 mod maybe_done;
-#[expect(
-    unsafe_code,
-    reason = "the task cell: allocation, state word, waker vtable"
-)]
-pub(crate) mod raw;
+#[expect(unsafe_code, reason = "pinning a boxed slice of futures in place")]
+mod pinned_slice;
 
+pub use crate::runtime::task::{JoinHandle, Task, TaskError, TaskId, TaskState};
 pub use builder::{spawn, Builder};
 pub use combinators::{
     as_completed, race, shield, wait, AsCompleted, AsCompletedError, ReturnWhen,
 };
-pub use error::TaskError;
 pub use gather::{gather, try_gather};
 pub use group::{ChildError, GroupError, Started, TaskGroup};
-pub use handle::{Task, TaskId, TaskState};
-pub use join::JoinHandle;
 pub use maybe_done::MaybeDone;

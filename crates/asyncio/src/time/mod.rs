@@ -3,12 +3,10 @@
 //! All functions here read the running loop's clock, so under virtual time
 //! ([`Builder::virtual_time`](crate::event_loop::Builder::virtual_time)) they follow it.
 
-pub(crate) mod clock;
 mod interval;
 mod scope;
 pub(crate) mod sleep;
 mod timeout;
-pub(crate) mod wheel;
 mod yield_now;
 
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
@@ -18,11 +16,11 @@ pub use std::time::{Duration, Instant};
 pub use timeout::{timeout, timeout_at, Elapsed, Timeout};
 pub use yield_now::{yield_now, YieldNow};
 
-use crate::event_loop::with_core;
+use crate::runtime::context::with_core;
 
 /// The running loop's time (asyncio's `loop.time()`), or `Instant::now()` outside a loop.
 pub fn now() -> Instant {
-    with_core(|core| core.map(|c| c.clock.now())).unwrap_or_else(Instant::now)
+    with_core(|core| core.map(|c| c.time())).unwrap_or_else(Instant::now)
 }
 
 /// Under virtual time, moves the clock forward by `by` and yields so that timers due by then
@@ -31,7 +29,12 @@ pub fn now() -> Instant {
 /// # Panics
 /// If no loop runs on this thread or its time is not virtual.
 pub async fn advance(by: Duration) {
-    crate::get_running_loop().advance(by);
+    let core = crate::runtime::context::running_core();
+    assert!(
+        core.is_virtual_time(),
+        "advance() needs a loop with virtual time"
+    );
+    core.advance(by);
     // One turn moves the due timers to the ready queue (behind this task); the second lets
     // what they released run first.
     yield_now().await;

@@ -5,9 +5,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use super::wheel::{Payload, TimerKey};
-use crate::event_loop::with_core;
-use crate::task::raw::TaskWaker;
+use crate::runtime::context::with_core;
+use crate::runtime::task::raw::TaskWaker;
+use crate::runtime::time::wheel::{Payload, TimerKey};
 
 /// Waits for `duration` on the running loop's clock (asyncio's `sleep(delay)`).
 ///
@@ -121,10 +121,10 @@ impl Future for Sleep {
                     return Poll::Ready(());
                 }
             }
-            let deadline = core.clock.ns_of(this.deadline);
+            let deadline = core.deadline_ns(this.deadline);
             // The latest reading is never ahead of the true time: if the deadline passed by it, it
             // has passed. Otherwise register; if it passed since, the timer fires next iteration.
-            if deadline <= core.clock.last_ns() {
+            if core.deadline_passed(deadline) {
                 return match this.turn {
                     Turn::YieldOnce => {
                         this.turn = Turn::Yielded;

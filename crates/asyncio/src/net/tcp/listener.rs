@@ -5,9 +5,9 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use super::TcpStream;
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
 use crate::net::addr::{resolve_nonempty, ToSocketAddrs};
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A socket accepting TCP connections.
 ///

@@ -6,10 +6,10 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
 use crate::net::addr::{resolve_nonempty, ToSocketAddrs};
 use crate::net::happy_eyeballs;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A TCP connection driven by the running loop (asyncio's transport socket; tokio's
 /// `TcpStream`).
@@ -43,7 +43,7 @@ impl TcpStream {
         not(feature = "hyper"),
         expect(dead_code, reason = "used by the hyper bridge")
     )]
-    pub(crate) fn io_ref_evented(&self) -> &crate::io::PollEvented<mio::net::TcpStream> {
+    pub(crate) fn io_ref_evented(&self) -> &crate::runtime::io::PollEvented<mio::net::TcpStream> {
         &self.io
     }
 

@@ -4,8 +4,8 @@ use std::io;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A Unix-domain datagram socket.
 #[derive(Debug)]

@@ -7,8 +7,8 @@ use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 
 /// A connected Unix-domain stream socket.
 ///
@@ -24,7 +24,7 @@ impl UnixStream {
         not(feature = "hyper"),
         expect(dead_code, reason = "used by the hyper bridge")
     )]
-    pub(crate) fn io_ref_evented(&self) -> &crate::io::PollEvented<mio::net::UnixStream> {
+    pub(crate) fn io_ref_evented(&self) -> &crate::runtime::io::PollEvented<mio::net::UnixStream> {
         &self.io
     }
 

@@ -141,7 +141,7 @@ pub(super) fn complete(h: &Header) {
 pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
     // SAFETY: guaranteed by the caller.
     let h = unsafe { header(ptr) };
-    let handled = crate::event_loop::try_push_local(&h.shared, || {
+    let handled = (h.shared.hooks.push_local)(&h.shared, &mut || {
         // Only called on the thread running the task's loop: the owner thread.
         if h.local.state.load(Ordering::Relaxed) & COMPLETE != 0 || h.local.has(LOCAL_NOTIFIED) {
             return None;

@@ -10,9 +10,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::task::Waker;
 
-use crate::event_loop::callback::CallbackRef;
-use crate::task::raw::TaskWaker;
-use crate::util::arena::{Arena, Key};
+use crate::runtime::arena::{Arena, Key};
+use crate::runtime::callback::CallbackRef;
+use crate::runtime::task::raw::TaskWaker;
 
 const LEVELS: usize = 6;
 const SLOT_BITS: u32 = 6;

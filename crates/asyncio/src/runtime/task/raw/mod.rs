@@ -33,7 +33,6 @@
 
 mod cell;
 mod list;
-mod pinned_slice;
 mod shared_rc;
 mod waker;
 
@@ -47,7 +46,7 @@ use std::task::Waker;
 
 pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
-pub(crate) use pinned_slice::PinnedSlice;
+
 pub(crate) use shared_rc::{SharedPool, SharedRc};
 pub(crate) use waker::{current, is_current, Notified, RunResult, TaskWaker};
 
@@ -70,6 +69,21 @@ pub(crate) const ENDED_PANICKED: u8 = 1 << 4;
 const LISTED: u8 = 1 << 5;
 /// Owner-thread flag: a local queue entry exists (see the module docs).
 const LOCAL_NOTIFIED: u8 = 1 << 6;
+
+/// How a task reaches its loop: given by the loop when it makes its [`Shared`](
+/// crate::runtime::shared::Shared), which every cell points to (async-task's `schedule` function
+/// is the model). The cell calls these, and the `Shared`'s remote queue, and knows nothing else
+/// of the loop.
+pub(crate) struct Hooks {
+    /// If this thread runs the loop that owns the `Shared`, queues the entry `entry` returns
+    /// (it may decide there is none) on the local ready queue and returns `true`; otherwise
+    /// returns `false` without calling `entry`.
+    pub(crate) push_local:
+        fn(&crate::runtime::shared::Shared, &mut dyn FnMut() -> Option<Notified>) -> bool,
+    /// Takes back the count of the `Shared` that a cell freed on its owner thread held (into
+    /// the loop's pool when the loop runs on this thread; dropped otherwise).
+    pub(crate) give_back: fn(SharedRc),
+}
 
 /// A callback run when the task ends.
 pub(crate) type DoneCallback = Box<dyn FnOnce(&super::Task)>;
@@ -273,7 +287,7 @@ unsafe fn release_local(ptr: NonNull<Header>) {
             // give the `Shared` count back to the loop's pool when it runs on this thread.
             // SAFETY: the local unit was the last reference.
             let shared = unsafe { free(ptr) };
-            crate::event_loop::give_back_shared(shared);
+            (shared.hooks.give_back)(shared);
         } else {
             // SAFETY: the local side's unit is given up exactly once, here.
             unsafe { release(ptr) };

@@ -4,8 +4,8 @@ use std::io;
 use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
-use crate::event_loop::core::Core;
-use crate::event_loop::reactor::{Direction, IoState};
+use crate::runtime::core::Core;
+use crate::runtime::io::reactor::{Direction, IoState};
 
 /// A source registered with the loop that was running when it was created. Operations must
 /// happen on that loop's thread (the types holding one are `!Send`).
@@ -21,7 +21,7 @@ impl Registration {
     /// # Errors
     /// `Other` when no loop runs on this thread; the poller's error otherwise.
     pub(crate) fn new(source: &mut impl mio::event::Source) -> io::Result<Self> {
-        let core = crate::event_loop::with_core(|c| c.cloned()).ok_or_else(|| {
+        let core = crate::runtime::context::with_core(|c| c.cloned()).ok_or_else(|| {
             io::Error::other("no running event loop on this thread: sockets belong to a loop")
         })?;
         Self::new_on(core, source)

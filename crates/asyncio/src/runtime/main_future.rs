@@ -9,7 +9,7 @@ use std::task::Wake;
 use std::task::{Context, Waker};
 
 use super::core::Ready;
-use crate::task::raw::SharedRc;
+use crate::runtime::task::raw::SharedRc;
 
 pub(crate) struct MainWake {
     shared: SharedRc,

@@ -8,7 +8,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::task::raw::Notified;
+use crate::runtime::task::raw::{Hooks, Notified};
 
 /// A closure sent from another thread, run on the loop.
 pub(crate) type RemoteCallback = Box<dyn FnOnce() + Send>;
@@ -29,15 +29,18 @@ pub(crate) struct Shared {
     pending: AtomicBool,
     waker: mio::Waker,
     pub(crate) id: u64,
+    /// How the loop's task cells reach its ready queue.
+    pub(crate) hooks: &'static Hooks,
 }
 
 impl Shared {
-    pub(crate) fn new(waker: mio::Waker, id: u64) -> Self {
+    pub(crate) fn new(waker: mio::Waker, id: u64, hooks: &'static Hooks) -> Self {
         Self {
             remote: Mutex::new(RemoteQueue::default()),
             pending: AtomicBool::new(false),
             waker,
             id,
+            hooks,
         }
     }
 

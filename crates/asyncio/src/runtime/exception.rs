@@ -5,11 +5,12 @@ use std::fmt;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::EventLoop;
-use crate::task::Task;
+use super::core::Core;
+use super::task::Task;
 
-/// A handler set with [`EventLoop::set_exception_handler`].
-pub(crate) type ExceptionHandler = Rc<dyn Fn(&EventLoop, &ExceptionContext)>;
+/// A handler set with `EventLoop::set_exception_handler`, given the loop's core (the public
+/// side wraps it in an `EventLoop`).
+pub(crate) type ExceptionHandler = Rc<dyn Fn(&Rc<Core>, &ExceptionContext)>;
 
 /// What is being reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +39,19 @@ pub struct ExceptionContext {
     pub panic_message: Option<String>,
     /// For slow callbacks: how long the step took.
     pub duration: Option<Duration>,
+}
+
+impl ExceptionContext {
+    /// The report for a panicked task whose error nobody read.
+    pub(crate) fn unretrieved(task: &Task) -> Self {
+        Self {
+            message: "Task exception was never retrieved".to_owned(),
+            kind: ExceptionKind::UnretrievedTaskPanic,
+            task: Some(task.clone()),
+            panic_message: task.panic_message(),
+            duration: None,
+        }
+    }
 }
 
 impl fmt::Display for ExceptionContext {

@@ -11,7 +11,7 @@ use std::fmt;
 use std::ptr::NonNull;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 
-use crate::event_loop::Shared;
+use crate::runtime::shared::Shared;
 
 struct Inner {
     count: AtomicUsize,

@@ -4,7 +4,7 @@ use std::io::{self, Read, Write};
 use std::task::{Context, Poll};
 
 use super::registration::Registration;
-use crate::event_loop::reactor::Direction;
+use crate::runtime::io::reactor::Direction;
 
 /// A mio source registered with the running loop; deregistered when dropped.
 pub(crate) struct PollEvented<S: mio::event::Source> {
@@ -20,7 +20,7 @@ impl<S: mio::event::Source> PollEvented<S> {
 
     /// Registers `io` with `core`'s loop, running or not.
     pub(crate) fn new_on(
-        core: std::rc::Rc<crate::event_loop::core::Core>,
+        core: std::rc::Rc<crate::runtime::core::Core>,
         mut io: S,
     ) -> io::Result<Self> {
         let reg = Registration::new_on(core, &mut io)?;

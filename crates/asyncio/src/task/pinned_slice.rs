@@ -5,7 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::Context;
 
-use crate::task::MaybeDone;
+use super::MaybeDone;
 
 /// A boxed slice of [`MaybeDone`] futures. The slice never grows, shrinks or moves its
 /// elements, so each element stays pinned where it was put.

@@ -17,7 +17,7 @@ use super::{
     header, Extra, Header, Local, TaskRef, DETACHED, ENDED_CANCELLED, ENDED_PANICKED,
     LOCAL_NOTIFIED, OUTPUT_GONE,
 };
-use crate::task::TaskError;
+use crate::runtime::task::TaskError;
 
 pub(crate) struct Vtable {
     /// Polls the future (or acts on a cancellation request). Returns true when the task ended.
@@ -84,7 +84,7 @@ where
     });
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
     let output = OutputRef {
-        task: crate::task::Task {
+        task: crate::runtime::task::Task {
             raw: TaskRef::from_raw(ptr),
         },
         _output: PhantomData,
@@ -236,7 +236,7 @@ unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
 /// A task reference that knows the task's output type, so taking the output is safe. Only
 /// [`allocate`] makes one.
 pub(crate) struct OutputRef<T> {
-    pub(crate) task: crate::task::Task,
+    pub(crate) task: crate::runtime::task::Task,
     _output: PhantomData<fn() -> T>,
 }
 

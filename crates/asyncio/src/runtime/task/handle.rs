@@ -160,7 +160,9 @@ impl Task {
     pub fn add_done_callback(&self, callback: impl FnOnce(&Task) + 'static) {
         if self.raw.is_complete() {
             let task = self.clone();
-            crate::event_loop::get_running_loop().call_soon(move || callback(&task));
+            let core = crate::runtime::context::with_core(|c| c.cloned())
+                .expect("no running event loop on this thread");
+            core.push_callback(move || callback(&task));
         } else {
             self.raw
                 .local()

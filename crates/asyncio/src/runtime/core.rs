@@ -7,19 +7,25 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+use std::any::{Any, TypeId};
+use std::future::Future;
+use std::pin::pin;
+
 use super::callback::{new_slot, new_slot_boxed, CallbackRef};
+use super::context;
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
+use super::io::reactor::Reactor;
 use super::main_future::MainSlot;
 use super::poller::Poller;
-use super::reactor::Reactor;
+use super::pool::ThreadPool;
 use super::shared::{RemoteQueue, Shared};
-use super::EventLoop;
-use crate::task::raw::{
-    self, Notified, RunResult, SharedPool, SharedRc, TaskList, TaskRef, DETACHED, ENDED_PANICKED,
+use super::task::raw::{
+    self, Hooks, Notified, RunResult, SharedPool, SharedRc, TaskList, TaskRef, DETACHED,
+    ENDED_PANICKED,
 };
-use crate::task::{JoinHandle, Task};
-use crate::time::clock::Clock;
-use crate::time::wheel::{Payload, TimerKey, Wheel};
+use super::task::{JoinHandle, Task};
+use super::time::clock::Clock;
+use super::time::wheel::{Payload, TimerKey, Wheel};
 
 /// How many busy iterations may pass before the loop checks I/O without blocking. Checking on
 /// every iteration would cost a syscall per `yield_now` (tokio's known cost); never checking
@@ -30,6 +36,12 @@ const IO_CHECK_INTERVAL: u64 = 61;
 /// first deadline so one wake-up fires them together (a timer alone gets an exact wake-up).
 /// Timers can be this much later; they are never early.
 const TIMER_COALESCE_NS: u64 = 100_000;
+
+/// What the task cells of every loop call to reach their loop (see [`Hooks`]).
+static TASK_HOOKS: Hooks = Hooks {
+    push_local: |shared, entry| context::try_push_local(shared, entry),
+    give_back: context::give_back_shared,
+};
 
 /// An item of the ready queue, run in FIFO order.
 pub(crate) enum Ready {
@@ -53,23 +65,23 @@ pub(crate) struct Core {
     timers: RefCell<Wheel>,
     fired: RefCell<Vec<Payload>>,
     remote: RefCell<RemoteQueue>,
-    pub(crate) clock: Clock,
+    clock: Clock,
     poller: RefCell<Poller>,
-    pub(crate) reactor: Reactor,
-    pub(crate) fd_watchers: super::fd_callbacks::FdWatchers,
-    default_executor: RefCell<Option<crate::blocking::ThreadPool>>,
-    pub(crate) signals: RefCell<Option<Rc<crate::signal::LoopSignals>>>,
-    pub(crate) signal_handlers: RefCell<std::collections::HashMap<i32, JoinHandle<()>>>,
-    pub(crate) stopping: Cell<bool>,
-    pub(crate) running: Cell<bool>,
+    pub(super) reactor: Reactor,
+    default_executor: RefCell<Option<ThreadPool>>,
+    /// Per-loop state of the public modules (signal handlers, fd callbacks...), one value per
+    /// type, so the core needs to know none of their types.
+    extensions: RefCell<Vec<(TypeId, Rc<dyn Any>)>>,
+    stopping: Cell<bool>,
+    running: Cell<bool>,
     closed: Cell<bool>,
     next_task_id: Cell<u64>,
-    pub(crate) main_generation: Cell<u64>,
+    pub(super) main_generation: Cell<u64>,
     /// A local `Ready::Main` entry is queued for the current main future.
-    pub(crate) main_notified: Cell<bool>,
+    pub(super) main_notified: Cell<bool>,
     exception_handler: RefCell<Option<ExceptionHandler>>,
-    pub(crate) debug: Cell<bool>,
-    pub(crate) slow_callback_duration: Cell<Duration>,
+    debug: Cell<bool>,
+    slow_callback_duration: Cell<Duration>,
     iteration: Cell<u64>,
 }
 
@@ -81,7 +93,7 @@ impl Core {
         let reactor = Reactor::new(poller.registry()?);
         let clock = Clock::new(config.virtual_time);
         Ok(Rc::new(Self {
-            shared: SharedPool::new(SharedRc::new(Shared::new(waker, id))),
+            shared: SharedPool::new(SharedRc::new(Shared::new(waker, id, &TASK_HOOKS))),
             ready: RefCell::new(VecDeque::with_capacity(256)),
             tasks: TaskList::new(),
             timers: RefCell::new(Wheel::new(clock.start_ns())),
@@ -90,10 +102,8 @@ impl Core {
             clock,
             poller: RefCell::new(poller),
             reactor,
-            fd_watchers: Default::default(),
             default_executor: RefCell::new(None),
-            signals: RefCell::new(None),
-            signal_handlers: RefCell::new(std::collections::HashMap::new()),
+            extensions: RefCell::new(Vec::new()),
             stopping: Cell::new(false),
             running: Cell::new(false),
             closed: Cell::new(false),
@@ -107,12 +117,88 @@ impl Core {
         }))
     }
 
-    pub(crate) fn default_executor(&self) -> Option<crate::blocking::ThreadPool> {
+    pub(crate) fn default_executor(&self) -> Option<ThreadPool> {
         self.default_executor.borrow().clone()
     }
 
-    pub(crate) fn set_default_executor(&self, pool: Option<crate::blocking::ThreadPool>) {
+    pub(crate) fn set_default_executor(&self, pool: Option<ThreadPool>) {
         *self.default_executor.borrow_mut() = pool;
+    }
+
+    /// This loop's value of type `T`, made with `T::default()` on first use. For the per-loop
+    /// state of the public modules; dropped when the loop closes.
+    pub(crate) fn extension<T: Default + 'static>(&self) -> Rc<T> {
+        let id = TypeId::of::<T>();
+        let mut extensions = self.extensions.borrow_mut();
+        if let Some((_, value)) = extensions.iter().find(|(t, _)| *t == id) {
+            return value.clone().downcast().expect("keyed by its type");
+        }
+        let value = Rc::new(T::default());
+        extensions.push((id, value.clone()));
+        value
+    }
+
+    /// This loop's value of type `T` if one was made.
+    pub(crate) fn try_extension<T: 'static>(&self) -> Option<Rc<T>> {
+        let id = TypeId::of::<T>();
+        let extensions = self.extensions.borrow();
+        let (_, value) = extensions.iter().find(|(t, _)| *t == id)?;
+        Some(value.clone().downcast().expect("keyed by its type"))
+    }
+
+    // ----- state and settings ------------------------------------------------------------
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.running.get()
+    }
+
+    /// Stops the loop after the current batch (`run_forever` returns then).
+    pub(crate) fn stop(&self) {
+        self.stopping.set(true);
+    }
+
+    pub(crate) fn debug(&self) -> bool {
+        self.debug.get()
+    }
+
+    pub(crate) fn set_debug(&self, enabled: bool) {
+        self.debug.set(enabled);
+    }
+
+    pub(crate) fn set_slow_callback_duration(&self, threshold: Duration) {
+        self.slow_callback_duration.set(threshold);
+    }
+
+    /// How many sources are registered with the reactor.
+    pub(crate) fn io_source_count(&self) -> usize {
+        self.reactor.len()
+    }
+
+    // ----- the clock ---------------------------------------------------------------------
+
+    /// The loop's time, virtual under virtual time.
+    pub(crate) fn time(&self) -> Instant {
+        self.clock.now()
+    }
+
+    pub(crate) fn is_virtual_time(&self) -> bool {
+        self.clock.is_virtual()
+    }
+
+    /// Moves virtual time forward by `by` (no effect on a real clock).
+    pub(crate) fn advance(&self, by: Duration) {
+        self.clock.advance_by(by);
+    }
+
+    /// `when` on the loop's clock, in the wheel's unit.
+    pub(crate) fn deadline_ns(&self, when: Instant) -> u64 {
+        self.clock.ns_of(when)
+    }
+
+    /// Whether a deadline has certainly passed, judged from the latest clock reading (no clock
+    /// read: it may say "not yet" for a deadline that just passed, never the reverse).
+    pub(crate) fn deadline_passed(&self, deadline_ns: u64) -> bool {
+        deadline_ns <= self.clock.last_ns()
     }
 
     pub(crate) fn shared(&self) -> &SharedRc {
@@ -203,14 +289,7 @@ impl Core {
     }
 
     pub(crate) fn report_unretrieved(self: &Rc<Self>, task: &Task) {
-        let ctx = ExceptionContext {
-            message: "Task exception was never retrieved".to_owned(),
-            kind: ExceptionKind::UnretrievedTaskPanic,
-            task: Some(task.clone()),
-            panic_message: task.panic_message(),
-            duration: None,
-        };
-        self.call_exception_handler(&ctx);
+        self.call_exception_handler(&ExceptionContext::unretrieved(task));
     }
 
     // ----- timers ------------------------------------------------------------------------
@@ -264,13 +343,67 @@ impl Core {
         let handler = self.exception_handler.borrow().clone();
         match handler {
             Some(handler) => {
-                let lp = EventLoop { core: self.clone() };
-                if catch_unwind(AssertUnwindSafe(|| handler(&lp, ctx))).is_err() {
+                if catch_unwind(AssertUnwindSafe(|| handler(self, ctx))).is_err() {
                     super::exception::default_exception_handler(ctx);
                 }
             }
             None => super::exception::default_exception_handler(ctx),
         }
+    }
+
+    // ----- running ---------------------------------------------------------------------------
+
+    /// Runs until [`stop`](Self::stop). Panics if the loop is closed or already running, or
+    /// another loop runs on this thread.
+    pub(crate) fn run_forever(self: &Rc<Self>) {
+        let _guard = RunGuard::new(self);
+        loop {
+            self.run_once(&mut None);
+            if self.stopping.get() {
+                break;
+            }
+        }
+    }
+
+    /// Runs until `future` completes, polling it in place. Panics as `run_forever`, and if the
+    /// loop is stopped before the future completes.
+    pub(crate) fn run_until_complete<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
+        let mut capture = pin!(Capture {
+            future,
+            output: None
+        });
+        {
+            // Refuse first (closed, already running, another loop running): a refused nested
+            // call must leave the running main future's generation alone, or its wake-ups
+            // would be ignored from then on.
+            let guard = RunGuard::new(self);
+            let generation = self.main_generation.get() + 1;
+            self.main_generation.set(generation);
+            let mut slot = Some(MainSlot::new(
+                capture.as_mut(),
+                self.shared().clone(),
+                generation,
+            ));
+            self.main_notified.set(true);
+            self.push_ready(Ready::Main(generation));
+            loop {
+                self.run_once(&mut slot);
+                if slot.as_ref().is_some_and(|s| s.done) {
+                    break;
+                }
+                assert!(
+                    !self.stopping.get(),
+                    "event loop stopped before the future completed"
+                );
+            }
+            drop(slot);
+            drop(guard);
+        }
+        capture
+            .project()
+            .output
+            .take()
+            .expect("the main future completed")
     }
 
     // ----- one iteration -------------------------------------------------------------------
@@ -473,6 +606,8 @@ impl Core {
         drop(remote.callbacks);
         let timers = self.timers.borrow_mut().clear();
         drop(timers);
+        let extensions = std::mem::take(&mut *self.extensions.borrow_mut());
+        drop(extensions);
     }
 
     /// Requests cancellation of every task (asyncio.run's shutdown step).
@@ -493,5 +628,56 @@ fn local_has(task: &Task, flag: u8) -> bool {
 impl Drop for Core {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// Marks the loop running (and the thread's running loop) for the duration of a run.
+struct RunGuard<'a> {
+    core: &'a Core,
+    _enter: context::EnterGuard,
+}
+
+impl<'a> RunGuard<'a> {
+    fn new(core: &'a Rc<Core>) -> Self {
+        assert!(!core.is_closed(), "the event loop is closed");
+        assert!(!core.running.get(), "this event loop is already running");
+        let enter = context::enter(core);
+        core.running.set(true);
+        Self {
+            core,
+            _enter: enter,
+        }
+    }
+}
+
+impl Drop for RunGuard<'_> {
+    fn drop(&mut self) {
+        self.core.running.set(false);
+        self.core.stopping.set(false);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The main future and, once it completed, its output.
+    struct Capture<F: Future> {
+        #[pin]
+        future: F,
+        output: Option<F::Output>,
+    }
+}
+
+impl<F: Future> Future for Capture<F> {
+    type Output = ();
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        let this = self.project();
+        if this.output.is_none() {
+            let v = std::task::ready!(this.future.poll(cx));
+            *this.output = Some(v);
+        }
+        std::task::Poll::Ready(())
     }
 }

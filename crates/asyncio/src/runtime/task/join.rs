@@ -95,7 +95,7 @@ impl<T> Drop for JoinHandle<T> {
             return;
         }
         if local.has(ENDED_PANICKED) {
-            crate::event_loop::report_unretrieved(&self.inner.task);
+            crate::runtime::context::report_unretrieved(&self.inner.task);
         }
         raw.drop_output();
     }

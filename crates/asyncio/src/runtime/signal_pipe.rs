@@ -10,8 +10,8 @@ use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 use std::task::{Context, Poll};
 
-use crate::event_loop::reactor::Direction;
-use crate::io::PollEvented;
+use crate::runtime::io::reactor::Direction;
+use crate::runtime::io::PollEvented;
 use crate::sys;
 
 /// Pipes of loops that closed, kept for the next loop: the handler may still hold a released
@@ -38,8 +38,12 @@ struct SignalState {
     listeners: Vec<Weak<Listener>>,
 }
 
+/// A loop's signal state, made when something first listens (a loop extension).
+#[derive(Default)]
+struct SignalSlot(RefCell<Option<Rc<LoopSignals>>>);
+
 impl LoopSignals {
-    fn new(core: Rc<crate::event_loop::core::Core>) -> io::Result<Self> {
+    fn new(core: Rc<crate::runtime::core::Core>) -> io::Result<Self> {
         let spare = SPARE_PIPES.lock().unwrap_or_else(|e| e.into_inner()).pop();
         let (sender, receiver) = match spare {
             Some(p) => p,
@@ -65,14 +69,15 @@ impl LoopSignals {
 
     /// The running loop's signal state, made on first use.
     pub(crate) fn current() -> io::Result<Rc<LoopSignals>> {
-        let core = crate::event_loop::with_core(|c| c.cloned())
+        let core = crate::runtime::context::with_core(|c| c.cloned())
             .ok_or_else(|| io::Error::other("no running event loop on this thread"))?;
         Self::of(&core)
     }
 
     /// `core`'s signal state, made on first use.
-    pub(crate) fn of(core: &Rc<crate::event_loop::core::Core>) -> io::Result<Rc<LoopSignals>> {
-        let mut slot = core.signals.borrow_mut();
+    pub(crate) fn of(core: &Rc<crate::runtime::core::Core>) -> io::Result<Rc<LoopSignals>> {
+        let slot = core.extension::<SignalSlot>();
+        let mut slot = slot.0.borrow_mut();
         if let Some(s) = &*slot {
             return Ok(s.clone());
         }

@@ -1,3 +1,0 @@
-//! Small shared data structures.
-
-pub(crate) mod arena;
