@@ -7,10 +7,9 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::runtime::io::reactor::Direction;
+use crate::io::{stream_io_traits, ReadIo, WriteIo};
 use crate::runtime::io::PollEvented;
 
 /// A new pipe: `(write end, read end)`, both non-blocking and close-on-exec.
@@ -64,8 +63,9 @@ impl Receiver {
 
     /// Polls a read; `Ok(0)` when every write end is closed.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let len = buf.len();
         self.io
-            .poll_op(cx, Direction::Read, |mut r| io::Read::read(&mut r, buf))
+            .poll_read_with(cx, len, |mut r| io::Read::read(&mut r, buf))
     }
 
     /// Reads into `buf`. Cancel-safe.
@@ -101,7 +101,7 @@ impl Sender {
     /// Polls a write.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         self.io
-            .poll_op(cx, Direction::Write, |mut s| io::Write::write(&mut s, buf))
+            .poll_write_with(cx, buf.len(), |mut s| io::Write::write(&mut s, buf))
     }
 
     /// Writes some of `buf`. Cancel-safe.
@@ -141,44 +141,22 @@ macro_rules! fd_impls {
 fd_impls!(Receiver);
 fd_impls!(Sender);
 
-macro_rules! read_impl {
-    ($ty:ty) => {
-        impl futures_io::AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                Receiver::poll_read(&self, cx, buf)
-            }
-        }
-    };
+impl ReadIo for Receiver {
+    fn poll_read_io(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read(cx, buf)
+    }
 }
 
-macro_rules! write_impl {
-    ($ty:ty) => {
-        impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                Sender::poll_write(&self, cx, buf)
-            }
+impl WriteIo for Sender {
+    fn poll_write_io(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write(cx, buf)
+    }
 
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                // A pipe's write end "closes" when dropped; nothing to flush.
-                Poll::Ready(Ok(()))
-            }
-        }
-    };
+    fn shutdown_write(&self) -> io::Result<()> {
+        // A pipe's write end "closes" when dropped; nothing to flush.
+        Ok(())
+    }
 }
 
-read_impl!(Receiver);
-read_impl!(&Receiver);
-write_impl!(Sender);
-write_impl!(&Sender);
+stream_io_traits!(read: Receiver);
+stream_io_traits!(write: Sender);

@@ -11,8 +11,8 @@ pub use router::Router;
 use std::io;
 use std::rc::Rc;
 
+use asyncio::net::Server;
 use asyncio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use asyncio::streams::Server;
 use hyper::service::service_fn;
 
 /// Serves `router` on every address `addr` resolves to.
@@ -35,11 +35,7 @@ use hyper::service::service_fn;
 /// # Errors
 /// Resolution and bind errors.
 pub async fn serve(addr: impl ToSocketAddrs, router: Router) -> io::Result<Server<TcpListener>> {
-    let mut listeners = Vec::new();
-    for a in addr.to_socket_addrs().await? {
-        listeners.push(TcpListener::bind(a).await?);
-    }
-    serve_on(listeners, router)
+    serve_on(TcpListener::bind_all(addr).await?, router)
 }
 
 /// Serves `router` on listeners made elsewhere.

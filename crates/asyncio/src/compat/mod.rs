@@ -1,17 +1,20 @@
 //! Bridges to other ecosystems' traits, each behind a feature:
 //! - `hyper`: hyper 1.x's `rt` traits — [`LoopExecutor`], [`LoopTimer`], `Read`/`Write` on
-//!   [`TcpStream`](crate::net::TcpStream) and [`UnixStream`](crate::net::UnixStream), and
-//!   [`HyperIo`] for any `futures-io` stream.
-//! - `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on the same sockets and [`TokioIo`] for any
+//!   [`TcpStream`](crate::net::TcpStream), [`UnixStream`](crate::net::UnixStream) and the pipe
+//!   ends, and [`HyperIo`] for any `futures-io` stream.
+//! - `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on the same types and [`TokioIo`] for any
 //!   `futures-io` stream.
+//!
+//! The socket and pipe impls come from one macro over each type's `&self` I/O
+//! (`io/stream_io.rs`).
 
 #[cfg(feature = "hyper")]
 #[expect(unsafe_code, reason = "hyper lends uninitialised read buffers")]
-mod hyper_io;
+pub(crate) mod hyper_io;
 #[cfg(feature = "hyper")]
 mod hyper_rt;
 #[cfg(feature = "tokio-io")]
-mod tokio_io;
+pub(crate) mod tokio_io;
 
 #[cfg(feature = "hyper")]
 pub use hyper_io::HyperIo;

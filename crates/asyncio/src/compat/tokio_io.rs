@@ -7,9 +7,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::ReadBuf;
 
-use crate::net::{TcpStream, UnixStream};
-
-fn read_buf(
+/// Reads into tokio's buffer with `read` (over initialised memory).
+pub(crate) fn read_buf(
     buf: &mut ReadBuf<'_>,
     read: impl FnOnce(&mut [u8]) -> Poll<io::Result<usize>>,
 ) -> Poll<io::Result<()>> {
@@ -18,41 +17,6 @@ fn read_buf(
     buf.advance(n);
     Poll::Ready(Ok(()))
 }
-
-macro_rules! impl_tokio_io {
-    ($ty:ty) => {
-        impl tokio::io::AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut ReadBuf<'_>,
-            ) -> Poll<io::Result<()>> {
-                read_buf(buf, |b| <$ty>::poll_read(&self, cx, b))
-            }
-        }
-
-        impl tokio::io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                <$ty>::poll_write(&self, cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown(std::net::Shutdown::Write))
-            }
-        }
-    };
-}
-
-impl_tokio_io!(TcpStream);
-impl_tokio_io!(UnixStream);
 
 /// Adapts any `futures-io` stream (a TLS stream, a buffered reader, a split half) to tokio's
 /// I/O traits.

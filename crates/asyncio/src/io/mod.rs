@@ -5,6 +5,7 @@
 mod async_fd;
 mod split;
 mod split_owned;
+mod stream_io;
 mod util;
 
 pub use async_fd::{AsyncFd, Interest};
@@ -14,4 +15,5 @@ pub use split_owned::{split_owned, RcStream, SharedReadHalf, SharedWriteHalf};
 pub use util::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) use split::split_rc;
+pub(crate) use stream_io::{stream_io_traits, ReadIo, WriteIo};
 pub(crate) use util::{read_exact, write_all};

@@ -7,6 +7,7 @@
 pub(crate) mod addr;
 pub mod dns;
 pub(crate) mod happy_eyeballs;
+mod server;
 pub(crate) mod tcp;
 mod udp;
 mod unix;
@@ -14,6 +15,7 @@ mod unix;
 pub use addr::ToSocketAddrs;
 pub use dns::{lookup_host, Resolver};
 pub use happy_eyeballs::{connect_with_delay, DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY};
+pub use server::{Connection, Listen, Server};
 pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

@@ -7,9 +7,10 @@ mod reader;
 mod server;
 mod writer;
 
+pub use crate::net::{Connection, Listen, Server};
 pub use error::ReadError;
 pub use reader::{StreamReader, DEFAULT_LIMIT};
-pub use server::{start_server, start_unix_server, Connection, Listen, Reader, Server, Writer};
+pub use server::{start_server, start_unix_server, Reader, Writer};
 pub use writer::{StreamWriter, DEFAULT_HIGH_WATER};
 
 use std::io;

@@ -24,8 +24,9 @@ pub use connector::{TlsConnector, TlsConnectorBuilder};
 pub use stream::TlsStream;
 
 use crate::io::{split_owned, RcStream, ReadHalf, SharedReadHalf, SharedWriteHalf, WriteHalf};
+use crate::net::Server;
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs};
-use crate::streams::{Server, StreamReader, StreamWriter};
+use crate::streams::{StreamReader, StreamWriter};
 
 /// How long a server waits for a client's handshake (asyncio's `ssl_handshake_timeout`).
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -156,10 +157,7 @@ where
     H: Fn(ServerReader, ServerWriter) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
-    let mut listeners = Vec::new();
-    for a in crate::net::addr::resolve_nonempty(&addr).await? {
-        listeners.push(TcpListener::bind(a).await?);
-    }
+    let listeners = TcpListener::bind_all(addr).await?;
     let handler = Rc::new(handler);
     Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
         let acceptor = acceptor.clone();

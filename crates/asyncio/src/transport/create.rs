@@ -7,8 +7,8 @@ use std::rc::Rc;
 use super::raw::RawStream;
 use super::sink::{Buffered, Plain};
 use super::{BufferedProtocol, DatagramProtocol, DatagramTransport, Protocol, Transport};
+use crate::net::Server;
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener, UnixStream};
-use crate::streams::Server;
 
 /// Connects over TCP and runs a protocol from `factory` on the connection (asyncio's
 /// `loop.create_connection`). Returns the transport and the protocol, shared with the driver.
@@ -96,10 +96,7 @@ pub async fn create_server<P: Protocol>(
     factory: impl Fn() -> P + 'static,
     addr: impl ToSocketAddrs,
 ) -> io::Result<Server<TcpListener>> {
-    let mut listeners = Vec::new();
-    for a in crate::net::addr::resolve_nonempty(&addr).await? {
-        listeners.push(TcpListener::bind(a).await?);
-    }
+    let listeners = TcpListener::bind_all(addr).await?;
     serve_protocol(listeners, factory)
 }
 
@@ -126,10 +123,7 @@ pub async fn create_buffered_server<P: BufferedProtocol>(
     factory: impl Fn() -> P + 'static,
     addr: impl ToSocketAddrs,
 ) -> io::Result<Server<TcpListener>> {
-    let mut listeners = Vec::new();
-    for a in crate::net::addr::resolve_nonempty(&addr).await? {
-        listeners.push(TcpListener::bind(a).await?);
-    }
+    let listeners = TcpListener::bind_all(addr).await?;
     Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
         let protocol = Rc::new(RefCell::new(factory()));
         super::stream::start(stream, Buffered(protocol)).1

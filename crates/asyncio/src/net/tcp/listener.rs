@@ -44,6 +44,23 @@ impl TcpListener {
         Err(last.expect("at least one address"))
     }
 
+    /// Binds a listener to every address `addr` resolves to (asyncio's `create_server` and
+    /// `start_server` listen on all of them: `"localhost:8080"` gives one for IPv4 and one for
+    /// IPv6).
+    ///
+    /// # Errors
+    /// The resolution error, or the first bind error, naming the address.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: listeners bound so far are closed with the future.
+    pub async fn bind_all(addr: impl ToSocketAddrs) -> io::Result<Vec<TcpListener>> {
+        let mut listeners = Vec::new();
+        for a in resolve_nonempty(&addr).await? {
+            listeners.push(TcpListener::bind(a).await?);
+        }
+        Ok(listeners)
+    }
+
     pub(crate) fn from_mio(listener: mio::net::TcpListener) -> io::Result<Self> {
         Ok(Self {
             io: PollEvented::new(listener)?,

@@ -2,10 +2,10 @@
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::io::{stream_io_traits, ReadIo, WriteIo};
 use crate::net::addr::{resolve_nonempty, ToSocketAddrs};
 use crate::net::happy_eyeballs;
 use crate::runtime::io::reactor::Direction;
@@ -39,14 +39,6 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    #[cfg_attr(
-        not(feature = "hyper"),
-        expect(dead_code, reason = "used by the hyper bridge")
-    )]
-    pub(crate) fn io_ref_evented(&self) -> &crate::runtime::io::PollEvented<mio::net::TcpStream> {
-        &self.io
-    }
-
     pub(crate) fn io_ref(&self) -> &mio::net::TcpStream {
         self.io.get()
     }
@@ -192,23 +184,12 @@ impl TcpStream {
 
     /// Polls a read into `buf`; `Ok(0)` is end of file.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        let n = std::task::ready!(self.io.poll_read(cx, buf))?;
-        if n > 0 && n < buf.len() {
-            // A short read emptied the receive queue: the next read would block, so skip it
-            // and wait for the next edge.
-            self.io.registration().clear(Direction::Read);
-        }
-        Poll::Ready(Ok(n))
+        self.io.poll_read(cx, buf)
     }
 
     /// Polls a write of `buf`.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        let n = std::task::ready!(self.io.poll_write(cx, buf))?;
-        if n < buf.len() {
-            // The send buffer is full.
-            self.io.registration().clear(Direction::Write);
-        }
-        Poll::Ready(Ok(n))
+        self.io.poll_write(cx, buf)
     }
 
     /// Polls a vectored write.
@@ -281,45 +262,41 @@ impl std::fmt::Debug for TcpStream {
     }
 }
 
-macro_rules! impl_async_io {
-    ($ty:ty) => {
-        impl futures_io::AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                TcpStream::poll_read(&self, cx, buf)
-            }
-        }
+impl ReadIo for TcpStream {
+    fn poll_read_io(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read(cx, buf)
+    }
 
-        impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                TcpStream::poll_write(&self, cx, buf)
-            }
-
-            fn poll_write_vectored(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                bufs: &[io::IoSlice<'_>],
-            ) -> Poll<io::Result<usize>> {
-                TcpStream::poll_write_vectored(&self, cx, bufs)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown(Shutdown::Write))
-            }
-        }
-    };
+    #[cfg(feature = "hyper")]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        // socket2's `recv` fills uninitialised memory without zeroing it first.
+        let len = buf.len();
+        self.io
+            .poll_read_with(cx, len, |s| socket2::SockRef::from(s).recv(&mut *buf))
+    }
 }
 
-impl_async_io!(TcpStream);
-impl_async_io!(&TcpStream);
+impl WriteIo for TcpStream {
+    fn poll_write_io(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored_io(
+        &self,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        self.poll_write_vectored(cx, bufs)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+stream_io_traits!(read: TcpStream);
+stream_io_traits!(write: TcpStream);

@@ -4,9 +4,9 @@ use std::io;
 use std::net::Shutdown;
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use crate::io::{stream_io_traits, ReadIo, WriteIo};
 use crate::runtime::io::reactor::Direction;
 use crate::runtime::io::PollEvented;
 
@@ -20,14 +20,6 @@ pub struct UnixStream {
 }
 
 impl UnixStream {
-    #[cfg_attr(
-        not(feature = "hyper"),
-        expect(dead_code, reason = "used by the hyper bridge")
-    )]
-    pub(crate) fn io_ref_evented(&self) -> &crate::runtime::io::PollEvented<mio::net::UnixStream> {
-        &self.io
-    }
-
     pub(crate) fn io_ref(&self) -> &mio::net::UnixStream {
         self.io.get()
     }
@@ -92,13 +84,13 @@ impl UnixStream {
 
     /// Polls a read; `Ok(0)` is end of file.
     pub fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
-        self.io
-            .poll_op(cx, Direction::Read, |mut s| io::Read::read(&mut s, buf))
+        self.io.poll_read(cx, buf)
     }
 
     /// Polls a write.
     pub fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.io.poll_op(cx, Direction::Write, |s| {
+        // `MSG_NOSIGNAL`: a departed peer gives `EPIPE`, never `SIGPIPE`.
+        self.io.poll_write_with(cx, buf.len(), |s| {
             socket2::SockRef::from(s).send_with_flags(buf, libc::MSG_NOSIGNAL)
         })
     }
@@ -124,40 +116,36 @@ impl UnixStream {
     }
 }
 
-macro_rules! impl_async_io {
-    ($ty:ty) => {
-        impl futures_io::AsyncRead for $ty {
-            fn poll_read(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &mut [u8],
-            ) -> Poll<io::Result<usize>> {
-                UnixStream::poll_read(&self, cx, buf)
-            }
-        }
+impl ReadIo for UnixStream {
+    fn poll_read_io(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        self.poll_read(cx, buf)
+    }
 
-        impl futures_io::AsyncWrite for $ty {
-            fn poll_write(
-                self: Pin<&mut Self>,
-                cx: &mut Context<'_>,
-                buf: &[u8],
-            ) -> Poll<io::Result<usize>> {
-                UnixStream::poll_write(&self, cx, buf)
-            }
-
-            fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(Ok(()))
-            }
-
-            fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-                Poll::Ready(self.shutdown(Shutdown::Write))
-            }
-        }
-    };
+    #[cfg(feature = "hyper")]
+    fn poll_read_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>> {
+        // socket2's `recv` fills uninitialised memory without zeroing it first.
+        let len = buf.len();
+        self.io
+            .poll_read_with(cx, len, |s| socket2::SockRef::from(s).recv(&mut *buf))
+    }
 }
 
-impl_async_io!(UnixStream);
-impl_async_io!(&UnixStream);
+impl WriteIo for UnixStream {
+    fn poll_write_io(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.poll_write(cx, buf)
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        self.shutdown(Shutdown::Write)
+    }
+}
+
+stream_io_traits!(read: UnixStream);
+stream_io_traits!(write: UnixStream);
 
 /// A Unix-domain socket accepting connections on a path.
 #[derive(Debug)]

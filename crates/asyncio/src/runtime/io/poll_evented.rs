@@ -69,6 +69,40 @@ impl<S: mio::event::Source> PollEvented<S> {
     }
 }
 
+impl<S: mio::event::Source> PollEvented<S> {
+    /// A stream read of up to `len` bytes by `op`, with the readiness rule every stream source
+    /// follows: a short read (some bytes, fewer than asked) drained the source, so its read
+    /// readiness is cleared and the next read waits for the next event instead of spending a
+    /// system call to learn that it would block. End of file (`Ok(0)`) keeps it set.
+    pub(crate) fn poll_read_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let n = std::task::ready!(self.poll_op(cx, Direction::Read, op))?;
+        if n > 0 && n < len {
+            self.reg.clear(Direction::Read);
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    /// A stream write of `len` bytes by `op`: a short write filled the send buffer, so the
+    /// write readiness is cleared until the next event.
+    pub(crate) fn poll_write_with(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        op: impl FnMut(&S) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        let n = std::task::ready!(self.poll_op(cx, Direction::Write, op))?;
+        if n < len {
+            self.reg.clear(Direction::Write);
+        }
+        Poll::Ready(Ok(n))
+    }
+}
+
 impl<S: mio::event::Source> PollEvented<S>
 where
     for<'a> &'a S: Read + Write,
@@ -78,11 +112,12 @@ where
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_op(cx, Direction::Read, |mut io| io.read(buf))
+        let len = buf.len();
+        self.poll_read_with(cx, len, |mut io| io.read(buf))
     }
 
     pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        self.poll_op(cx, Direction::Write, |mut io| io.write(buf))
+        self.poll_write_with(cx, buf.len(), |mut io| io.write(buf))
     }
 
     pub(crate) fn poll_write_vectored(
@@ -90,7 +125,8 @@ where
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_op(cx, Direction::Write, |mut io| io.write_vectored(bufs))
+        let len = bufs.iter().map(|b| b.len()).sum();
+        self.poll_write_with(cx, len, |mut io| io.write_vectored(bufs))
     }
 }
 
