@@ -18,12 +18,12 @@ pub(crate) struct Args {
     /// Store each body in this directory (file names from the URL).
     #[arg(long)]
     pub(crate) save: Option<PathBuf>,
-    /// Requests in flight.
-    #[arg(long, default_value_t = 100)]
-    pub(crate) concurrency: usize,
-    /// Requests in flight per host (politeness).
-    #[arg(long, default_value_t = 8)]
-    pub(crate) per_host: usize,
+    /// Requests in flight [default: 100; 500 with --demo].
+    #[arg(long = "concurrency")]
+    concurrency_arg: Option<usize>,
+    /// Requests in flight per host (politeness) [default: 8; with --demo, the concurrency].
+    #[arg(long = "per-host")]
+    per_host_arg: Option<usize>,
     /// Requests per second per host (0: no limit).
     #[arg(long, default_value_t = 0.0)]
     pub(crate) rate: f64,
@@ -76,6 +76,18 @@ pub(crate) struct Args {
 }
 
 impl Args {
+    /// Requests in flight: as given, else 100 (500 for the demo, whose one host is local).
+    pub(crate) fn concurrency(&self) -> usize {
+        let default = if self.demo { 500 } else { 100 };
+        self.concurrency_arg.unwrap_or(default).max(1)
+    }
+
+    /// Requests in flight per host: as given, else 8 (the whole concurrency for the demo).
+    pub(crate) fn per_host(&self) -> usize {
+        let default = if self.demo { self.concurrency() } else { 8 };
+        self.per_host_arg.unwrap_or(default).max(1)
+    }
+
     pub(crate) fn timeout(&self) -> Duration {
         Duration::from_secs_f64(self.timeout.max(0.001))
     }

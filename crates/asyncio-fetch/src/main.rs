@@ -18,9 +18,9 @@ mod summary;
 use clap::Parser;
 
 fn main() {
-    let mut args = args::Args::parse();
+    let args = args::Args::parse();
     if args.demo_server {
-        raise_fd_limit(args.concurrency.max(10_000));
+        raise_fd_limit(args.concurrency().max(10_000));
         println!("{}", demo::start(args.demo_latency));
         loop {
             std::thread::park();
@@ -29,20 +29,15 @@ fn main() {
     // The run handles Ctrl-C itself (stop taking URLs, grace period, summary).
     let runner = asyncio::Runner::new().without_sigint_handling();
     let code = runner.run(async move {
-        raise_fd_limit(args.concurrency);
+        raise_fd_limit(args.concurrency());
         let (input, total) = if args.demo {
             let base = demo::start(args.demo_latency);
-            if args.concurrency == 100 {
-                args.concurrency = 500;
-            }
-            if args.per_host == 8 {
-                args.per_host = args.concurrency;
-            }
             let n = args.demo_urls;
             if !args.quiet {
                 eprintln!(
                     "demo: {n} URLs from a local server ({base}), ~{} ms each, concurrency {}",
-                    args.demo_latency, args.concurrency
+                    args.demo_latency,
+                    args.concurrency()
                 );
             }
             let urls = (0..n).map(move |i| format!("{base}/page/{i}"));

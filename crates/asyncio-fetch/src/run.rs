@@ -5,12 +5,15 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
+use std::future::Future;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use asyncio::sync::Queue;
-use asyncio_http::{ClientSession, ClientTimeout, Error, Method, SessionConfig};
+use asyncio_http::{
+    Attempt, ClientSession, ClientTimeout, Error, Method, RetryPolicy, SessionConfig, StatusCode,
+};
 
 use crate::args::Args;
 use crate::input::{parse_line, Input};
@@ -55,12 +58,13 @@ pub(crate) async fn run(
         rate: RefCell::new(HashMap::new()),
         saved_names: RefCell::new(HashSet::new()),
     });
-    let jobs: Queue<url::Url> = Queue::new(args.concurrency.max(1) * 2);
+    let jobs: Queue<url::Url> = Queue::new(args.concurrency() * 2);
     let interrupted = Rc::new(Cell::new(false));
+    let interrupt = asyncio::sync::Event::new();
 
     // Signals: stop taking URLs; the queue's items stay unfetched (resume fetches them).
     let stop = {
-        let (jobs, interrupted) = (jobs.clone(), interrupted.clone());
+        let (jobs, interrupted, interrupt) = (jobs.clone(), interrupted.clone(), interrupt.clone());
         asyncio::spawn(async move {
             let (Ok(mut int), Ok(mut term)) = (
                 asyncio::signal::signal(asyncio::signal::SignalKind::interrupt()),
@@ -77,6 +81,7 @@ pub(crate) async fn run(
             })
             .await;
             interrupted.set(true);
+            interrupt.set();
             jobs.shutdown(true);
         })
     };
@@ -115,7 +120,7 @@ pub(crate) async fn run(
         })
     };
 
-    let workers: Vec<_> = (0..args.concurrency.max(1))
+    let workers: Vec<_> = (0..args.concurrency())
         .map(|_| {
             let (jobs, shared, session, args) =
                 (jobs.clone(), shared.clone(), session.clone(), args.clone());
@@ -144,17 +149,21 @@ pub(crate) async fn run(
     if interrupted.get() {
         let _ = asyncio::time::timeout(args.grace(), all).await;
     } else {
-        let waiting = asyncio::spawn(all);
+        let mut waiting = asyncio::spawn(all);
         // A signal during the drain starts the grace period too.
-        loop {
-            if waiting.task().is_done() {
-                break;
+        let mut signalled = std::pin::pin!(interrupt.wait());
+        let ended = std::future::poll_fn(|cx| {
+            if std::pin::Pin::new(&mut waiting).poll(cx).is_ready() {
+                std::task::Poll::Ready(true)
+            } else if signalled.as_mut().poll(cx).is_ready() {
+                std::task::Poll::Ready(false)
+            } else {
+                std::task::Poll::Pending
             }
-            if interrupted.get() {
-                let _ = asyncio::time::timeout(args.grace(), waiting).await;
-                break;
-            }
-            asyncio::time::sleep(Duration::from_millis(50)).await;
+        })
+        .await;
+        if !ended {
+            let _ = asyncio::time::timeout(args.grace(), waiting).await;
         }
     }
     stop.task().cancel();
@@ -177,8 +186,8 @@ fn session(args: &Args) -> std::io::Result<ClientSession> {
         max_body: args.max_bytes,
         ..SessionConfig::default()
     };
-    config.connector.limit = args.concurrency.max(1);
-    config.connector.limit_per_host = args.per_host.max(1);
+    config.connector.limit = args.concurrency();
+    config.connector.limit_per_host = args.per_host();
     config.headers.insert(
         "user-agent",
         args.user_agent
@@ -208,6 +217,17 @@ fn session(args: &Args) -> std::io::Result<ClientSession> {
     Ok(ClientSession::with_config(config))
 }
 
+/// The retry rules of `--retries`: asyncio-http's policy, retrying timeouts too (a fetch
+/// tool's timeouts are usually a slow server, worth another try).
+fn retry_policy(args: &Args) -> RetryPolicy {
+    RetryPolicy {
+        max_retries: args.retries,
+        base: Duration::from_millis(200),
+        max_delay: Duration::from_secs(60),
+        retry_timeouts: true,
+    }
+}
+
 /// Waits for the host's next slot under `--rate`.
 async fn pace(args: &Args, shared: &Shared, host: &str) {
     if args.rate <= 0.0 {
@@ -224,21 +244,13 @@ async fn pace(args: &Args, shared: &Shared, host: &str) {
     asyncio::time::sleep_until(at).await;
 }
 
-/// Whether a result deserves another attempt.
-fn retryable(r: &Result<(u16, reqinfo::Info), Error>) -> bool {
-    match r {
-        Err(Error::Connect { .. }) | Err(Error::Timeout { .. }) => true,
-        Ok((status, _)) => *status == 429 || *status >= 500,
-        Err(_) => false,
-    }
-}
-
 mod reqinfo {
     pub(crate) struct Info {
         pub(crate) final_url: String,
         pub(crate) bytes: u64,
         pub(crate) content_type: Option<String>,
-        pub(crate) retry_after: Option<u64>,
+        /// The response's `Retry-After`, for the retry policy.
+        pub(crate) retry_headers: asyncio_http::HeaderMap,
     }
 }
 
@@ -250,22 +262,22 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
     } else {
         Method::GET
     };
+    let policy = retry_policy(args);
     let mut attempts = 0;
     let result = loop {
         attempts += 1;
         pace(args, shared, &host).await;
         let r = once(session, args, shared, &method, &url).await;
-        if attempts > args.retries || !retryable(&r) {
+        let outcome = match &r {
+            Ok((status, info)) => Attempt::Response(
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::OK),
+                &info.retry_headers,
+            ),
+            Err(e) => Attempt::Failed(e),
+        };
+        let seed = u64::from(started.elapsed().subsec_nanos()) ^ u64::from(attempts);
+        let Some(backoff) = policy.next_delay(attempts, outcome, seed) else {
             break r;
-        }
-        let retry_after = r.as_ref().ok().and_then(|(_, i)| i.retry_after);
-        let backoff = match retry_after {
-            Some(s) => Duration::from_secs(s.min(60)),
-            None => {
-                let cap = Duration::from_millis(200 * (1 << attempts.min(8)));
-                let jitter = (started.elapsed().subsec_nanos() % 1000) as f64 / 1000.0;
-                cap.mul_f64(jitter)
-            }
         };
         asyncio::time::sleep(backoff).await;
     };
@@ -303,15 +315,14 @@ async fn once(
     method: &Method,
     url: &url::Url,
 ) -> Result<(u16, reqinfo::Info), Error> {
-    let resp = session.request(method.clone(), url.as_str()).send().await?;
+    let resp = session.request(method.clone(), url).send().await?;
     let status = resp.status().as_u16();
     let final_url = resp.url().to_string();
     let content_type = resp.content_type().map(str::to_owned);
-    let retry_after = resp
-        .headers()
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok());
+    let mut retry_headers = asyncio_http::HeaderMap::new();
+    if let Some(v) = resp.headers().get(asyncio_http::header::RETRY_AFTER) {
+        retry_headers.insert(asyncio_http::header::RETRY_AFTER, v.clone());
+    }
     let body = resp.bytes().await?;
     if let Some(dir) = &args.save {
         if let Err(e) = save(dir, shared, url, &body).await {
@@ -324,7 +335,7 @@ async fn once(
             final_url,
             bytes: body.len() as u64,
             content_type,
-            retry_after,
+            retry_headers,
         },
     ))
 }

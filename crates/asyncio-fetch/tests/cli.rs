@@ -410,3 +410,30 @@ fn save_stores_bodies_under_names_from_the_url() {
     );
     assert!(names.iter().all(|n| !n.ends_with(".part")));
 }
+
+#[test]
+fn an_explicit_value_equal_to_a_default_is_honoured() {
+    // `--concurrency 100` given on purpose must not be mistaken for "not given" (the demo's
+    // own default is 500).
+    let o = Command::new(bin())
+        .args([
+            "--demo",
+            "--demo-urls",
+            "50",
+            "--demo-latency",
+            "1",
+            "--concurrency",
+            "100",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("concurrency 100"), "{err}");
+    let o = Command::new(bin())
+        .args(["--demo", "--demo-urls", "50", "--demo-latency", "1"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("concurrency 500"), "{err}");
+}

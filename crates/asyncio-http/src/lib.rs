@@ -14,10 +14,10 @@ pub mod server;
 mod timeout;
 
 pub use client::{
-    ClientSession, ConnectorConfig, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
-    TracingTrace,
+    Attempt, ClientSession, ConnectorConfig, IntoUrl, RequestBuilder, Response, RetryPolicy,
+    SessionConfig, Trace, TracingTrace,
 };
 pub use error::{Error, Result, TimeoutKind};
-pub use http::header::{HeaderName, HeaderValue};
+pub use http::header::{self, HeaderName, HeaderValue};
 pub use http::{HeaderMap, Method, StatusCode};
 pub use timeout::ClientTimeout;

@@ -205,7 +205,7 @@ async fn an_idle_connection_the_server_closed_is_retried_once() {
         "ok"
     );
     let e = s
-        .post(&format!("{base}/ok"))
+        .post(format!("{base}/ok"))
         .body("x")
         .send()
         .await

@@ -13,7 +13,7 @@ async fn get_text_json_and_keep_alive_reuse() {
     let session = ClientSession::new();
     for _ in 0..20 {
         let r = session
-            .get(&format!("{}/hello", s.base))
+            .get(format!("{}/hello", s.base))
             .send()
             .await
             .unwrap();
@@ -26,7 +26,7 @@ async fn get_text_json_and_keep_alive_reuse() {
     assert_eq!(session.idle_connections(), 1);
     assert_eq!(s.server.client_count(), 1);
     let v: serde_json::Value = session
-        .get(&format!("{}/json", s.base))
+        .get(format!("{}/json", s.base))
         .send()
         .await
         .unwrap()
@@ -41,7 +41,7 @@ async fn methods_bodies_query_and_auth() {
     let s = common::start().await;
     let session = ClientSession::new();
     let v: serde_json::Value = session
-        .post(&format!("{}/echo", s.base))
+        .post(format!("{}/echo", s.base))
         .query(&[("q", "a b&c")])
         .json(&serde_json::json!({"x": 1}))
         .basic_auth("user", Some("pw"))
@@ -57,7 +57,7 @@ async fn methods_bodies_query_and_auth() {
     assert_eq!(v["q"], "a b&c");
     assert_eq!(v["auth"], "Basic dXNlcjpwdw==");
     let v: serde_json::Value = session
-        .post(&format!("{}/echo", s.base))
+        .post(format!("{}/echo", s.base))
         .form(&[("k", "v w")])
         .bearer_auth("tok")
         .send()
@@ -69,7 +69,7 @@ async fn methods_bodies_query_and_auth() {
     assert_eq!(v["body"], "k=v+w");
     assert_eq!(v["auth"], "Bearer tok");
     let t = session
-        .put(&format!("{}/echo", s.base))
+        .put(format!("{}/echo", s.base))
         .text("12345")
         .send()
         .await
@@ -79,7 +79,7 @@ async fn methods_bodies_query_and_auth() {
         .unwrap();
     assert_eq!(t, "PUT 5");
     let r = session
-        .head(&format!("{}/hello", s.base))
+        .head(format!("{}/hello", s.base))
         .send()
         .await
         .unwrap();
@@ -99,7 +99,7 @@ async fn redirects_change_methods_as_the_rfc_says() {
         (308, "POST 4"),
     ] {
         let r = session
-            .post(&format!("{}/redirect/{code}", s.base))
+            .post(format!("{}/redirect/{code}", s.base))
             .body("data")
             .send()
             .await
@@ -109,14 +109,14 @@ async fn redirects_change_methods_as_the_rfc_says() {
         assert_eq!(r.text().await.unwrap(), expect, "after {code}");
     }
     let r = session
-        .get(&format!("{}/chain/5", s.base))
+        .get(format!("{}/chain/5", s.base))
         .send()
         .await
         .unwrap();
     assert_eq!(r.history().len(), 5);
     assert_eq!(r.text().await.unwrap(), "end");
     let e = session
-        .get(&format!("{}/chain/11", s.base))
+        .get(format!("{}/chain/11", s.base))
         .send()
         .await
         .unwrap_err();
@@ -132,7 +132,7 @@ async fn redirects_change_methods_as_the_rfc_says() {
         "{e}"
     );
     let e = session
-        .get(&format!("{}/loop/a", s.base))
+        .get(format!("{}/loop/a", s.base))
         .send()
         .await
         .unwrap_err();
@@ -141,7 +141,7 @@ async fn redirects_change_methods_as_the_rfc_says() {
         "{e}"
     );
     let r = session
-        .get(&format!("{}/redirect/302", s.base))
+        .get(format!("{}/redirect/302", s.base))
         .follow_redirects(false)
         .send()
         .await
@@ -156,7 +156,7 @@ async fn bodies_are_decompressed() {
     let want = common::TEXT.repeat(200);
     for enc in ["gzip", "deflate", "br", "zstd"] {
         let t = session
-            .get(&format!("{}/{enc}", s.base))
+            .get(format!("{}/{enc}", s.base))
             .send()
             .await
             .unwrap()
@@ -166,7 +166,7 @@ async fn bodies_are_decompressed() {
         assert_eq!(t, want, "{enc}");
     }
     let mut r = session
-        .get(&format!("{}/stream", s.base))
+        .get(format!("{}/stream", s.base))
         .send()
         .await
         .unwrap();
@@ -188,7 +188,7 @@ async fn status_errors_and_body_limits() {
         ..SessionConfig::default()
     });
     let r = session
-        .get(&format!("{}/status/404", s.base))
+        .get(format!("{}/status/404", s.base))
         .send()
         .await
         .unwrap();
@@ -197,7 +197,7 @@ async fn status_errors_and_body_limits() {
     assert_eq!(e.kind(), "status");
     assert!(e.to_string().contains("/status/404"), "{e}");
     assert!(session
-        .get(&format!("{}/big/1000", s.base))
+        .get(format!("{}/big/1000", s.base))
         .send()
         .await
         .unwrap()
@@ -205,7 +205,7 @@ async fn status_errors_and_body_limits() {
         .await
         .is_ok());
     let e = session
-        .get(&format!("{}/big/1001", s.base))
+        .get(format!("{}/big/1001", s.base))
         .send()
         .await
         .unwrap()
@@ -216,7 +216,7 @@ async fn status_errors_and_body_limits() {
     // The session goes on working.
     assert_eq!(
         session
-            .get(&format!("{}/hello", s.base))
+            .get(format!("{}/hello", s.base))
             .send()
             .await
             .unwrap()
@@ -232,7 +232,7 @@ async fn timeouts_say_which() {
     let s = common::start().await;
     let session = ClientSession::new();
     let e = session
-        .get(&format!("{}/slow", s.base))
+        .get(format!("{}/slow", s.base))
         .timeout(ClientTimeout::total(Duration::from_millis(50)))
         .send()
         .await
@@ -248,7 +248,7 @@ async fn timeouts_say_which() {
         "{e}"
     );
     let e = session
-        .get(&format!("{}/slow", s.base))
+        .get(format!("{}/slow", s.base))
         .timeout(ClientTimeout {
             sock_read: Some(Duration::from_millis(50)),
             ..ClientTimeout::none()
@@ -268,7 +268,7 @@ async fn timeouts_say_which() {
     );
     assert_eq!(
         session
-            .get(&format!("{}/slow", s.base))
+            .get(format!("{}/slow", s.base))
             .send()
             .await
             .unwrap()
@@ -341,7 +341,7 @@ async fn a_streamed_body_is_sent_chunked_and_never_replayed() {
     let session = ClientSession::new();
     let chunks = (0..5).map(|i| bytes::Bytes::from(format!("part{i}-")));
     let v: serde_json::Value = session
-        .post(&format!("{}/echo", s.base))
+        .post(format!("{}/echo", s.base))
         .body_stream(common::Iter(chunks.collect::<Vec<_>>().into_iter()))
         .send()
         .await
@@ -352,7 +352,7 @@ async fn a_streamed_body_is_sent_chunked_and_never_replayed() {
     assert_eq!(v["body"], "part0-part1-part2-part3-part4-");
     // 307 would send the body again: with a stream, the redirect response is the answer.
     let r = session
-        .post(&format!("{}/redirect/307", s.base))
+        .post(format!("{}/redirect/307", s.base))
         .body_stream(common::Iter(vec![bytes::Bytes::from("once")].into_iter()))
         .send()
         .await
@@ -360,10 +360,24 @@ async fn a_streamed_body_is_sent_chunked_and_never_replayed() {
     assert_eq!(r.status(), 307);
     // 303 turns it into a GET without a body: followed.
     let r = session
-        .post(&format!("{}/redirect/303", s.base))
+        .post(format!("{}/redirect/303", s.base))
         .body_stream(common::Iter(vec![bytes::Bytes::from("once")].into_iter()))
         .send()
         .await
         .unwrap();
     assert_eq!(r.text().await.unwrap(), "GET 0");
+}
+
+#[asyncio::test]
+async fn a_parsed_url_is_used_as_given_and_a_bad_one_fails_at_send() {
+    let s = common::start().await;
+    let session = ClientSession::new();
+    let url = url::Url::parse(&format!("{}/hello", s.base)).unwrap();
+    let r = session.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ftp = url::Url::parse("ftp://example.invalid/x").unwrap();
+    let err = session.get(ftp).send().await.unwrap_err();
+    assert_eq!(err.kind(), "invalid_url", "{err}");
+    let err = session.get("not a url").send().await.unwrap_err();
+    assert_eq!(err.kind(), "invalid_url", "{err}");
 }

@@ -156,7 +156,7 @@ async fn keep_alive_gzip_chunked_large_files_and_404() {
     let session = ClientSession::with_config(config);
     for _ in 0..50 {
         let r = session
-            .get(&format!("{base}/index.html"))
+            .get(format!("{base}/index.html"))
             .send()
             .await
             .unwrap();
@@ -169,7 +169,7 @@ async fn keep_alive_gzip_chunked_large_files_and_404() {
         "fifty requests on one kept-alive connection"
     );
     let r = session
-        .get(&format!("{base}/text.txt"))
+        .get(format!("{base}/text.txt"))
         .send()
         .await
         .unwrap();
@@ -183,7 +183,7 @@ async fn keep_alive_gzip_chunked_large_files_and_404() {
         "lorem ipsum dolor sit amet ".repeat(4000)
     );
     let big = session
-        .get(&format!("{base}/files/big.bin"))
+        .get(format!("{base}/files/big.bin"))
         .send()
         .await
         .unwrap()
@@ -192,11 +192,7 @@ async fn keep_alive_gzip_chunked_large_files_and_404() {
         .unwrap();
     assert_eq!(big.len(), 5_000_000);
     assert!(big.iter().enumerate().all(|(i, &b)| b == (i % 251) as u8));
-    let r = session
-        .get(&format!("{base}/missing"))
-        .send()
-        .await
-        .unwrap();
+    let r = session.get(format!("{base}/missing")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(r.error_for_status().is_err());
 }
@@ -217,7 +213,7 @@ async fn http2_over_tls_with_a_certificate_made_here() {
     );
     let session = ClientSession::with_config(config);
     let r = session
-        .get(&format!("https://localhost:{}/index.html", n.https))
+        .get(format!("https://localhost:{}/index.html", n.https))
         .send()
         .await
         .unwrap();
@@ -225,7 +221,7 @@ async fn http2_over_tls_with_a_certificate_made_here() {
     assert_eq!(r.text().await.unwrap(), "<h1>nginx</h1>\n");
     // An untrusting client refuses the same server.
     let e = ClientSession::new()
-        .get(&format!("https://localhost:{}/", n.https))
+        .get(format!("https://localhost:{}/", n.https))
         .send()
         .await
         .unwrap_err();

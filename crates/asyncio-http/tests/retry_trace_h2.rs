@@ -16,11 +16,12 @@ async fn idempotent_requests_retry_on_503_until_success() {
             max_retries: 3,
             base: Duration::from_millis(1),
             max_delay: Duration::from_millis(10),
+            retry_timeouts: false,
         }),
         ..SessionConfig::default()
     });
     let r = session
-        .get(&format!("{}/flaky", s.base))
+        .get(format!("{}/flaky", s.base))
         .send()
         .await
         .unwrap();
@@ -28,11 +29,7 @@ async fn idempotent_requests_retry_on_503_until_success() {
     assert_eq!(r.text().await.unwrap(), "finally");
     // Without a policy the 503 comes back as it is.
     let plain = ClientSession::new();
-    let r = plain
-        .get(&format!("{}/flaky", s.base))
-        .send()
-        .await
-        .unwrap();
+    let r = plain.get(format!("{}/flaky", s.base)).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
 }
 
@@ -72,7 +69,7 @@ async fn trace_hooks_see_connections_redirects_and_chunks() {
     config.trace.push(rec.clone());
     let session = ClientSession::with_config(config);
     session
-        .get(&format!("{}/hello", s.base))
+        .get(format!("{}/hello", s.base))
         .send()
         .await
         .unwrap()
@@ -80,7 +77,7 @@ async fn trace_hooks_see_connections_redirects_and_chunks() {
         .await
         .unwrap();
     session
-        .get(&format!("{}/chain/1", s.base))
+        .get(format!("{}/chain/1", s.base))
         .send()
         .await
         .unwrap()
@@ -153,7 +150,7 @@ async fn alpn_chooses_http2_and_requests_share_one_connection() {
     );
     let session = ClientSession::with_config(config);
     let first = session
-        .get(&format!("https://localhost:{port}/first"))
+        .get(format!("https://localhost:{port}/first"))
         .send()
         .await
         .unwrap();
@@ -164,7 +161,7 @@ async fn alpn_chooses_http2_and_requests_share_one_connection() {
             let session = session.clone();
             asyncio::spawn(async move {
                 session
-                    .get(&format!("https://localhost:{port}/p{i}"))
+                    .get(format!("https://localhost:{port}/p{i}"))
                     .send()
                     .await
                     .unwrap()

@@ -10,6 +10,6 @@ mod trace;
 
 pub use connector::ConnectorConfig;
 pub use response::Response;
-pub use retry::RetryPolicy;
-pub use session::{ClientSession, RequestBuilder, SessionConfig};
+pub use retry::{Attempt, RetryPolicy};
+pub use session::{ClientSession, IntoUrl, RequestBuilder, SessionConfig};
 pub use trace::{Trace, Tracers, TracingTrace};

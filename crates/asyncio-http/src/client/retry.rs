@@ -9,12 +9,14 @@ use http::{HeaderMap, Method, StatusCode};
 /// `Retry-After` header asks (seconds), up to `max_delay`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt.
+    /// Retries after the first attempt (so at most `max_retries + 1` attempts).
     pub max_retries: u32,
     /// The first backoff.
     pub base: Duration,
-    /// The longest wait.
+    /// The longest wait (a longer `Retry-After` is cut to it).
     pub max_delay: Duration,
+    /// Whether a timed-out attempt is retried too (connect errors, 429 and 5xx always are).
+    pub retry_timeouts: bool,
 }
 
 impl Default for RetryPolicy {
@@ -23,11 +25,51 @@ impl Default for RetryPolicy {
             max_retries: 3,
             base: Duration::from_millis(200),
             max_delay: Duration::from_secs(30),
+            retry_timeouts: false,
         }
     }
 }
 
+/// How an attempt ended, for [`RetryPolicy::next_delay`].
+#[derive(Debug, Clone, Copy)]
+pub enum Attempt<'a> {
+    /// A response arrived with this status and these headers.
+    Response(StatusCode, &'a HeaderMap),
+    /// The request failed.
+    Failed(&'a crate::Error),
+}
+
 impl RetryPolicy {
+    /// After attempt number `attempt` (1-based) ended as `outcome`: how long to wait before the
+    /// next one, or `None` to stop (not retryable, or no retries left). The wait honours
+    /// `Retry-After` (in seconds) and is otherwise exponential backoff with full jitter from
+    /// `seed`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use asyncio_http::{Attempt, HeaderMap, RetryPolicy, StatusCode};
+    /// let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+    /// let headers = HeaderMap::new();
+    /// assert!(policy.next_delay(1, Attempt::Response(StatusCode::BAD_GATEWAY, &headers), 7).is_some());
+    /// assert!(policy.next_delay(3, Attempt::Response(StatusCode::BAD_GATEWAY, &headers), 7).is_none());
+    /// assert!(policy.next_delay(1, Attempt::Response(StatusCode::NOT_FOUND, &headers), 7).is_none());
+    /// ```
+    pub fn next_delay(&self, attempt: u32, outcome: Attempt<'_>, seed: u64) -> Option<Duration> {
+        if attempt > self.max_retries {
+            return None;
+        }
+        match outcome {
+            Attempt::Response(status, headers) if Self::retry_status(status) => {
+                Some(self.delay(attempt, Some(headers), seed))
+            }
+            Attempt::Failed(crate::Error::Connect { .. }) => Some(self.delay(attempt, None, seed)),
+            Attempt::Failed(crate::Error::Timeout { .. }) if self.retry_timeouts => {
+                Some(self.delay(attempt, None, seed))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether `method` may be retried at all.
     pub(crate) fn idempotent(method: &Method) -> bool {
         matches!(
@@ -82,6 +124,7 @@ mod tests {
             max_retries: 5,
             base: Duration::from_millis(100),
             max_delay: Duration::from_secs(1),
+            retry_timeouts: false,
         };
         for attempt in 1..6 {
             for seed in 0..50 {
@@ -100,5 +143,32 @@ mod tests {
         assert!(RetryPolicy::retry_status(StatusCode::BAD_GATEWAY));
         assert!(!RetryPolicy::retry_status(StatusCode::NOT_FOUND));
         assert!(!RetryPolicy::idempotent(&Method::POST));
+    }
+
+    #[test]
+    fn timeouts_retry_only_when_asked_and_attempts_are_counted() {
+        let timeout = crate::Error::Timeout {
+            url: "http://x/".into(),
+            kind: crate::TimeoutKind::Total,
+        };
+        let refused = crate::Error::Connect {
+            url: "http://x/".into(),
+            source: std::io::ErrorKind::ConnectionRefused.into(),
+        };
+        let mut p = RetryPolicy {
+            max_retries: 2,
+            ..RetryPolicy::default()
+        };
+        assert_eq!(p.next_delay(1, Attempt::Failed(&timeout), 1), None);
+        assert!(p.next_delay(1, Attempt::Failed(&refused), 1).is_some());
+        p.retry_timeouts = true;
+        assert!(p.next_delay(2, Attempt::Failed(&timeout), 1).is_some());
+        assert_eq!(p.next_delay(3, Attempt::Failed(&timeout), 1), None);
+        let mut h = HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, "2".parse().unwrap());
+        assert_eq!(
+            p.next_delay(1, Attempt::Response(StatusCode::TOO_MANY_REQUESTS, &h), 1),
+            Some(Duration::from_secs(2))
+        );
     }
 }

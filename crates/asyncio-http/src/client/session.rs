@@ -12,7 +12,7 @@ use hyper::body::Body as _;
 use super::body::Payload;
 use super::connector::{Connector, ConnectorConfig, Key, Sender};
 use super::decode::{Decoder, ACCEPT_ENCODING};
-use super::{Response, RetryPolicy, Tracers};
+use super::{Attempt, Response, RetryPolicy, Tracers};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::ClientTimeout;
 
@@ -119,47 +119,55 @@ impl ClientSession {
     }
 
     /// A request with any method.
-    pub fn request(&self, method: Method, url: &str) -> RequestBuilder {
+    ///
+    /// The URL — a string (joined to the session's base URL, if any) or an already parsed
+    /// [`url::Url`] — is parsed and checked here, once; a bad one makes [`send`](
+    /// RequestBuilder::send) return [`Error::InvalidUrl`].
+    pub fn request(&self, method: Method, url: impl IntoUrl) -> RequestBuilder {
+        let (url, error) = match url.into_url(self.inner.config.base_url.as_ref()) {
+            Ok(u) => (Some(u), None),
+            Err(e) => (None, Some(e)),
+        };
         RequestBuilder {
             session: self.clone(),
             method,
-            url: url.to_owned(),
+            url,
             headers: HeaderMap::new(),
             body: Payload::Bytes(Bytes::new()),
             query: Vec::new(),
             timeout: None,
             follow_redirects: None,
-            error: None,
+            error,
         }
     }
 
     /// A GET request.
-    pub fn get(&self, url: &str) -> RequestBuilder {
+    pub fn get(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::GET, url)
     }
 
     /// A HEAD request.
-    pub fn head(&self, url: &str) -> RequestBuilder {
+    pub fn head(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::HEAD, url)
     }
 
     /// A POST request.
-    pub fn post(&self, url: &str) -> RequestBuilder {
+    pub fn post(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::POST, url)
     }
 
     /// A PUT request.
-    pub fn put(&self, url: &str) -> RequestBuilder {
+    pub fn put(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::PUT, url)
     }
 
     /// A DELETE request.
-    pub fn delete(&self, url: &str) -> RequestBuilder {
+    pub fn delete(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::DELETE, url)
     }
 
     /// A PATCH request.
-    pub fn patch(&self, url: &str) -> RequestBuilder {
+    pub fn patch(&self, url: impl IntoUrl) -> RequestBuilder {
         self.request(Method::PATCH, url)
     }
 }
@@ -169,7 +177,8 @@ impl ClientSession {
 pub struct RequestBuilder {
     session: ClientSession,
     method: Method,
-    url: String,
+    /// `None` when the URL was invalid (the error is in `error`).
+    url: Option<url::Url>,
     headers: HeaderMap,
     body: Payload,
     query: Vec<(String, String)>,
@@ -188,6 +197,14 @@ impl std::fmt::Debug for RequestBuilder {
 }
 
 impl RequestBuilder {
+    /// The URL for an error message.
+    fn url_text(&self) -> String {
+        self.url
+            .as_ref()
+            .map(url::Url::to_string)
+            .unwrap_or_default()
+    }
+
     /// Adds a header (invalid names or values make `send` fail with `InvalidUrl`... no:
     /// with a clear error naming the header).
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -197,7 +214,7 @@ impl RequestBuilder {
             }
             _ => {
                 self.error = Some(Error::InvalidUrl {
-                    url: self.url.clone(),
+                    url: self.url_text(),
                     reason: format!("invalid header {name:?}"),
                 })
             }
@@ -244,7 +261,7 @@ impl RequestBuilder {
             Ok(v) => self.header("content-type", "application/json").body(v),
             Err(e) => {
                 self.error = Some(Error::Decode {
-                    url: self.url.clone(),
+                    url: self.url_text(),
                     reason: format!("cannot encode the JSON body: {e}"),
                 });
                 self
@@ -302,7 +319,7 @@ impl RequestBuilder {
         let config = &inner.config;
         let timeout = self.timeout.unwrap_or(config.timeout);
         let deadline = timeout.total.map(|t| asyncio::time::now() + t);
-        let mut url = parse_url(config.base_url.as_ref(), &self.url)?;
+        let mut url = self.url.expect("a builder without a URL carries its error");
         if !self.query.is_empty() {
             url.query_pairs_mut().extend_pairs(&self.query);
         }
@@ -379,24 +396,64 @@ impl RequestBuilder {
     }
 }
 
-fn parse_url(base: Option<&url::Url>, raw: &str) -> Result<url::Url> {
-    let parsed = match base {
-        Some(b) => b.join(raw),
-        None => url::Url::parse(raw),
-    };
-    let url = parsed.map_err(|e| Error::InvalidUrl {
-        url: raw.to_owned(),
-        reason: e.to_string(),
-    })?;
+/// What [`ClientSession::request`] accepts as a URL: a string, parsed (and joined to the
+/// session's base URL), or a [`url::Url`] already parsed, used as it is. Either way it must be
+/// `http` or `https` with a host.
+pub trait IntoUrl {
+    /// The URL, checked.
+    ///
+    /// # Errors
+    /// [`Error::InvalidUrl`] for bad syntax, another scheme, or no host.
+    fn into_url(self, base: Option<&url::Url>) -> Result<url::Url>;
+}
+
+impl IntoUrl for url::Url {
+    fn into_url(self, _base: Option<&url::Url>) -> Result<url::Url> {
+        check_url(self)
+    }
+}
+
+impl IntoUrl for &url::Url {
+    fn into_url(self, base: Option<&url::Url>) -> Result<url::Url> {
+        self.clone().into_url(base)
+    }
+}
+
+impl IntoUrl for &str {
+    fn into_url(self, base: Option<&url::Url>) -> Result<url::Url> {
+        let parsed = match base {
+            Some(b) => b.join(self),
+            None => url::Url::parse(self),
+        };
+        check_url(parsed.map_err(|e| Error::InvalidUrl {
+            url: self.to_owned(),
+            reason: e.to_string(),
+        })?)
+    }
+}
+
+impl IntoUrl for &String {
+    fn into_url(self, base: Option<&url::Url>) -> Result<url::Url> {
+        self.as_str().into_url(base)
+    }
+}
+
+impl IntoUrl for String {
+    fn into_url(self, base: Option<&url::Url>) -> Result<url::Url> {
+        self.as_str().into_url(base)
+    }
+}
+
+fn check_url(url: url::Url) -> Result<url::Url> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(Error::InvalidUrl {
-            url: raw.to_owned(),
             reason: format!("unsupported scheme {:?}", url.scheme()),
+            url: url.into(),
         });
     }
     if url.host_str().is_none() {
         return Err(Error::InvalidUrl {
-            url: raw.to_owned(),
+            url: url.into(),
             reason: "no host".into(),
         });
     }
@@ -442,17 +499,15 @@ async fn send_with_retries(
                 .each(|t| t.request_exception(method, url, e)),
         }
         let Some(policy) = policy else { return result };
-        let retry_headers = match &result {
-            Err(Error::Connect { .. }) => None,
-            Ok(r) if RetryPolicy::retry_status(r.status) => Some(r.headers.clone()),
-            _ => return result,
-        };
         attempt += 1;
-        if attempt > policy.max_retries {
-            return result;
-        }
         let seed = started.elapsed().as_nanos() as u64 ^ u64::from(attempt);
-        let delay = policy.delay(attempt, retry_headers.as_ref(), seed);
+        let outcome = match &result {
+            Ok(r) => Attempt::Response(r.status, &r.headers),
+            Err(e) => Attempt::Failed(e),
+        };
+        let Some(delay) = policy.next_delay(attempt, outcome, seed) else {
+            return result;
+        };
         if deadline.is_some_and(|d| asyncio::time::now() + delay >= d) {
             return result;
         }
@@ -611,11 +666,29 @@ async fn send_once(
 }
 
 /// A failure typical of a keep-alive connection the server had closed.
+/// Whether a request on a reused connection failed because the server had closed it (then
+/// it is safe to send again on a new one): hyper's own kinds, or an I/O error of the
+/// closed-connection kinds anywhere in the error's chain.
 fn stale(e: &hyper::Error) -> bool {
-    e.is_canceled() || e.is_incomplete_message() || e.is_closed() || {
-        let s = describe(e);
-        s.contains("connection closed") || s.contains("reset") || s.contains("broken pipe")
+    use std::error::Error as _;
+    if e.is_canceled() || e.is_incomplete_message() || e.is_closed() {
+        return true;
     }
+    let mut src = e.source();
+    while let Some(inner) = src {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionReset
+                    | std::io::ErrorKind::ConnectionAborted
+                    | std::io::ErrorKind::BrokenPipe
+                    | std::io::ErrorKind::UnexpectedEof
+                    | std::io::ErrorKind::NotConnected
+            );
+        }
+        src = inner.source();
+    }
+    false
 }
 
 fn describe(e: &hyper::Error) -> String {
