@@ -158,3 +158,47 @@ async fn kill_on_drop_kills() {
     drop(child);
     until_gone(pid).await;
 }
+
+/// Our children's pids, from /proc.
+fn children() -> Vec<u32> {
+    let mut pids = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap() {
+        let path = task.unwrap().path().join("children");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            pids.extend(text.split_whitespace().filter_map(|p| p.parse::<u32>().ok()));
+        }
+    }
+    pids
+}
+
+#[test]
+fn a_dropped_spawn_async_leaves_no_child_behind() {
+    let lp = asyncio::EventLoop::new();
+    // One pool thread: jobs run in order, so the next job's end means the spawn has happened.
+    let pool = asyncio::blocking::ThreadPool::builder()
+        .max_threads(1)
+        .build();
+    lp.set_default_executor(Some(pool));
+    lp.run_until_complete(async {
+        let before = children();
+        let mut cmd = Command::new("sleep");
+        cmd.arg("30").kill_on_drop(true);
+        let mut spawning = Box::pin(cmd.spawn_async());
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        assert!(std::future::Future::poll(spawning.as_mut(), &mut cx).is_pending());
+        asyncio::blocking::to_thread(|| ()).await.unwrap();
+        let started: Vec<u32> = children()
+            .into_iter()
+            .filter(|p| !before.contains(p))
+            .collect();
+        assert_eq!(started.len(), 1, "the pool started the child");
+        drop(spawning);
+        // Killed at once; reaped by the next spawn's sweep of the orphan list.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !gone(started[0]) {
+            assert!(Instant::now() < deadline, "the dropped child stayed behind");
+            Command::new("true").status().await.unwrap();
+        }
+    });
+}

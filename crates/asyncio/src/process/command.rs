@@ -150,16 +150,25 @@ impl Command {
     ///
     /// # Errors
     /// As [`spawn`](Self::spawn).
+    ///
+    /// # Cancel safety
+    /// Dropping the future does not leak a child: one the pool started meanwhile is killed
+    /// (with [`kill_on_drop`](Self::kill_on_drop)) and reaped later, never left a zombie. The
+    /// `Command` itself travels to the pool and is lost with a dropped future: build a new one
+    /// to try again.
     pub async fn spawn_async(&mut self) -> io::Result<Child> {
         let mut cmd = std::mem::replace(&mut self.inner, std::process::Command::new(""));
+        let kill_on_drop = self.kill_on_drop;
         let (cmd, spawned) = crate::blocking::to_thread(move || {
-            let r = cmd.spawn();
+            let r = cmd
+                .spawn()
+                .map(|c| super::reap::Unclaimed::new(c, kill_on_drop));
             (cmd, r)
         })
         .await
         .map_err(|e| io::Error::other(e.to_string()))?;
         self.inner = cmd;
-        let child = spawned.map_err(|e| {
+        let child = spawned.map(super::reap::Unclaimed::claim).map_err(|e| {
             io::Error::new(
                 e.kind(),
                 format!("cannot start {:?}: {e}", self.inner.get_program()),

@@ -84,6 +84,43 @@ impl Drop for Reaper {
     }
 }
 
+/// A child started on the pool for `spawn_async`, until the loop claims it. If the
+/// `spawn_async` future was dropped before that, the child is killed (with `kill_on_drop`) and
+/// left to the orphan list, reaped on a later spawn, instead of staying a zombie.
+pub(crate) struct Unclaimed {
+    child: Option<std::process::Child>,
+    kill_on_drop: bool,
+}
+
+impl Unclaimed {
+    pub(crate) fn new(child: std::process::Child, kill_on_drop: bool) -> Self {
+        Self {
+            child: Some(child),
+            kill_on_drop,
+        }
+    }
+
+    pub(crate) fn claim(mut self) -> std::process::Child {
+        self.child.take().expect("claimed once")
+    }
+}
+
+impl Drop for Unclaimed {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            if self.kill_on_drop {
+                let _ = child.kill();
+            }
+            if !matches!(child.try_wait(), Ok(Some(_))) {
+                ORPHANS
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(child);
+            }
+        }
+    }
+}
+
 /// Reaps the orphans that exited.
 pub(crate) fn reap_orphans() {
     let mut orphans = ORPHANS.lock().unwrap_or_else(|e| e.into_inner());
