@@ -69,6 +69,9 @@ impl Receiver {
     }
 
     /// Reads into `buf`. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: if dropped before completing, nothing was read.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
@@ -105,11 +108,17 @@ impl Sender {
     }
 
     /// Writes some of `buf`. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: if dropped before completing, nothing was written.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_write(cx, buf)).await
     }
 
     /// Writes all of `buf` (not cancel-safe).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: an unknown prefix of `buf` may have been written.
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         crate::io::write_all(self, buf).await
     }

@@ -102,6 +102,10 @@ impl Response {
     /// # Errors
     /// Timeouts (`sock_read` between chunks, `total`), a body over the limit, a broken
     /// connection or bad compression.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a frame is only taken from the connection when the future completes, so a
+    /// dropped call loses nothing and the next one goes on where it was.
     pub async fn chunk(&mut self) -> Result<Option<Bytes>> {
         loop {
             let Some(body) = self.body.as_mut() else {
@@ -204,6 +208,10 @@ impl Response {
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: the response is consumed; dropped midway, the bytes read so far are
+    /// lost and the connection is closed, not returned to the pool.
     pub async fn bytes(mut self) -> Result<Bytes> {
         // Chunks are kept as they come and joined once at the end: a body of one chunk is
         // not copied at all, others once, into a buffer of the exact size.
@@ -237,6 +245,9 @@ impl Response {
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk).
+    ///
+    /// # Cancel safety
+    /// As [`bytes`](Self::bytes).
     pub async fn text(self) -> Result<String> {
         let charset = self.content_type().and_then(|ct| {
             ct.split(';')
@@ -252,6 +263,9 @@ impl Response {
     ///
     /// # Errors
     /// As [`chunk`](Self::chunk), or `Error::Decode` for invalid JSON.
+    ///
+    /// # Cancel safety
+    /// As [`bytes`](Self::bytes).
     pub async fn json<T: serde::de::DeserializeOwned>(self) -> Result<T> {
         let url = self.url_string();
         let bytes = self.bytes().await?;

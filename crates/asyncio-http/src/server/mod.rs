@@ -34,6 +34,9 @@ use hyper::service::service_fn;
 ///
 /// # Errors
 /// Resolution and bind errors.
+///
+/// # Cancel safety
+/// Cancel-safe: listeners bound for a dropped future are closed.
 pub async fn serve(addr: impl ToSocketAddrs, router: Router) -> io::Result<Server<TcpListener>> {
     serve_on(TcpListener::bind_all(addr).await?, router)
 }

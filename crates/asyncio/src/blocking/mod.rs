@@ -93,6 +93,10 @@ pub fn shutdown_default_pool(timeout: Duration) -> bool {
 }
 
 /// The future of [`to_thread`] and [`run_in_executor`].
+///
+/// # Cancel safety
+/// Dropping it does not stop the closure, which runs to its end on the pool; its result is
+/// discarded.
 #[must_use = "futures do nothing unless awaited"]
 #[derive(Debug)]
 pub struct ToThread<T> {

@@ -177,6 +177,10 @@ impl<F: Future> Drop for RemoteTask<F> {
 
 /// The result of [`RemoteHandle::spawn`]: awaitable on any loop, or waited for from a plain
 /// thread with [`wait`](Self::wait) (like `concurrent.futures.Future.result()`).
+///
+/// # Cancel safety
+/// Cancel-safe: dropping the await leaves the output in the handle for a later await or
+/// `wait()`; the task keeps running.
 pub struct RemoteJoinHandle<T> {
     promise: ThreadSafePromise<Result<T, TaskError>>,
 }

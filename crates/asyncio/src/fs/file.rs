@@ -73,6 +73,9 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a file the pool opened for a dropped future is closed there.
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
         Self::open_with(path, std::fs::OpenOptions::new().read(true).clone()).await
     }
@@ -81,6 +84,10 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe as to the handle (a file opened for a dropped future is closed), but the
+    /// file may already have been created or truncated.
     pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
         let mut o = std::fs::OpenOptions::new();
         o.write(true).create(true).truncate(true);
@@ -91,6 +98,10 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe as to the handle (a file opened for a dropped future is closed), but the
+    /// options' effects (creating, truncating) may already have happened.
     pub async fn open_with(
         path: impl AsRef<Path>,
         options: std::fs::OpenOptions,
@@ -130,6 +141,9 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
     pub async fn metadata(&self) -> io::Result<std::fs::Metadata> {
         let f = self.std.clone();
         on_pool(&self.path, move || f.metadata()).await
@@ -139,6 +153,10 @@ impl File {
     ///
     /// # Errors
     /// Write or sync errors, naming the path.
+    ///
+    /// # Cancel safety
+    /// Dropping the future does not stop the sync already running on the pool; the file's next
+    /// operation waits for it.
     pub async fn sync_all(&mut self) -> io::Result<()> {
         futures_flush(self).await?;
         let f = self.std.clone();
@@ -149,6 +167,10 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Dropping the future does not undo a resize already running on the pool; the file's next
+    /// operation waits for it.
     pub async fn set_len(&mut self, len: u64) -> io::Result<()> {
         futures_flush(self).await?;
         let f = self.std.clone();
@@ -160,6 +182,10 @@ impl File {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Dropping the future does not undo a seek already running on the pool: the position may
+    /// have moved. The file's next operation waits for it.
     pub async fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
         std::future::poll_fn(|cx| futures_io::AsyncSeek::poll_seek(Pin::new(&mut *self), cx, pos))
             .await

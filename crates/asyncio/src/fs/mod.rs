@@ -50,6 +50,9 @@ fn owned(path: &Path) -> Arc<Path> {
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Cancel-safe: nothing changes on disk; the chunk being read on the pool is discarded.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let mut f = File::open(path).await?;
     let mut out = Vec::new();
@@ -61,6 +64,9 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 ///
 /// # Errors
 /// The system's error or invalid UTF-8 (`InvalidData`), naming the path.
+///
+/// # Cancel safety
+/// Cancel-safe: nothing changes on disk.
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
     let path = path.as_ref();
     let bytes = read(path).await?;
@@ -76,6 +82,9 @@ pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
 ///
 /// # Errors
 /// The system's error (a full disk among them), naming the path.
+///
+/// # Cancel safety
+/// Not cancel-safe: dropped midway, the file exists and holds part of `data`.
 pub async fn write(path: impl AsRef<Path>, data: impl AsRef<[u8]>) -> io::Result<()> {
     let mut f = File::create(path).await?;
     f.write_all(data.as_ref()).await?;
@@ -87,6 +96,9 @@ pub async fn write(path: impl AsRef<Path>, data: impl AsRef<[u8]>) -> io::Result
 ///
 /// # Errors
 /// The system's error, naming the path concerned.
+///
+/// # Cancel safety
+/// Not cancel-safe: dropped midway, `to` exists and holds part of `from`.
 pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
     let mut src = File::open(from).await?;
     let mut dst = File::create(to).await?;
@@ -108,6 +120,9 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
 ///
 /// # Errors
 /// The system's error, naming both paths.
+///
+/// # Cancel safety
+/// Dropping the future does not stop a rename already running on the pool: it may still happen.
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (a, b): (PathBuf, PathBuf) = (from.as_ref().into(), to.as_ref().into());
     let label = PathBuf::from(format!("{} -> {}", a.display(), b.display()));
@@ -118,6 +133,10 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Dropping the future does not stop a removal already running on the pool: it may still
+/// happen.
 pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let p = owned(path.as_ref());
     let q = p.clone();
@@ -128,6 +147,10 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Dropping the future does not stop the work already running on the pool: some directories may
+/// be created.
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let p = owned(path.as_ref());
     let q = p.clone();
@@ -138,6 +161,10 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Dropping the future does not stop a removal already running on the pool: it may still
+/// happen.
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let p = owned(path.as_ref());
     let q = p.clone();
@@ -148,6 +175,10 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Not cancel-safe: dropped midway, part of the tree may already be gone (the pool finishes the
+/// job it started).
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let p = owned(path.as_ref());
     let q = p.clone();
@@ -158,6 +189,9 @@ pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 ///
 /// # Errors
 /// The system's error, naming the path.
+///
+/// # Cancel safety
+/// Cancel-safe.
 pub async fn metadata(path: impl AsRef<Path>) -> io::Result<std::fs::Metadata> {
     let p = owned(path.as_ref());
     let q = p.clone();

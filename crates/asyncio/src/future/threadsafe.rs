@@ -31,6 +31,9 @@ struct Inner<T> {
 /// std::thread::spawn(move || setter.set("from a thread"));
 /// assert_eq!(asyncio::run(p), "from a thread");
 /// ```
+///
+/// # Cancel safety
+/// Cancel-safe: the value stays in the promise for a later await or `wait()`.
 pub struct ThreadSafePromise<T> {
     inner: Arc<Inner<T>>,
 }

@@ -84,6 +84,9 @@ impl<T: AsRawFd> AsyncFd<T> {
 
     /// Waits until `interest` is ready (it may turn out spurious: the next operation can still
     /// say `WouldBlock`; use [`async_io`](Self::async_io) to retry automatically).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
     pub async fn ready(&self, interest: Interest) {
         std::future::poll_fn(|cx| self.poll_ready(cx, interest)).await
     }

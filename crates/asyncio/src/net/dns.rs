@@ -81,6 +81,11 @@ impl Resolver {
     ///
     /// # Errors
     /// The resolver's error, with the host in its message.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping stops the wait. If the dropped call was the one resolving, the
+    /// other callers waiting for the same name are woken and start a lookup of their own; the
+    /// abandoned one finishes on the blocking pool and is discarded.
     pub async fn lookup(&self, host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
         loop {
             let wait = {

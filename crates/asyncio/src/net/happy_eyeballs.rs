@@ -23,6 +23,9 @@ type Attempt = Pin<Box<dyn Future<Output = io::Result<TcpStream>>>>;
 ///
 /// # Errors
 /// As [`TcpStream::connect`].
+///
+/// # Cancel safety
+/// Cancel-safe: every attempt in flight is closed with the future.
 pub async fn connect_with_delay(
     addr: impl super::ToSocketAddrs,
     delay: Duration,

@@ -333,6 +333,10 @@ impl<L: Listen> Server<L> {
 
     /// Serves until the server is closed (asyncio's `serve_forever`; the server already
     /// accepts before this is called). Cancelling this future closes the server.
+    ///
+    /// # Cancel safety
+    /// Dropping the future closes the server (as cancelling asyncio's `serve_forever` does);
+    /// running handlers go on.
     pub async fn serve_forever(&self) {
         struct CloseOnDrop<'a, L: Listen>(&'a Server<L>);
         impl<L: Listen> Drop for CloseOnDrop<'_, L> {
@@ -349,6 +353,10 @@ impl<L: Listen> Server<L> {
     /// Graceful shutdown: stop accepting, give handlers `grace` to finish, then shut their
     /// connections down and, if they still run a moment later, cancel them. Returns how many
     /// handlers had to be cancelled.
+    ///
+    /// # Cancel safety
+    /// Dropped midway, the server stays closed (no new connections) but the handlers still
+    /// running are neither waited for nor aborted; call `abort_clients` for that.
     pub async fn shutdown(&self, grace: Duration) -> usize {
         self.close();
         if crate::time::timeout(grace, self.wait_closed())

@@ -36,6 +36,9 @@ impl UdpSocket {
     ///
     /// # Errors
     /// The last error, naming the address.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a socket bound by a dropped future is closed.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<UdpSocket> {
         let mut last = None;
         for a in resolve_nonempty(&addr).await? {
@@ -67,6 +70,9 @@ impl UdpSocket {
     ///
     /// # Errors
     /// Resolution or the system's error.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropped during name resolution, the socket is left unconnected.
     pub async fn connect(&self, addr: impl ToSocketAddrs) -> io::Result<()> {
         let addrs = resolve_nonempty(&addr).await?;
         self.io.get().connect(addrs[0])
@@ -76,6 +82,9 @@ impl UdpSocket {
     ///
     /// # Errors
     /// Resolution or the system's error.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send_to(&self, buf: &[u8], target: impl ToSocketAddrs) -> io::Result<usize> {
         let addr = resolve_nonempty(&target).await?[0];
         std::future::poll_fn(|cx| self.poll_send_to(cx, buf, addr)).await
@@ -93,6 +102,9 @@ impl UdpSocket {
     }
 
     /// Receives one datagram and its sender. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is only taken when the future completes.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         std::future::poll_fn(|cx| self.poll_recv_from(cx, buf)).await
     }
@@ -117,11 +129,17 @@ impl UdpSocket {
     }
 
     /// Sends one datagram to the connected peer. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Write, |s| s.send(buf))).await
     }
 
     /// Receives one datagram from the connected peer. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is only taken when the future completes.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Read, |s| s.recv(buf))).await
     }

@@ -153,6 +153,10 @@ impl Child {
     ///
     /// # Errors
     /// Read or wait errors.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the child (killed with `kill_on_drop`, otherwise reaped in the
+    /// background) and the output read so far.
     pub async fn wait_with_output(mut self) -> io::Result<Output> {
         self.communicate(None).await
     }
@@ -163,6 +167,10 @@ impl Child {
     /// # Errors
     /// Read or wait errors; a child that exits without reading its input is not an error
     /// (`EPIPE` on stdin is ignored, as asyncio does).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropped midway, part of `input` may have been written and the output
+    /// read so far is lost; the child keeps running.
     pub async fn communicate(&mut self, input: Option<&[u8]>) -> io::Result<Output> {
         let stdin = self.stdin.take();
         let stdout = self.stdout.take();

@@ -181,6 +181,11 @@ impl Command {
     ///
     /// # Errors
     /// Spawn, read or wait errors.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the child: it is killed if
+    /// [`kill_on_drop`](Self::kill_on_drop) is set, otherwise it runs on and is reaped in the
+    /// background; the output read so far is lost.
     pub async fn output(&mut self) -> io::Result<Output> {
         self.inner.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = self.spawn()?;
@@ -191,6 +196,11 @@ impl Command {
     ///
     /// # Errors
     /// Spawn or wait errors.
+    ///
+    /// # Cancel safety
+    /// Dropping the future drops the child: it is killed if
+    /// [`kill_on_drop`](Self::kill_on_drop) is set, otherwise it runs on and is reaped in the
+    /// background.
     pub async fn status(&mut self) -> io::Result<ExitStatus> {
         self.spawn()?.wait().await
     }

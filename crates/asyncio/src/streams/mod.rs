@@ -22,6 +22,9 @@ use crate::net::{TcpStream, ToSocketAddrs, UnixStream};
 ///
 /// # Errors
 /// Resolution errors name the host; connect errors the address.
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection is closed.
 pub async fn open_connection(
     addr: impl ToSocketAddrs,
 ) -> io::Result<(Reader<TcpStream>, Writer<TcpStream>)> {
@@ -35,6 +38,9 @@ pub async fn open_connection(
 ///
 /// # Errors
 /// The connect error, naming the path.
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection is closed.
 pub async fn open_unix_connection(
     path: impl AsRef<std::path::Path>,
 ) -> io::Result<(Reader<UnixStream>, Writer<UnixStream>)> {

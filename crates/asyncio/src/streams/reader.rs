@@ -234,6 +234,9 @@ impl<R: AsyncRead + Unpin> StreamReader<R> {
     ///
     /// # Panics
     /// If `separators` is empty or holds an empty separator.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: the data read so far stays buffered.
     pub async fn readuntil_any(&mut self, separators: &[&[u8]]) -> Result<Vec<u8>, ReadError> {
         assert!(
             !separators.is_empty() && separators.iter().all(|s| !s.is_empty()),

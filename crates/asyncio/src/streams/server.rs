@@ -39,6 +39,9 @@ pub type Writer<S> = StreamWriter<WriteHalf<S>>;
 ///
 /// # Errors
 /// Resolution or bind errors, naming the address.
+///
+/// # Cancel safety
+/// Cancel-safe: listeners bound for a dropped future are closed.
 pub async fn start_server<H, F>(
     handler: H,
     addr: impl crate::net::ToSocketAddrs,

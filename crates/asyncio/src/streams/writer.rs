@@ -274,6 +274,10 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
     ///
     /// # Errors
     /// The connection's error if a write failed, or `NotConnected` when already closed.
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: dropped before the flush completes, the writer and its unflushed data
+    /// are dropped.
     pub async fn into_inner(self) -> io::Result<W> {
         poll_fn(|cx| {
             let mut s = self.state.borrow_mut();

@@ -74,6 +74,9 @@ impl Condition {
     }
 
     /// Waits for the condition's lock.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a waiter dropped after the lock was handed to it passes the lock on.
     pub async fn acquire(&self) -> LockGuard {
         self.lock.acquire().await
     }
@@ -119,6 +122,10 @@ impl Condition {
     }
 
     /// Waits until `predicate` holds, checking it with the lock held each time it is notified.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe as to notifications (one handed to a dropped waiter passes on); the guard
+    /// given to it is dropped with the future, so the lock is released.
     pub async fn wait_for(
         &self,
         mut guard: LockGuard,

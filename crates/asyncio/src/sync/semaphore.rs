@@ -220,6 +220,9 @@ impl fmt::Debug for Permit {
 }
 
 /// The future of [`Semaphore::acquire`].
+///
+/// # Cancel safety
+/// Cancel-safe: a permit granted to a dropped waiter passes to the next one; none is lost.
 #[must_use = "futures do nothing unless awaited"]
 pub struct Acquire<'a> {
     semaphore: &'a Semaphore,

@@ -59,6 +59,9 @@ where
 ///
 /// # Panics
 /// If `futures` is empty (it would never complete).
+///
+/// # Cancel safety
+/// Dropping the future drops every racer.
 pub async fn race<I>(futures: I) -> (usize, <I::Item as IntoFuture>::Output)
 where
     I: IntoIterator,
@@ -107,6 +110,10 @@ pub enum ReturnWhen {
 ///     assert_eq!((done.len(), pending.len()), (1, 2));
 /// });
 /// ```
+///
+/// # Cancel safety
+/// Dropping the future drops the handles it was given: the tasks keep running (dropping a
+/// handle never cancels), but their outputs can no longer be read.
 pub async fn wait<T: 'static>(
     tasks: Vec<JoinHandle<T>>,
     return_when: ReturnWhen,
@@ -214,6 +221,9 @@ impl<T> AsCompleted<T> {
 
     /// The next output in completion order; `None` when all were yielded (or after the
     /// timeout was reported).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: an output is only taken from its task when `next` returns it.
     pub async fn next(&mut self) -> Option<Result<T, AsCompletedError>> {
         poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }

@@ -90,6 +90,10 @@ type Boxed<F> = Pin<Box<<F as IntoFuture>::IntoFuture>>;
 ///     assert_eq!(squares, [1, 4, 9, 16]);
 /// });
 /// ```
+///
+/// # Cancel safety
+/// Dropping the future drops every future it was polling, finished or not (they are polled in
+/// place, not spawned); spawn them to keep them running.
 pub async fn gather<I>(futures: I) -> Vec<<I::Item as IntoFuture>::Output>
 where
     I: IntoIterator,
@@ -128,6 +132,10 @@ where
 ///
 /// # Errors
 /// The first error any future returns.
+///
+/// # Cancel safety
+/// Dropping the future drops every future it was polling (they are polled in place, not
+/// spawned).
 pub async fn try_gather<I, T, E>(futures: I) -> Result<Vec<T>, E>
 where
     I: IntoIterator,

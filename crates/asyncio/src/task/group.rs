@@ -173,6 +173,10 @@ impl<E: 'static> TaskGroup<E> {
     /// reports is returned. The child keeps running in the group afterwards.
     ///
     /// Returns `None` if the child ended (or failed) without reporting.
+    ///
+    /// # Cancel safety
+    /// Dropping the future stops the wait only: the child keeps running in the group, and its
+    /// readiness report is discarded.
     pub async fn start<V, T, F, Fut>(&self, f: F) -> Option<V>
     where
         F: FnOnce(Started<V>) -> Fut,

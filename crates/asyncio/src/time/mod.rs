@@ -28,6 +28,10 @@ pub fn now() -> Instant {
 ///
 /// # Panics
 /// If no loop runs on this thread or its time is not virtual.
+///
+/// # Cancel safety
+/// Cancel-safe: the clock has moved when the future is first polled; dropping it only skips the
+/// turns it would have given.
 pub async fn advance(by: Duration) {
     let core = crate::runtime::context::running_core();
     assert!(

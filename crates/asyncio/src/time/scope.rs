@@ -102,6 +102,9 @@ impl fmt::Debug for TimeoutScope {
 
 pin_project_lite::pin_project! {
     /// A future running under a [`TimeoutScope`].
+    ///
+    /// # Cancel safety
+    /// As cancel-safe as the guarded future, which is dropped with it.
     #[must_use = "futures do nothing unless awaited"]
     pub struct Scoped<F> {
         #[pin]

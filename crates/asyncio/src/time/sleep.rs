@@ -65,6 +65,9 @@ enum Turn {
 
 /// The future returned by [`sleep`] and [`sleep_until`]. `Send` and `Unpin`: it holds only its
 /// deadline and, once waiting, the key of its timer in the loop's wheel.
+///
+/// # Cancel safety
+/// Cancel-safe: dropping it cancels the timer.
 #[derive(Debug)]
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {

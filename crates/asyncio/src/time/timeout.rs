@@ -68,6 +68,9 @@ pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::Int
 
 pin_project_lite::pin_project! {
     /// The future returned by [`timeout`] and [`timeout_at`].
+    ///
+    /// # Cancel safety
+    /// As cancel-safe as the inner future, which is dropped with it; the timer is cancelled.
     #[derive(Debug)]
     #[must_use = "futures do nothing unless awaited"]
     pub struct Timeout<F> {

@@ -73,6 +73,9 @@ impl TlsAcceptor {
     ///
     /// # Errors
     /// The handshake's error.
+    ///
+    /// # Cancel safety
+    /// Dropping the future abandons the handshake and closes `stream`.
     pub async fn accept<S>(&self, stream: S) -> io::Result<TlsStream<S>>
     where
         S: AsyncRead + AsyncWrite + Unpin,

@@ -61,6 +61,9 @@ where
 ///
 /// # Errors
 /// Connect errors name the address; handshake errors the server.
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection is closed.
 pub async fn open_connection(
     addr: impl ToSocketAddrs,
     server_name: &str,
@@ -76,6 +79,9 @@ pub async fn open_connection(
 /// # Errors
 /// `InvalidData` if the reader holds unread bytes (they would belong to the handshake); the
 /// handshake's error.
+///
+/// # Cancel safety
+/// Dropping the future abandons the handshake; the plain stream is closed with it.
 pub async fn upgrade_client<S>(
     reader: StreamReader<ReadHalf<S>>,
     writer: StreamWriter<WriteHalf<S>>,
@@ -97,6 +103,9 @@ where
 ///
 /// # Errors
 /// As [`upgrade_client`].
+///
+/// # Cancel safety
+/// Dropping the future abandons the handshake; the plain stream is closed with it.
 pub async fn upgrade_server<S>(
     reader: StreamReader<ReadHalf<S>>,
     writer: StreamWriter<WriteHalf<S>>,
@@ -148,6 +157,9 @@ pub type ServerWriter = TlsWriter<RcStream<TcpStream>>;
 ///
 /// # Errors
 /// Resolution and bind errors.
+///
+/// # Cancel safety
+/// Cancel-safe: listeners bound for a dropped future are closed.
 pub async fn start_server<H, F>(
     handler: H,
     addr: impl ToSocketAddrs,

@@ -15,6 +15,10 @@ use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener,
 ///
 /// # Errors
 /// Resolution and connect errors, naming the host or address.
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection being made is closed and no
+/// protocol method has been called.
 pub async fn create_connection<P: Protocol>(
     factory: impl FnOnce() -> P,
     addr: impl ToSocketAddrs,
@@ -39,6 +43,10 @@ pub fn connect_accepted_socket<P: Protocol>(
 ///
 /// # Errors
 /// As [`create_connection`].
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection being made is closed and no
+/// protocol method has been called.
 pub async fn create_buffered_connection<P: BufferedProtocol>(
     factory: impl FnOnce() -> P,
     addr: impl ToSocketAddrs,
@@ -55,6 +63,10 @@ pub async fn create_buffered_connection<P: BufferedProtocol>(
 ///
 /// # Errors
 /// The connect error, naming the path.
+///
+/// # Cancel safety
+/// Cancel-safe: dropped before it completes, the connection being made is closed and no
+/// protocol method has been called.
 pub async fn create_unix_connection<P: Protocol>(
     factory: impl FnOnce() -> P,
     path: impl AsRef<std::path::Path>,
@@ -92,6 +104,9 @@ impl From<UnixStream> for AnyStream {
 ///
 /// # Errors
 /// Resolution and bind errors.
+///
+/// # Cancel safety
+/// Cancel-safe: listeners bound for a dropped future are closed.
 pub async fn create_server<P: Protocol>(
     factory: impl Fn() -> P + 'static,
     addr: impl ToSocketAddrs,
@@ -119,6 +134,9 @@ pub fn serve_protocol<P: Protocol>(
 ///
 /// # Errors
 /// Resolution and bind errors.
+///
+/// # Cancel safety
+/// Cancel-safe: listeners bound for a dropped future are closed.
 pub async fn create_buffered_server<P: BufferedProtocol>(
     factory: impl Fn() -> P + 'static,
     addr: impl ToSocketAddrs,
@@ -153,6 +171,9 @@ pub fn create_unix_server<P: Protocol>(
 ///
 /// # Errors
 /// Resolution, bind and connect errors.
+///
+/// # Cancel safety
+/// Cancel-safe: a socket bound for a dropped future is closed.
 pub async fn create_datagram_endpoint<P: DatagramProtocol>(
     factory: impl FnOnce() -> P,
     local: Option<std::net::SocketAddr>,

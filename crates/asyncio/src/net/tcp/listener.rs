@@ -28,6 +28,9 @@ impl TcpListener {
     ///
     /// # Errors
     /// The last address's error, naming it.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a listener bound by a dropped future is closed.
     pub async fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         let mut last = None;
         for a in resolve_nonempty(&addr).await? {

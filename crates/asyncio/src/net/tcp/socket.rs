@@ -123,6 +123,9 @@ impl TcpSocket {
     ///
     /// # Errors
     /// The connect error, naming the address.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future closes the half-open socket.
     pub async fn connect(self, addr: SocketAddr) -> io::Result<TcpStream> {
         match self.inner.connect(&addr.into()) {
             Ok(()) => {}

@@ -161,11 +161,17 @@ impl TcpStream {
     }
 
     /// Waits until a read may make progress.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
     pub async fn readable(&self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.io.poll_ready(cx, Direction::Read)).await
     }
 
     /// Waits until a write may make progress.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
     pub async fn writable(&self) -> io::Result<()> {
         std::future::poll_fn(|cx| self.io.poll_ready(cx, Direction::Write)).await
     }
@@ -237,6 +243,9 @@ impl TcpStream {
     }
 
     /// Looks at incoming data without taking it.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: peeking consumes nothing.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Read, |s| s.peek(buf))).await
     }

@@ -53,6 +53,9 @@ impl UnixDatagram {
     }
 
     /// Sends one datagram to `path`. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send_to(&self, buf: &[u8], path: impl AsRef<Path>) -> io::Result<usize> {
         let path = path.as_ref();
         std::future::poll_fn(|cx| {
@@ -63,16 +66,25 @@ impl UnixDatagram {
     }
 
     /// Receives one datagram and its sender. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is only taken when the future completes.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Read, |s| s.recv_from(buf))).await
     }
 
     /// Sends to the connected peer. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is sent whole or not at all.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Write, |s| s.send(buf))).await
     }
 
     /// Receives from the connected peer. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a datagram is only taken when the future completes.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.io.poll_op(cx, Direction::Read, |s| s.recv(buf))).await
     }

@@ -28,6 +28,9 @@ impl UnixStream {
     ///
     /// # Errors
     /// The system's error, naming the path.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: dropping the future closes the socket.
     pub async fn connect(path: impl AsRef<Path>) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let named = |e: io::Error| io::Error::new(e.kind(), format!("{}: {e}", path.display()));
@@ -96,21 +99,33 @@ impl UnixStream {
     }
 
     /// Reads into `buf`. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: if dropped before completing, nothing was read.
     pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_read(cx, buf)).await
     }
 
     /// Writes some of `buf`. Cancel-safe.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: if dropped before completing, nothing was written.
     pub async fn write(&self, buf: &[u8]) -> io::Result<usize> {
         std::future::poll_fn(|cx| self.poll_write(cx, buf)).await
     }
 
     /// Writes all of `buf` (not cancel-safe).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: an unknown prefix of `buf` may have been written.
     pub async fn write_all(&self, buf: &[u8]) -> io::Result<()> {
         crate::io::write_all(self, buf).await
     }
 
     /// Reads exactly `buf.len()` bytes (not cancel-safe).
+    ///
+    /// # Cancel safety
+    /// Not cancel-safe: bytes already read are lost with the future.
     pub async fn read_exact(&self, buf: &mut [u8]) -> io::Result<()> {
         crate::io::read_exact(self, buf).await
     }
@@ -186,6 +201,9 @@ impl UnixListener {
     ///
     /// # Errors
     /// The system's error (`EMFILE` when out of descriptors).
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a connection is only taken from the backlog when the future completes.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
         std::future::poll_fn(|cx| self.poll_accept(cx)).await
     }

@@ -322,6 +322,9 @@ impl<T> ThreadSafeQueue<T> {
     }
 
     /// Waits until every item put has been marked done.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe.
     pub async fn join(&self) {
         poll_fn(|cx| {
             let mut st = self.lock();
