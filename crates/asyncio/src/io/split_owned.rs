@@ -1,5 +1,7 @@
-//! [`split_owned`]: read and write halves of a stream that needs `&mut` to read or write (a
-//! TLS stream), sharing it through an `Rc<RefCell<_>>`.
+//! [`split_owned`]: the read and write halves of a stream that needs `&mut` to read or write
+//! (a TLS stream) — the same [`ReadHalf`]/[`WriteHalf`] that [`split`](super::split) gives,
+//! over an [`Exclusive`] wrapper that lends the stream to one half at a time — and
+//! [`RcStream`], a socket shared with another owner.
 
 use std::cell::RefCell;
 use std::io;
@@ -9,72 +11,69 @@ use std::task::{Context, Poll};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-/// Splits `stream` into halves for two tasks. The loop runs one task at a time and a poll
-/// never re-enters the other half, so the `RefCell` is never contended.
-pub fn split_owned<S>(stream: S) -> (SharedReadHalf<S>, SharedWriteHalf<S>)
+use super::{ReadHalf, WriteHalf};
+
+/// Splits `stream` into halves for two tasks. They are the same [`ReadHalf`] and
+/// [`WriteHalf`] as [`split`](super::split)'s; the stream sits in an [`Exclusive`], which
+/// lends it to whichever half polls. The loop runs one task at a time and a poll never
+/// re-enters the other half, so the loan is never contended.
+pub fn split_owned<S>(stream: S) -> (ReadHalf<Exclusive<S>>, WriteHalf<Exclusive<S>>)
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let shared = Rc::new(RefCell::new(stream));
-    (
-        SharedReadHalf {
-            stream: shared.clone(),
-        },
-        SharedWriteHalf { stream: shared },
-    )
+    super::split_rc(Rc::new(Exclusive(RefCell::new(stream))))
 }
 
-/// The reading half of [`split_owned`].
+/// A stream that needs `&mut` to read or write, made readable and writable through a shared
+/// reference by lending it to one caller at a time (what [`split_owned`]'s halves share).
 #[derive(Debug)]
-pub struct SharedReadHalf<S> {
-    stream: Rc<RefCell<S>>,
-}
+pub struct Exclusive<S>(RefCell<S>);
 
-/// The writing half of [`split_owned`].
-#[derive(Debug)]
-pub struct SharedWriteHalf<S> {
-    stream: Rc<RefCell<S>>,
-}
+impl<S> Exclusive<S> {
+    /// Wraps `stream`.
+    pub fn new(stream: S) -> Self {
+        Self(RefCell::new(stream))
+    }
 
-impl<S> SharedReadHalf<S> {
     /// Calls `f` with the stream.
+    ///
+    /// # Panics
+    /// If called from inside a read or write of the same stream.
     pub fn with<T>(&self, f: impl FnOnce(&S) -> T) -> T {
-        f(&self.stream.borrow())
+        f(&self.0.borrow())
+    }
+
+    /// Gives the stream back.
+    pub fn into_inner(self) -> S {
+        self.0.into_inner()
     }
 }
 
-impl<S> SharedWriteHalf<S> {
-    /// Calls `f` with the stream.
-    pub fn with<T>(&self, f: impl FnOnce(&S) -> T) -> T {
-        f(&self.stream.borrow())
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for SharedReadHalf<S> {
+impl<S: AsyncRead + Unpin> AsyncRead for &Exclusive<S> {
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.stream.borrow_mut()).poll_read(cx, buf)
+        Pin::new(&mut *self.0.borrow_mut()).poll_read(cx, buf)
     }
 }
 
-impl<S: AsyncWrite + Unpin> AsyncWrite for SharedWriteHalf<S> {
+impl<S: AsyncWrite + Unpin> AsyncWrite for &Exclusive<S> {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut *self.stream.borrow_mut()).poll_write(cx, buf)
+        Pin::new(&mut *self.0.borrow_mut()).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.stream.borrow_mut()).poll_flush(cx)
+        Pin::new(&mut *self.0.borrow_mut()).poll_flush(cx)
     }
 
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut *self.stream.borrow_mut()).poll_close(cx)
+        Pin::new(&mut *self.0.borrow_mut()).poll_close(cx)
     }
 }
 

@@ -16,7 +16,7 @@ pub use addr::ToSocketAddrs;
 pub use dns::{lookup_host, Resolver};
 pub use happy_eyeballs::{connect_with_delay, DEFAULT_DELAY as HAPPY_EYEBALLS_DELAY};
 pub use server::{Connection, Listen, Server};
-pub use tcp::{OwnedReadHalf, OwnedWriteHalf, TcpListener, TcpSocket, TcpStream};
+pub use tcp::{TcpListener, TcpSocket, TcpStream};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 

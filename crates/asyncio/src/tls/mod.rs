@@ -23,7 +23,7 @@ pub use acceptor::TlsAcceptor;
 pub use connector::{TlsConnector, TlsConnectorBuilder};
 pub use stream::TlsStream;
 
-use crate::io::{split_owned, RcStream, ReadHalf, SharedReadHalf, SharedWriteHalf, WriteHalf};
+use crate::io::{split_owned, Exclusive, RcStream, ReadHalf, WriteHalf};
 use crate::net::Server;
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs};
 use crate::streams::{StreamReader, StreamWriter};
@@ -32,9 +32,9 @@ use crate::streams::{StreamReader, StreamWriter};
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The reader of a TLS stream connection.
-pub type TlsReader<S> = StreamReader<SharedReadHalf<TlsStream<S>>>;
+pub type TlsReader<S> = StreamReader<ReadHalf<Exclusive<TlsStream<S>>>>;
 /// The writer of a TLS stream connection.
-pub type TlsWriter<S> = StreamWriter<SharedWriteHalf<TlsStream<S>>>;
+pub type TlsWriter<S> = StreamWriter<WriteHalf<Exclusive<TlsStream<S>>>>;
 
 pub(crate) fn certs_from_pem(pem: &[u8]) -> io::Result<Vec<CertificateDer<'static>>> {
     let certs = CertificateDer::pem_slice_iter(pem)

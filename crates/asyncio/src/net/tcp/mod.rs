@@ -1,4 +1,4 @@
-//! TCP: [`TcpListener`], [`TcpStream`] and its halves, [`TcpSocket`] for options.
+//! TCP: [`TcpListener`], [`TcpStream`], [`TcpSocket`] for options.
 
 mod listener;
 mod socket;
@@ -7,8 +7,4 @@ pub(crate) mod stream;
 pub use listener::TcpListener;
 pub use socket::TcpSocket;
 
-/// The reading half of [`TcpStream::into_split`].
-pub type OwnedReadHalf = crate::io::ReadHalf<TcpStream>;
-/// The writing half of [`TcpStream::into_split`].
-pub type OwnedWriteHalf = crate::io::WriteHalf<TcpStream>;
 pub use stream::TcpStream;

@@ -252,7 +252,12 @@ impl TcpStream {
 
     /// Splits into owned halves that can move into different tasks (both share this socket
     /// through an `Rc`; see [`asyncio::io::split`](crate::io::split)).
-    pub fn into_split(self) -> (super::OwnedReadHalf, super::OwnedWriteHalf) {
+    pub fn into_split(
+        self,
+    ) -> (
+        crate::io::ReadHalf<TcpStream>,
+        crate::io::WriteHalf<TcpStream>,
+    ) {
         crate::io::split(self)
     }
 }
