@@ -38,7 +38,10 @@ async fn main() -> std::io::Result<()> {
         .alpn(["echo/1"])
         .build()?;
     let (mut r, w) = tls::open_connection(addr, "localhost", &connector).await?;
-    let alpn = r.get_ref().stream().with(|s| s.alpn_protocol().map(|p| p.to_vec()));
+    let alpn = r
+        .get_ref()
+        .stream()
+        .with(|s| s.alpn_protocol().map(|p| p.to_vec()));
     println!(
         "Negotiated ALPN: {}",
         String::from_utf8_lossy(&alpn.unwrap_or_default())

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::core::{Core, Ready};
 use super::shared::Shared;
-use super::task::raw::{Notified, SharedRc};
+use super::task::raw::{set_running_loop, Notified, SharedRc};
 use super::task::Task;
 
 thread_local! {
@@ -27,6 +27,7 @@ pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
         );
         *c = Some(core.clone());
     });
+    set_running_loop(&**core.shared());
     EnterGuard(())
 }
 
@@ -34,6 +35,7 @@ pub(crate) struct EnterGuard(());
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
+        set_running_loop(std::ptr::null());
         let core = CURRENT.with(|c| c.borrow_mut().take());
         drop(core);
     }
@@ -57,15 +59,12 @@ pub(crate) fn with_local_core(shared: &Shared, f: impl FnOnce(&Core)) -> bool {
     })
 }
 
-/// If this thread is running the loop that owns `shared`, calls `entry` (which may decide
-/// there is nothing to queue) and pushes what it returns onto the ready queue, returning `true`;
-/// otherwise returns `false` without calling it.
-pub(crate) fn try_push_local(shared: &Shared, entry: &mut dyn FnMut() -> Option<Notified>) -> bool {
-    with_local_core(shared, |core| {
-        if let Some(task) = entry() {
-            core.push_ready(Ready::Task(task));
-        }
-    })
+/// Pushes a task's local entry onto the ready queue of the loop running on this thread.
+pub(crate) fn push_local(task: Notified) {
+    CURRENT.with(|c| match &*c.borrow() {
+        Some(core) => core.push_ready(Ready::Task(task)),
+        None => unreachable!("push_local follows is_local"),
+    });
 }
 
 /// Reports a panicked task whose error was never read to the running loop's exception handler

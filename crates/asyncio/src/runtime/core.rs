@@ -39,7 +39,7 @@ const TIMER_COALESCE_NS: u64 = 100_000;
 
 /// What the task cells of every loop call to reach their loop (see [`Hooks`]).
 static TASK_HOOKS: Hooks = Hooks {
-    push_local: |shared, entry| context::try_push_local(shared, entry),
+    push_local: context::push_local,
     give_back: context::give_back_shared,
 };
 

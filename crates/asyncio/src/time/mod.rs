@@ -45,9 +45,12 @@ pub async fn advance(by: Duration) {
     yield_now().await;
 }
 
+/// How far "never" lies: ~30 years.
+const FAR: Duration = Duration::from_secs(86_400 * 365 * 30);
+
 /// An instant ~30 years after `now`, standing in for "never" where an `Instant` is needed.
 pub(crate) fn far_future(now: Instant) -> Instant {
-    now + Duration::from_secs(86_400 * 365 * 30)
+    now + FAR
 }
 
 /// `now + delay` on the running loop's clock, clamped to [`far_future`] when it overflows.
@@ -57,6 +60,10 @@ pub(crate) fn deadline_after(delay: Duration) -> Instant {
 
 /// `at + delay`, clamped to [`far_future`] of `at` when it overflows or goes beyond it.
 pub(crate) fn add_clamped(at: Instant, delay: Duration) -> Instant {
-    let far = far_future(at);
-    at.checked_add(delay).map_or(far, |t| t.min(far))
+    if delay <= FAR {
+        if let Some(t) = at.checked_add(delay) {
+            return t;
+        }
+    }
+    far_future(at)
 }

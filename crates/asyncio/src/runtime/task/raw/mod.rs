@@ -48,7 +48,7 @@ pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
 
 pub(crate) use shared_rc::{SharedPool, SharedRc};
-pub(crate) use waker::{current, is_current, Notified, RunResult, TaskWaker};
+pub(crate) use waker::{current, is_current, set_running_loop, Notified, RunResult, TaskWaker};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;
@@ -75,11 +75,9 @@ const LOCAL_NOTIFIED: u8 = 1 << 6;
 /// is the model). The cell calls these, and the `Shared`'s remote queue, and knows nothing else
 /// of the loop.
 pub(crate) struct Hooks {
-    /// If this thread runs the loop that owns the `Shared`, queues the entry `entry` returns
-    /// (it may decide there is none) on the local ready queue and returns `true`; otherwise
-    /// returns `false` without calling `entry`.
-    pub(crate) push_local:
-        fn(&crate::runtime::shared::Shared, &mut dyn FnMut() -> Option<Notified>) -> bool,
+    /// Queues a local entry on the ready queue of the loop running on this thread (only
+    /// called when [`running_loop`](waker::running_loop) says the task's loop runs here).
+    pub(crate) push_local: fn(Notified),
     /// Takes back the count of the `Shared` that a cell freed on its owner thread held (into
     /// the loop's pool when the loop runs on this thread; dropped otherwise).
     pub(crate) give_back: fn(SharedRc),

@@ -7,6 +7,8 @@ use std::ptr::NonNull;
 use std::sync::atomic::Ordering;
 use std::task::{Context, RawWaker, RawWakerVTable, Waker};
 
+use crate::runtime::shared::Shared;
+
 use super::{
     acquire, acquire_local, header, release, release_local, Header, TaskList, TaskRef, COMPLETE,
     LOCAL_NOTIFIED, REMOTE_NOTIFIED,
@@ -141,15 +143,13 @@ pub(super) fn complete(h: &Header) {
 pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
     // SAFETY: guaranteed by the caller.
     let h = unsafe { header(ptr) };
-    let handled = (h.shared.hooks.push_local)(&h.shared, &mut || {
-        // Only called on the thread running the task's loop: the owner thread.
+    if running_loop(&h.shared) {
+        // On the thread running the task's loop: the owner thread.
         if h.local.state.load(Ordering::Relaxed) & COMPLETE != 0 || h.local.has(LOCAL_NOTIFIED) {
-            return None;
+            return;
         }
         h.local.set(LOCAL_NOTIFIED);
-        Some(Notified::local(ptr))
-    });
-    if handled {
+        (h.shared.hooks.push_local)(Notified::local(ptr));
         return;
     }
     let prev = h.local.state.fetch_or(REMOTE_NOTIFIED, Ordering::AcqRel);
@@ -190,6 +190,23 @@ unsafe fn waker_wake_by_ref(data: *const ()) {
 unsafe fn waker_drop(data: *const ()) {
     // SAFETY: the dropped waker gives up its atomic reference.
     unsafe { release(ptr_of(data)) }
+}
+
+thread_local! {
+    /// The `Shared` of the loop running on this thread (null when none), set by the loop when
+    /// it starts and stops running: one plain read tells a wake-up whether it may take the
+    /// local path.
+    static RUNNING_LOOP: Cell<*const Shared> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Records the loop running on this thread (null for none); returns the previous value.
+pub(crate) fn set_running_loop(shared: *const Shared) -> *const Shared {
+    RUNNING_LOOP.with(|r| r.replace(shared))
+}
+
+/// Whether the loop that owns `shared` is running on this thread.
+pub(crate) fn running_loop(shared: &Shared) -> bool {
+    RUNNING_LOOP.with(|r| std::ptr::eq(r.get(), shared))
 }
 
 thread_local! {
