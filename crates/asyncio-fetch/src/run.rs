@@ -302,7 +302,7 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
             elapsed_ms,
             attempts,
             content_type: None,
-            error: Some((e.kind().to_owned(), e.to_string())),
+            error: Some((e.kind().to_owned(), e.detail())),
             host,
         },
     }

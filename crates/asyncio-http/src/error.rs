@@ -136,27 +136,45 @@ impl Error {
     }
 }
 
+impl Error {
+    /// What happened, without the URL (for output that shows the URL already, such as
+    /// asyncio-fetch's JSON lines): `cannot connect: 127.0.0.1:1: Connection refused`.
+    pub fn detail(&self) -> String {
+        Detail(self).to_string()
+    }
+}
+
+/// The message after the URL.
+struct Detail<'a>(&'a Error);
+
+impl fmt::Display for Detail<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Error::InvalidUrl { reason, .. } => write!(f, "invalid URL: {reason}"),
+            Error::Dns { source, .. } => write!(f, "name resolution failed: {source}"),
+            Error::Connect { source, .. } => write!(f, "cannot connect: {source}"),
+            Error::Tls { source, .. } => write!(f, "TLS failed: {source}"),
+            Error::Timeout { kind, .. } => write!(f, "{kind:?} timeout"),
+            Error::TooManyRedirects { max, looped, .. } => {
+                if *looped {
+                    write!(f, "redirect loop")
+                } else {
+                    write!(f, "more than {max} redirects")
+                }
+            }
+            Error::BodyTooLarge { limit, .. } => write!(f, "body larger than {limit} bytes"),
+            Error::Decode { reason, .. } => write!(f, "cannot decode the body: {reason}"),
+            Error::Protocol { reason, .. } => write!(f, "{reason}"),
+            Error::Status { status, .. } => write!(f, "HTTP status {status}"),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::InvalidUrl { url, reason } => write!(f, "invalid URL {url:?}: {reason}"),
-            Error::Dns { url, source } => write!(f, "{url}: name resolution failed: {source}"),
-            Error::Connect { url, source } => write!(f, "{url}: cannot connect: {source}"),
-            Error::Tls { url, source } => write!(f, "{url}: TLS failed: {source}"),
-            Error::Timeout { url, kind } => write!(f, "{url}: {kind:?} timeout"),
-            Error::TooManyRedirects { url, max, looped } => {
-                if *looped {
-                    write!(f, "{url}: redirect loop")
-                } else {
-                    write!(f, "{url}: more than {max} redirects")
-                }
-            }
-            Error::BodyTooLarge { url, limit } => {
-                write!(f, "{url}: body larger than {limit} bytes")
-            }
-            Error::Decode { url, reason } => write!(f, "{url}: cannot decode the body: {reason}"),
-            Error::Protocol { url, reason } => write!(f, "{url}: {reason}"),
-            Error::Status { url, status } => write!(f, "{url}: HTTP status {status}"),
+            other => write!(f, "{}: {}", other.url(), Detail(other)),
         }
     }
 }

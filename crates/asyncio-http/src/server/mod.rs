@@ -47,20 +47,23 @@ pub async fn serve(addr: impl ToSocketAddrs, router: Router) -> io::Result<Serve
 /// When a listener's address cannot be read.
 pub fn serve_on(listeners: Vec<TcpListener>, router: Router) -> io::Result<Server<TcpListener>> {
     let router = Rc::new(router);
-    Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
-        let router = router.clone();
-        async move {
-            let io = asyncio::compat::HyperIo(asyncio::io::RcStream(stream));
-            let service = service_fn(move |req| {
-                let router = router.clone();
-                async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .timer(asyncio::compat::LoopTimer)
-                .serve_connection(io, service);
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "HTTP connection ended with an error");
+    Server::serve_with(
+        listeners,
+        move |stream: asyncio::io::SharedStream<TcpStream>| {
+            let router = router.clone();
+            async move {
+                let io = asyncio::compat::HyperIo(stream);
+                let service = service_fn(move |req| {
+                    let router = router.clone();
+                    async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
+                });
+                let conn = hyper::server::conn::http1::Builder::new()
+                    .timer(asyncio::compat::LoopTimer)
+                    .serve_connection(io, service);
+                if let Err(e) = conn.await {
+                    tracing::debug!(error = %e, "HTTP connection ended with an error");
+                }
             }
-        }
-    })
+        },
+    )
 }

@@ -11,7 +11,7 @@ mod util;
 pub use async_fd::{AsyncFd, Interest};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
-pub use split_owned::{split_owned, Exclusive, RcStream};
+pub use split_owned::{split_owned, Exclusive, SharedStream};
 pub use util::{AsyncReadExt, AsyncWriteExt};
 
 pub(crate) use split::split_rc;

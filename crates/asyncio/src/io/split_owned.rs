@@ -1,7 +1,7 @@
 //! [`split_owned`]: the read and write halves of a stream that needs `&mut` to read or write
 //! (a TLS stream) — the same [`ReadHalf`]/[`WriteHalf`] that [`split`](super::split) gives,
 //! over an [`Exclusive`] wrapper that lends the stream to one half at a time — and
-//! [`RcStream`], a socket shared with another owner.
+//! [`SharedStream`], a socket held by several owners.
 
 use std::cell::RefCell;
 use std::io;
@@ -77,12 +77,44 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for &Exclusive<S> {
     }
 }
 
-/// A stream shared through an `Rc`, reading and writing through `&S` (every asyncio-rs socket
-/// can): for wrapping a socket another owner also holds, such as a server's client list.
+/// A stream held by several owners — the halves of a split, a server's list of its
+/// connections — read and written through `&S` (every asyncio-rs socket can). Cloning gives
+/// another handle to the same stream; it derefs to the stream for its addresses and options.
+/// Servers hand one to each connection's handler (see
+/// [`Server::serve_with`](crate::net::Server::serve_with)).
 #[derive(Debug)]
-pub struct RcStream<S>(pub Rc<S>);
+pub struct SharedStream<S>(Rc<S>);
 
-impl<S> AsyncRead for RcStream<S>
+impl<S> SharedStream<S> {
+    /// Shares `stream`.
+    pub fn new(stream: S) -> Self {
+        Self(Rc::new(stream))
+    }
+
+    pub(crate) fn from_rc(stream: Rc<S>) -> Self {
+        Self(stream)
+    }
+
+    pub(crate) fn into_rc(self) -> Rc<S> {
+        self.0
+    }
+}
+
+impl<S> Clone for SharedStream<S> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<S> std::ops::Deref for SharedStream<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.0
+    }
+}
+
+impl<S> AsyncRead for SharedStream<S>
 where
     for<'a> &'a S: AsyncRead,
 {
@@ -95,7 +127,7 @@ where
     }
 }
 
-impl<S> AsyncWrite for RcStream<S>
+impl<S> AsyncWrite for SharedStream<S>
 where
     for<'a> &'a S: AsyncWrite,
 {

@@ -13,6 +13,7 @@ use std::time::Duration;
 use slab::Slab;
 
 use super::{TcpListener, TcpStream, UnixListener, UnixStream};
+use crate::io::SharedStream;
 use crate::sync::Event;
 use crate::task::{JoinHandle, Task};
 
@@ -86,7 +87,7 @@ impl Connection for UnixStream {
 
 struct Client<S> {
     task: Task,
-    stream: Rc<S>,
+    stream: SharedStream<S>,
 }
 
 struct Inner<L: Listen> {
@@ -130,15 +131,16 @@ impl<L: Listen> std::fmt::Debug for Server<L> {
 }
 
 impl<L: Listen> Server<L> {
-    /// Serves connections from `listeners`: `on_connection` turns each accepted stream into
-    /// the future its task runs (the server tracks those tasks for `close_clients`, `abort`
+    /// Serves connections from `listeners`: `on_connection` turns each accepted stream (a
+    /// [`SharedStream`]: the server keeps a handle for `close_clients` and `abort_clients`)
+    /// into the future its task runs (the server tracks those tasks for `close_clients`, `abort`
     /// and `wait_closed`). The building block of the stream, protocol, TLS and HTTP servers.
     ///
     /// # Errors
     /// When a listener's address cannot be read.
     pub fn serve_with<H, F>(listeners: Vec<L>, on_connection: H) -> io::Result<Self>
     where
-        H: Fn(Rc<L::Stream>) -> F + 'static,
+        H: Fn(SharedStream<L::Stream>) -> F + 'static,
         F: Future<Output = ()> + 'static,
     {
         let addrs = listeners.iter().map(L::addr).collect::<io::Result<_>>()?;
@@ -169,7 +171,7 @@ async fn accept_loop<L: Listen, H, F>(
     server: std::rc::Weak<Inner<L>>,
     on_connection: Rc<H>,
 ) where
-    H: Fn(Rc<L::Stream>) -> F + 'static,
+    H: Fn(SharedStream<L::Stream>) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
     let mut backoff = Duration::from_millis(10);
@@ -210,10 +212,10 @@ fn out_of_resources(e: &io::Error) -> bool {
 
 fn start_client<L: Listen, H, F>(inner: &Rc<Inner<L>>, stream: L::Stream, on_connection: &Rc<H>)
 where
-    H: Fn(Rc<L::Stream>) -> F + 'static,
+    H: Fn(SharedStream<L::Stream>) -> F + 'static,
     F: Future<Output = ()> + 'static,
 {
-    let stream = Rc::new(stream);
+    let stream = SharedStream::new(stream);
     let fut = on_connection(stream.clone());
     let mut clients = inner.clients.borrow_mut();
     let entry = clients.vacant_entry();

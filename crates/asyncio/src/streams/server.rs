@@ -82,7 +82,7 @@ where
         F: Future<Output = ()> + 'static,
     {
         Self::serve_with(listeners, move |stream| {
-            let (r, w) = crate::io::split_rc(stream);
+            let (r, w) = crate::io::split_rc(stream.into_rc());
             handler(StreamReader::new(r), StreamWriter::new(w))
         })
     }

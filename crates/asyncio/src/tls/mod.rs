@@ -23,7 +23,7 @@ pub use acceptor::TlsAcceptor;
 pub use connector::{TlsConnector, TlsConnectorBuilder};
 pub use stream::TlsStream;
 
-use crate::io::{split_owned, Exclusive, RcStream, ReadHalf, WriteHalf};
+use crate::io::{split_owned, Exclusive, ReadHalf, SharedStream, WriteHalf};
 use crate::net::Server;
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs};
 use crate::streams::{StreamReader, StreamWriter};
@@ -87,7 +87,7 @@ pub async fn upgrade_client<S>(
     writer: StreamWriter<WriteHalf<S>>,
     connector: &TlsConnector,
     server_name: &str,
-) -> io::Result<(TlsReader<RcStream<S>>, TlsWriter<RcStream<S>>)>
+) -> io::Result<(TlsReader<SharedStream<S>>, TlsWriter<SharedStream<S>>)>
 where
     S: 'static,
     for<'a> &'a S: futures_io::AsyncRead + futures_io::AsyncWrite,
@@ -110,7 +110,7 @@ pub async fn upgrade_server<S>(
     reader: StreamReader<ReadHalf<S>>,
     writer: StreamWriter<WriteHalf<S>>,
     acceptor: &TlsAcceptor,
-) -> io::Result<(TlsReader<RcStream<S>>, TlsWriter<RcStream<S>>)>
+) -> io::Result<(TlsReader<SharedStream<S>>, TlsWriter<SharedStream<S>>)>
 where
     S: 'static,
     for<'a> &'a S: futures_io::AsyncRead + futures_io::AsyncWrite,
@@ -121,11 +121,11 @@ where
     Ok(into_streams(acceptor.accept(stream).await?))
 }
 
-/// The plain stream under a reader and writer, as one `RcStream`.
+/// The plain stream under a reader and writer, as one `SharedStream`.
 async fn reunite<S>(
     reader: StreamReader<ReadHalf<S>>,
     writer: StreamWriter<WriteHalf<S>>,
-) -> io::Result<RcStream<S>>
+) -> io::Result<SharedStream<S>>
 where
     S: 'static,
     for<'a> &'a S: futures_io::AsyncRead + futures_io::AsyncWrite,
@@ -143,13 +143,13 @@ where
     let stream = r
         .reunite_rc(w)
         .map_err(|_| io::Error::other("reader and writer belong to different connections"))?;
-    Ok(RcStream(stream))
+    Ok(SharedStream::from_rc(stream))
 }
 
 /// The reader a TLS server handler gets.
-pub type ServerReader = TlsReader<RcStream<TcpStream>>;
+pub type ServerReader = TlsReader<SharedStream<TcpStream>>;
 /// The writer a TLS server handler gets.
-pub type ServerWriter = TlsWriter<RcStream<TcpStream>>;
+pub type ServerWriter = TlsWriter<SharedStream<TcpStream>>;
 
 /// Serves TLS over TCP (asyncio's `start_server(ssl=...)`): each connection's handshake runs
 /// in its task (bounded by [`HANDSHAKE_TIMEOUT`]); a failed handshake closes that connection and
@@ -171,13 +171,12 @@ where
 {
     let listeners = TcpListener::bind_all(addr).await?;
     let handler = Rc::new(handler);
-    Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
+    Server::serve_with(listeners, move |stream: SharedStream<TcpStream>| {
         let acceptor = acceptor.clone();
         let handler = handler.clone();
         async move {
             let peer = stream.peer_addr().ok();
-            let handshake =
-                crate::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(RcStream(stream)));
+            let handshake = crate::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
             match handshake.await {
                 Ok(Ok(tls)) => {
                     let (r, w) = into_streams(tls);

@@ -7,6 +7,7 @@ use std::rc::Rc;
 use super::raw::RawStream;
 use super::sink::{Buffered, Plain};
 use super::{BufferedProtocol, DatagramProtocol, DatagramTransport, Protocol, Transport};
+use crate::io::SharedStream;
 use crate::net::Server;
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener, UnixStream};
 
@@ -124,9 +125,9 @@ pub fn serve_protocol<P: Protocol>(
     listeners: Vec<TcpListener>,
     factory: impl Fn() -> P + 'static,
 ) -> io::Result<Server<TcpListener>> {
-    Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
+    Server::serve_with(listeners, move |stream: SharedStream<TcpStream>| {
         let protocol = Rc::new(RefCell::new(factory()));
-        super::stream::start(stream, Plain(protocol)).1
+        super::stream::start(stream.into_rc(), Plain(protocol)).1
     })
 }
 
@@ -142,9 +143,9 @@ pub async fn create_buffered_server<P: BufferedProtocol>(
     addr: impl ToSocketAddrs,
 ) -> io::Result<Server<TcpListener>> {
     let listeners = TcpListener::bind_all(addr).await?;
-    Server::serve_with(listeners, move |stream: Rc<TcpStream>| {
+    Server::serve_with(listeners, move |stream: SharedStream<TcpStream>| {
         let protocol = Rc::new(RefCell::new(factory()));
-        super::stream::start(stream, Buffered(protocol)).1
+        super::stream::start(stream.into_rc(), Buffered(protocol)).1
     })
 }
 
@@ -158,9 +159,9 @@ pub fn create_unix_server<P: Protocol>(
 ) -> io::Result<Server<UnixListener>> {
     Server::serve_with(
         vec![UnixListener::bind(path)?],
-        move |stream: Rc<UnixStream>| {
+        move |stream: SharedStream<UnixStream>| {
             let protocol = Rc::new(RefCell::new(factory()));
-            super::stream::start(stream, Plain(protocol)).1
+            super::stream::start(stream.into_rc(), Plain(protocol)).1
         },
     )
 }
