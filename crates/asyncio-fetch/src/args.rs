@@ -27,7 +27,9 @@ pub(crate) struct Args {
     /// Requests per second per host (0: no limit).
     #[arg(long, default_value_t = 0.0)]
     pub(crate) rate: f64,
-    /// Seconds for a whole request.
+    /// Seconds for one attempt (connecting, the response, its body and redirects), counted
+    /// from when the request has its per-host slot: waiting for the slot does not count, and
+    /// each retry gets the whole time again.
     #[arg(long, default_value_t = 30.0)]
     pub(crate) timeout: f64,
     /// Seconds to connect.
@@ -36,7 +38,8 @@ pub(crate) struct Args {
     /// Retries on connect errors, 429 and 5xx (backoff with jitter; Retry-After honoured).
     #[arg(long, default_value_t = 2)]
     pub(crate) retries: u32,
-    /// The largest body kept, in bytes.
+    /// The most of a body kept, in bytes: a longer body is cut there (its line keeps the
+    /// status and says `"truncated": true`).
     #[arg(long)]
     pub(crate) max_bytes: Option<u64>,
     /// GET or HEAD.

@@ -5,14 +5,21 @@
 //! asyncio-fetch urls.txt -o results.jsonl --save pages/
 //! asyncio-fetch urls.txt -o results.jsonl --resume   # after an interruption
 //! ```
+//!
+//! Exit status: 0 when every URL has its line (HTTP errors are results, not failures); 1 when
+//! something the lines cannot show went wrong (the input could not be read to the end, a body
+//! could not be saved, the output could not be written); 2 for a bad command line or input
+//! file; 130 after Ctrl-C or SIGTERM; 141 when the reader of standard output went away.
 
 mod args;
 mod demo;
 mod input;
 mod limits;
+mod lines;
 mod progress;
 mod record;
 mod run;
+mod save;
 mod summary;
 
 use clap::Parser;
@@ -20,7 +27,7 @@ use clap::Parser;
 fn main() {
     let args = args::Args::parse();
     if args.demo_server {
-        raise_fd_limit(args.concurrency().max(10_000));
+        let _ = raise_fd_limit(args.concurrency().max(10_000));
         println!("{}", demo::start(args.demo_latency));
         loop {
             std::thread::park();
@@ -29,15 +36,14 @@ fn main() {
     // The run handles Ctrl-C itself (stop taking URLs, grace period, summary).
     let runner = asyncio::Runner::new().without_sigint_handling();
     let code = runner.run(async move {
-        raise_fd_limit(args.concurrency());
+        let concurrency = usable_concurrency(args.concurrency());
         let (input, total) = if args.demo {
             let base = demo::start(args.demo_latency);
             let n = args.demo_urls;
             if !args.quiet {
                 eprintln!(
                     "demo: {n} URLs from a local server ({base}), ~{} ms each, concurrency {}",
-                    args.demo_latency,
-                    args.concurrency()
+                    args.demo_latency, concurrency
                 );
             }
             let urls = (0..n).map(move |i| format!("{base}/page/{i}"));
@@ -52,18 +58,32 @@ fn main() {
             match input::Input::open(&path).await {
                 Ok(i) => (i, None),
                 Err(e) => {
-                    eprintln!("asyncio-fetch: {path}: {e}");
+                    // The error names the path already.
+                    eprintln!("asyncio-fetch: {e}");
                     return 2;
                 }
             }
         };
-        match run::run(args, input, total).await {
-            Ok((summary, interrupted)) => {
-                eprint!("{summary}");
-                if interrupted {
-                    130
+        match run::run(args, input, total, concurrency).await {
+            Ok(outcome) => {
+                let code = match &outcome.ending {
+                    // Like any Unix tool whose reader left: no more output, no message.
+                    run::Ending::BrokenPipe => return 141,
+                    run::Ending::OutputFailed(why) => {
+                        eprintln!("asyncio-fetch: {why}; stopped");
+                        1
+                    }
+                    run::Ending::Interrupted => 130,
+                    run::Ending::Done => 0,
+                };
+                eprint!("{}", outcome.summary);
+                for p in &outcome.problems {
+                    eprintln!("asyncio-fetch: {p}");
+                }
+                if code == 0 && !outcome.problems.is_empty() {
+                    1
                 } else {
-                    0
+                    code
                 }
             }
             Err(e) => {
@@ -76,25 +96,40 @@ fn main() {
     std::process::exit(code);
 }
 
-/// Raises the soft descriptor limit for `concurrency` connections, and says so when the hard
-/// limit is lower than asked.
-fn raise_fd_limit(concurrency: usize) {
-    let want = concurrency as u64 + 256;
-    let Some((soft, hard)) = limits::nofile() else {
-        return;
+/// Descriptors kept free for everything that is not a connection: the loop's own, standard
+/// streams, DNS lookups, `--save`'s files.
+const RESERVED_FDS: u64 = 64;
+
+/// Raises the soft descriptor limit for `concurrency` connections as far as the hard limit
+/// allows, and returns the concurrency the descriptors can carry (saying so when it is less
+/// than asked).
+fn usable_concurrency(concurrency: usize) -> usize {
+    let now = raise_fd_limit(concurrency);
+    let Some(now) = now else {
+        return concurrency;
     };
+    let fits = now.saturating_sub(RESERVED_FDS).max(1);
+    if (concurrency as u64) <= fits {
+        return concurrency;
+    }
+    eprintln!(
+        "asyncio-fetch: the descriptor limit ({now}) carries {fits} connections at once, not {concurrency}; running {fits} at a time"
+    );
+    fits as usize
+}
+
+/// Raises the soft descriptor limit toward what `concurrency` connections need; returns the
+/// soft limit in force afterwards.
+fn raise_fd_limit(concurrency: usize) -> Option<u64> {
+    let want = concurrency as u64 + 256;
+    let (soft, hard) = limits::nofile()?;
     if soft >= want {
-        return;
+        return Some(soft);
     }
     let target = want.min(hard);
-    let now = if limits::set_soft_nofile(target) {
+    Some(if limits::set_soft_nofile(target) {
         target
     } else {
         soft
-    };
-    if now < want {
-        eprintln!(
-            "asyncio-fetch: the descriptor limit ({now}, hard {hard}) is below what {concurrency} connections need ({want}); some requests will wait for a free descriptor"
-        );
-    }
+    })
 }

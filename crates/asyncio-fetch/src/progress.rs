@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::io::IsTerminal;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -12,7 +12,6 @@ pub(crate) struct Progress {
     plain: bool,
     done: Cell<u64>,
     total: Option<u64>,
-    last_line: Cell<Instant>,
     started: Instant,
 }
 
@@ -27,8 +26,17 @@ impl Progress {
             bar.set_draw_target(ProgressDrawTarget::stderr_with_hz(10));
             bar.set_style(
                 ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} {per_sec} {msg} [{elapsed_precise}, ETA {eta}]",
+                    "{bar:30} {pos}/{len} {rate} {msg} [{elapsed_precise}, ETA {eta}]",
                 )
+                .map(|s| {
+                    // A whole number per second (indicatif's own `per_sec` shows decimals).
+                    s.with_key(
+                        "rate",
+                        |state: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                            let _ = write!(w, "{}/s", thousands(state.per_sec().round() as u64));
+                        },
+                    )
+                })
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             bar
@@ -38,7 +46,6 @@ impl Progress {
             plain: !quiet && !tty,
             done: Cell::new(0),
             total,
-            last_line: Cell::new(Instant::now()),
             started: Instant::now(),
         }
     }
@@ -48,20 +55,52 @@ impl Progress {
         if let Some(b) = &self.bar {
             b.set_position(self.done.get());
             b.set_message(format!("errors {errors}, in flight {in_flight}"));
-        } else if self.plain && self.last_line.get().elapsed() >= Duration::from_secs(2) {
-            self.last_line.set(Instant::now());
-            let rate = self.done.get() as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-            let of = self.total.map(|t| format!("/{t}")).unwrap_or_default();
-            eprintln!(
-                "progress: {}{of} done, {rate:.0}/s, {errors} errors, {in_flight} in flight",
-                self.done.get()
-            );
         }
+    }
+
+    /// Whether progress goes out as plain lines (see [`line`](Self::line)).
+    pub(crate) fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// One plain progress line (without a terminal the run prints one every 2 s, whether or
+    /// not anything finished meanwhile).
+    pub(crate) fn line(&self, errors: u64, in_flight: u64) {
+        let rate = self.done.get() as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        let of = self.total.map(|t| format!("/{t}")).unwrap_or_default();
+        eprintln!(
+            "progress: {}{of} done, {}/s, {errors} errors, {in_flight} in flight",
+            self.done.get(),
+            thousands(rate.round() as u64)
+        );
     }
 
     pub(crate) fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
         }
+    }
+}
+
+/// `5308` as `5,308`.
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn thousands_are_grouped() {
+        assert_eq!(super::thousands(5308), "5,308");
+        assert_eq!(super::thousands(999), "999");
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
     }
 }

@@ -17,6 +17,10 @@ pub(crate) struct Record {
     pub(crate) content_type: Option<String>,
     pub(crate) error: Option<(String, String)>,
     pub(crate) host: String,
+    /// The file under `--save` that holds the body.
+    pub(crate) saved_as: Option<String>,
+    /// The body was longer than `--max-bytes`: only its first bytes were kept.
+    pub(crate) truncated: bool,
 }
 
 impl Record {
@@ -33,6 +37,12 @@ impl Record {
         });
         if let Some((kind, message)) = &self.error {
             v["error"] = serde_json::json!({"kind": kind, "message": message});
+        }
+        if let Some(name) = &self.saved_as {
+            v["saved_as"] = serde_json::json!(name);
+        }
+        if self.truncated {
+            v["truncated"] = serde_json::json!(true);
         }
         v.to_string()
     }
@@ -62,6 +72,9 @@ impl Output {
                 file: None,
             }),
             Some(p) => {
+                if append {
+                    repair_torn_tail(p)?;
+                }
                 let file = OpenOptions::new()
                     .create(true)
                     .write(true)
@@ -103,6 +116,52 @@ impl Output {
             }
         }
         Ok(())
+    }
+}
+
+/// Cuts a torn last line (a run that ended mid-line: disk full, power cut) off the end of the
+/// output file, so `--resume` appends on a line of its own; that URL is fetched again.
+fn repair_torn_tail(path: &Path) -> io::Result<()> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+    };
+    let len = f.metadata()?.len();
+    // Look back for the last newline, a block at a time.
+    let mut end = len;
+    let mut block = vec![0u8; 64 * 1024];
+    while end > 0 {
+        let start = end.saturating_sub(block.len() as u64);
+        let n = (end - start) as usize;
+        f.seek(SeekFrom::Start(start))?;
+        std::io::Read::read_exact(&mut f, &mut block[..n])?;
+        if let Some(i) = block[..n].iter().rposition(|&b| b == b'\n') {
+            let keep = start + i as u64 + 1;
+            if keep < len {
+                f.set_len(keep)?;
+            }
+            return Ok(());
+        }
+        end = start;
+    }
+    // No newline at all: the whole file is one torn line.
+    if len > 0 {
+        f.set_len(0)?;
+    }
+    Ok(())
+}
+
+/// A URL as it is written out: with any password replaced (`user:***@host`), so credentials
+/// in the input never reach the results.
+pub(crate) fn redact(url: &url::Url) -> String {
+    if url.password().is_some() {
+        let mut u = url.clone();
+        let _ = u.set_password(Some("***"));
+        u.to_string()
+    } else {
+        url.to_string()
     }
 }
 

@@ -1,16 +1,16 @@
 //! The run: a producer reads URLs into a bounded queue, `--concurrency` workers fetch them
-//! (the session's per-host limit keeps it polite), every result becomes one JSON line, and a
-//! signal stops the intake, gives in-flight requests their grace period and still writes the
-//! summary.
+//! (each waits for its host's slot before its clock starts), every result becomes one JSON
+//! line, and a signal stops the intake, gives in-flight requests their grace period (a second
+//! signal ends it at once) and still writes the finished lines and the summary.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::path::PathBuf;
 use std::rc::Rc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use asyncio::sync::Queue;
+use asyncio::sync::{Event, Queue, Semaphore};
 use asyncio_http::{
     Attempt, ClientSession, ClientTimeout, Error, Method, RetryPolicy, SessionConfig, StatusCode,
 };
@@ -18,8 +18,31 @@ use asyncio_http::{
 use crate::args::Args;
 use crate::input::{parse_line, Input};
 use crate::progress::Progress;
-use crate::record::{Output, Record};
+use crate::record::{redact, Output, Record};
+use crate::save::Saver;
 use crate::summary::Summary;
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// Every URL was taken.
+    Done,
+    /// A signal cut it short.
+    Interrupted,
+    /// Writing a result failed: the run stopped (the message says why).
+    OutputFailed(String),
+    /// The reader of standard output went away (`| head`): the run stopped quietly.
+    BrokenPipe,
+}
+
+/// What the run reports back.
+pub(crate) struct Outcome {
+    pub(crate) summary: String,
+    pub(crate) ending: Ending,
+    /// Something failed that the results cannot show (the input could not be read to the end,
+    /// bodies could not be saved): the exit status must say so.
+    pub(crate) problems: Vec<String>,
+}
 
 struct Shared {
     output: RefCell<Output>,
@@ -27,15 +50,45 @@ struct Shared {
     progress: Progress,
     in_flight: Cell<u64>,
     rate: RefCell<HashMap<String, Instant>>,
-    saved_names: RefCell<HashSet<String>>,
+    /// Each host's slots (`--per-host`): a request's clock starts once it holds one.
+    slots: RefCell<HashMap<String, Semaphore>>,
+    saver: Option<Saver>,
+    ending: RefCell<Ending>,
+    /// Set when the intake must stop: a signal or a failed output.
+    stop: Event,
 }
 
-/// Runs the whole job; returns the summary text and whether a signal cut it short.
+impl Shared {
+    /// Ends the run early for `why` (the first reason wins) and stops the intake.
+    fn end(&self, why: Ending, jobs: &Queue<url::Url>) {
+        let mut ending = self.ending.borrow_mut();
+        if *ending == Ending::Done {
+            *ending = why;
+        }
+        drop(ending);
+        self.stop.set();
+        jobs.shutdown(true);
+    }
+
+    fn slot(&self, host: &str, per_host: usize) -> Semaphore {
+        self.slots
+            .borrow_mut()
+            .entry(host.to_owned())
+            .or_insert_with(|| Semaphore::new(per_host))
+            .clone()
+    }
+}
+
+/// Runs the whole job.
+///
+/// # Errors
+/// The output cannot be opened, or `--save`'s directory cannot be made.
 pub(crate) async fn run(
     args: Args,
     input: Input,
     total_hint: Option<u64>,
-) -> std::io::Result<(String, bool)> {
+    concurrency: usize,
+) -> std::io::Result<Outcome> {
     let started = Instant::now();
     let done = match (&args.output, args.resume) {
         (Some(p), true) => crate::record::done_urls(p)?,
@@ -46,56 +99,77 @@ pub(crate) async fn run(
     } else {
         Output::open(args.output.as_deref(), args.resume)?
     };
-    if let Some(dir) = &args.save {
-        asyncio::fs::create_dir_all(dir).await?;
-    }
-    let session = session(&args)?;
+    let saver = match &args.save {
+        Some(dir) => {
+            asyncio::fs::create_dir_all(dir).await?;
+            Some(Saver::new(dir.clone()))
+        }
+        None => None,
+    };
+    let session = session(&args, concurrency)?;
     let shared = Rc::new(Shared {
         output: RefCell::new(output),
         summary: RefCell::new(Summary::default()),
         progress: Progress::new(args.quiet, total_hint),
         in_flight: Cell::new(0),
         rate: RefCell::new(HashMap::new()),
-        saved_names: RefCell::new(HashSet::new()),
+        slots: RefCell::new(HashMap::new()),
+        saver,
+        ending: RefCell::new(Ending::Done),
+        stop: Event::new(),
     });
-    let jobs: Queue<url::Url> = Queue::new(args.concurrency() * 2);
-    let interrupted = Rc::new(Cell::new(false));
-    let interrupt = asyncio::sync::Event::new();
+    let jobs: Queue<url::Url> = Queue::new(concurrency * 2);
+    let input_failed: Rc<RefCell<Option<String>>> = Rc::default();
+    // A second signal: in-flight requests end at once.
+    let hurry = Event::new();
 
-    // Signals: stop taking URLs; the queue's items stay unfetched (resume fetches them).
-    let stop = {
-        let (jobs, interrupted, interrupt) = (jobs.clone(), interrupted.clone(), interrupt.clone());
+    // Signals: the first stops the intake (the queue's items stay unfetched: resume fetches
+    // them) and starts the grace period; the second ends the grace period. Listening goes on,
+    // so a second Ctrl-C never kills the process with lines still unwritten.
+    let signals = {
+        let (jobs, shared, hurry) = (jobs.clone(), shared.clone(), hurry.clone());
         asyncio::spawn(async move {
-            let (Ok(mut int), Ok(mut term)) = (
-                asyncio::signal::signal(asyncio::signal::SignalKind::interrupt()),
-                asyncio::signal::signal(asyncio::signal::SignalKind::terminate()),
-            ) else {
+            // Each on its own: one that cannot be listened to must not cost the other.
+            let mut int = asyncio::signal::signal(asyncio::signal::SignalKind::interrupt()).ok();
+            let mut term = asyncio::signal::signal(asyncio::signal::SignalKind::terminate()).ok();
+            if int.is_none() && term.is_none() {
                 return;
-            };
-            std::future::poll_fn(|cx| {
-                if int.poll_recv(cx).is_ready() || term.poll_recv(cx).is_ready() {
-                    std::task::Poll::Ready(())
+            }
+            let mut seen = 0;
+            loop {
+                std::future::poll_fn(|cx| {
+                    let a = int.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
+                    let b = term.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
+                    if a || b {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+                seen += 1;
+                if seen == 1 {
+                    eprintln!(
+                        "asyncio-fetch: interrupted: finishing the requests in flight (again to stop them now)"
+                    );
+                    shared.end(Ending::Interrupted, &jobs);
                 } else {
-                    std::task::Poll::Pending
+                    hurry.set();
                 }
-            })
-            .await;
-            interrupted.set(true);
-            interrupt.set();
-            jobs.shutdown(true);
+            }
         })
     };
 
     let producer = {
-        let (jobs, shared, interrupted) = (jobs.clone(), shared.clone(), interrupted.clone());
+        let (jobs, shared, input_failed) = (jobs.clone(), shared.clone(), input_failed.clone());
         asyncio::spawn(async move {
             let mut input = input;
-            while !interrupted.get() {
+            while !shared.stop.is_set() {
                 let (n, line) = match input.next().await {
                     Ok(Some(x)) => x,
                     Ok(None) => break,
                     Err(e) => {
-                        eprintln!("asyncio-fetch: reading the input failed: {e}");
+                        *input_failed.borrow_mut() = Some(format!("reading the input failed: {e}"));
                         break;
                     }
                 };
@@ -106,7 +180,7 @@ pub(crate) async fn run(
                         shared.summary.borrow_mut().invalid_lines += 1;
                     }
                     Some(Ok(url)) => {
-                        if done.contains(url.as_str()) {
+                        if done.contains(&redact(&url)) {
                             shared.summary.borrow_mut().skipped += 1;
                             continue;
                         }
@@ -120,7 +194,7 @@ pub(crate) async fn run(
         })
     };
 
-    let workers: Vec<_> = (0..args.concurrency())
+    let workers: Vec<_> = (0..concurrency)
         .map(|_| {
             let (jobs, shared, session, args) =
                 (jobs.clone(), shared.clone(), session.clone(), args.clone());
@@ -129,8 +203,17 @@ pub(crate) async fn run(
                     shared.in_flight.set(shared.in_flight.get() + 1);
                     let record = fetch(&session, &args, &shared, url).await;
                     shared.in_flight.set(shared.in_flight.get() - 1);
+                    if !matches!(*shared.ending.borrow(), Ending::Done | Ending::Interrupted) {
+                        continue; // the output is gone: nothing more can be recorded
+                    }
                     if let Err(e) = shared.output.borrow_mut().write(&record) {
-                        eprintln!("asyncio-fetch: cannot write a result: {e}");
+                        let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
+                            Ending::BrokenPipe
+                        } else {
+                            Ending::OutputFailed(format!("cannot write a result: {e}"))
+                        };
+                        shared.end(why, &jobs);
+                        continue;
                     }
                     let errors = {
                         let mut s = shared.summary.borrow_mut();
@@ -143,50 +226,104 @@ pub(crate) async fn run(
         })
         .collect();
 
-    let _ = producer.await;
-    // Normal end: every worker drains the queue. Interrupted: give them the grace period.
-    let all = asyncio::task::gather(workers.into_iter().map(|w| async move { drop(w.await) }));
-    if interrupted.get() {
-        let _ = asyncio::time::timeout(args.grace(), all).await;
-    } else {
-        let mut waiting = asyncio::spawn(all);
-        // A signal during the drain starts the grace period too.
-        let mut signalled = std::pin::pin!(interrupt.wait());
-        let ended = std::future::poll_fn(|cx| {
-            if std::pin::Pin::new(&mut waiting).poll(cx).is_ready() {
-                std::task::Poll::Ready(true)
-            } else if signalled.as_mut().poll(cx).is_ready() {
-                std::task::Poll::Ready(false)
-            } else {
-                std::task::Poll::Pending
+    // Without a terminal, a plain progress line every 2 s.
+    let ticker = shared.progress.is_plain().then(|| {
+        let shared = shared.clone();
+        asyncio::spawn(async move {
+            let mut every = asyncio::time::interval(Duration::from_secs(2));
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let errors = shared.summary.borrow().errors();
+                shared.progress.line(errors, shared.in_flight.get());
             }
         })
-        .await;
-        if !ended {
-            let _ = asyncio::time::timeout(args.grace(), waiting).await;
+    });
+
+    let _ = producer.await;
+    // Normal end: every worker drains the queue. Stopped early: the workers get the grace
+    // period, which a second signal cuts short.
+    let tasks: Vec<asyncio::task::Task> = workers.iter().map(|w| w.task().clone()).collect();
+    let mut all = std::pin::pin!(asyncio::task::gather(
+        workers.into_iter().map(|w| async move { drop(w.await) })
+    ));
+    let finished = race(all.as_mut(), shared.stop.wait()).await;
+    if !finished && *shared.ending.borrow() == Ending::Interrupted {
+        let grace = asyncio::time::sleep(args.grace());
+        let cut = async {
+            let _ = race(grace, hurry.wait()).await;
+        };
+        let _ = race(all.as_mut(), cut).await;
+    }
+    for t in &tasks {
+        t.cancel();
+    }
+    signals.task().cancel();
+    if let Some(t) = ticker {
+        t.task().cancel();
+    }
+    shared.progress.finish();
+    let ending = shared.ending.borrow().clone();
+    if !matches!(ending, Ending::OutputFailed(_) | Ending::BrokenPipe) {
+        if let Err(e) = shared.output.borrow_mut().finish() {
+            return Ok(Outcome {
+                summary: String::new(),
+                ending: if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    Ending::BrokenPipe
+                } else {
+                    Ending::OutputFailed(format!("cannot write the results: {e}"))
+                },
+                problems: Vec::new(),
+            });
         }
     }
-    stop.task().cancel();
-    shared.progress.finish();
-    shared.output.borrow_mut().finish()?;
-    let text = shared
+    let mut problems = Vec::new();
+    if let Some(e) = input_failed.borrow_mut().take() {
+        problems.push(e);
+    }
+    let save_failed = shared.summary.borrow().save_failed;
+    if save_failed > 0 {
+        problems.push(format!("{save_failed} bodies could not be saved"));
+    }
+    let summary = shared
         .summary
         .borrow_mut()
-        .render(started.elapsed(), interrupted.get());
-    Ok((text, interrupted.get()))
+        .render(started.elapsed(), ending == Ending::Interrupted);
+    Ok(Outcome {
+        summary,
+        ending,
+        problems,
+    })
 }
 
-fn session(args: &Args) -> std::io::Result<ClientSession> {
+/// Whether `a` finished first (`b` is dropped then, and `a` is left as it is otherwise).
+async fn race(a: impl Future, b: impl Future) -> bool {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    std::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() {
+            Poll::Ready(true)
+        } else if b.as_mut().poll(cx).is_ready() {
+            Poll::Ready(false)
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+fn session(args: &Args, concurrency: usize) -> std::io::Result<ClientSession> {
     let mut config = SessionConfig {
         timeout: ClientTimeout {
             total: Some(args.timeout()),
             sock_connect: Some(args.connect_timeout()),
             ..ClientTimeout::none()
         },
-        max_body: args.max_bytes,
         ..SessionConfig::default()
     };
-    config.connector.limit = args.concurrency();
+    // Requests wait for their host's slot in `fetch`, before their clock starts; the session's
+    // own per-host limit only paces redirects that leave the host.
+    config.connector.limit = concurrency;
     config.connector.limit_per_host = args.per_host();
     config.headers.insert(
         "user-agent",
@@ -244,14 +381,28 @@ async fn pace(args: &Args, shared: &Shared, host: &str) {
     asyncio::time::sleep_until(at).await;
 }
 
-mod reqinfo {
-    pub(crate) struct Info {
-        pub(crate) final_url: String,
-        pub(crate) bytes: u64,
-        pub(crate) content_type: Option<String>,
-        /// The response's `Retry-After`, for the retry policy.
-        pub(crate) retry_headers: asyncio_http::HeaderMap,
+/// Whether a failed connect ran out of descriptors (ours, or the system's): then the request
+/// waits and tries again, as it would for a free slot; it is never the URL's result.
+fn out_of_descriptors(e: &Error) -> bool {
+    match e {
+        Error::Connect { source, .. } => matches!(
+            asyncio::io::os_error(source),
+            Some(libc::EMFILE | libc::ENFILE)
+        ),
+        _ => false,
     }
+}
+
+/// What one attempt brought back.
+struct Got {
+    status: u16,
+    final_url: String,
+    bytes: u64,
+    content_type: Option<String>,
+    /// The response's `Retry-After`, for the retry policy.
+    retry_headers: asyncio_http::HeaderMap,
+    saved: Option<Result<String, String>>,
+    truncated: bool,
 }
 
 async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::Url) -> Record {
@@ -263,15 +414,29 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
         Method::GET
     };
     let policy = retry_policy(args);
+    let slot = shared.slot(&host, args.per_host());
     let mut attempts = 0;
+    let mut fd_backoff = Duration::from_millis(10);
     let result = loop {
         attempts += 1;
         pace(args, shared, &host).await;
-        let r = once(session, args, shared, &method, &url).await;
+        let r = {
+            let _slot = slot.acquire().await;
+            // The timeout runs inside `once`: from here, with the slot held.
+            once(session, args, shared, &method, &url).await
+        };
+        if let Err(e) = &r {
+            if out_of_descriptors(e) {
+                attempts -= 1;
+                asyncio::time::sleep(fd_backoff).await;
+                fd_backoff = (fd_backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        }
         let outcome = match &r {
-            Ok((status, info)) => Attempt::Response(
-                StatusCode::from_u16(*status).unwrap_or(StatusCode::OK),
-                &info.retry_headers,
+            Ok(got) => Attempt::Response(
+                StatusCode::from_u16(got.status).unwrap_or(StatusCode::OK),
+                &got.retry_headers,
             ),
             Err(e) => Attempt::Failed(e),
         };
@@ -282,30 +447,41 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
         asyncio::time::sleep(backoff).await;
     };
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut record = Record {
+        url: redact(&url),
+        final_url: None,
+        status: None,
+        bytes: 0,
+        elapsed_ms,
+        attempts,
+        content_type: None,
+        error: None,
+        host,
+        saved_as: None,
+        truncated: false,
+    };
     match result {
-        Ok((status, info)) => Record {
-            url: url.to_string(),
-            final_url: Some(info.final_url),
-            status: Some(status),
-            bytes: info.bytes,
-            elapsed_ms,
-            attempts,
-            content_type: info.content_type,
-            error: None,
-            host,
-        },
-        Err(e) => Record {
-            url: url.to_string(),
-            final_url: None,
-            status: None,
-            bytes: 0,
-            elapsed_ms,
-            attempts,
-            content_type: None,
-            error: Some((e.kind().to_owned(), e.detail())),
-            host,
-        },
+        Ok(got) => {
+            record.final_url = url::Url::parse(&got.final_url)
+                .map(|u| redact(&u))
+                .ok()
+                .or(Some(got.final_url));
+            record.status = Some(got.status);
+            record.bytes = got.bytes;
+            record.content_type = got.content_type;
+            record.truncated = got.truncated;
+            match got.saved {
+                Some(Ok(name)) => record.saved_as = Some(name),
+                Some(Err(e)) => {
+                    record.error = Some(("save".to_owned(), e));
+                    shared.summary.borrow_mut().save_failed += 1;
+                }
+                None => {}
+            }
+        }
+        Err(e) => record.error = Some((e.kind().to_owned(), e.detail())),
     }
+    record
 }
 
 async fn once(
@@ -314,8 +490,8 @@ async fn once(
     shared: &Shared,
     method: &Method,
     url: &url::Url,
-) -> Result<(u16, reqinfo::Info), Error> {
-    let resp = session.request(method.clone(), url).send().await?;
+) -> Result<Got, Error> {
+    let mut resp = session.request(method.clone(), url).send().await?;
     let status = resp.status().as_u16();
     let final_url = resp.url().to_string();
     let content_type = resp.content_type().map(str::to_owned);
@@ -323,57 +499,31 @@ async fn once(
     if let Some(v) = resp.headers().get(asyncio_http::header::RETRY_AFTER) {
         retry_headers.insert(asyncio_http::header::RETRY_AFTER, v.clone());
     }
-    let body = resp.bytes().await?;
-    if let Some(dir) = &args.save {
-        if let Err(e) = save(dir, shared, url, &body).await {
-            eprintln!("asyncio-fetch: cannot save {url}: {e}");
+    // The body, up to `--max-bytes`: a longer one is cut there (the status stands).
+    let limit = args.max_bytes.unwrap_or(u64::MAX);
+    let mut body = Vec::new();
+    let mut truncated = false;
+    while let Some(chunk) = resp.chunk().await? {
+        let room = limit.saturating_sub(body.len() as u64);
+        if chunk.len() as u64 > room {
+            body.extend_from_slice(&chunk[..room as usize]);
+            truncated = true;
+            break; // dropping the response closes the connection
         }
+        body.extend_from_slice(&chunk);
     }
-    Ok((
+    drop(resp);
+    let saved = match &shared.saver {
+        Some(saver) => Some(saver.save(url, &body).await),
+        None => None,
+    };
+    Ok(Got {
         status,
-        reqinfo::Info {
-            final_url,
-            bytes: body.len() as u64,
-            content_type,
-            retry_headers,
-        },
-    ))
-}
-
-/// Stores a body under a name from the URL, written to a temporary name and renamed.
-async fn save(
-    dir: &std::path::Path,
-    shared: &Shared,
-    url: &url::Url,
-    body: &[u8],
-) -> std::io::Result<()> {
-    let base: String = format!("{}{}", url.host_str().unwrap_or("host"), url.path())
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let base = if base.len() > 150 {
-        base[..150].to_owned()
-    } else {
-        base
-    };
-    let name = {
-        let mut names = shared.saved_names.borrow_mut();
-        let mut name = base.clone();
-        let mut n = 1;
-        while names.contains(&name) || dir.join(&name).exists() {
-            n += 1;
-            name = format!("{base}-{n}");
-        }
-        names.insert(name.clone());
-        name
-    };
-    let tmp: PathBuf = dir.join(format!(".{name}.part"));
-    asyncio::fs::write(&tmp, body).await?;
-    asyncio::fs::rename(&tmp, dir.join(&name)).await
+        final_url,
+        bytes: body.len() as u64,
+        content_type,
+        retry_headers,
+        saved,
+        truncated,
+    })
 }

@@ -18,6 +18,8 @@ pub(crate) struct Summary {
     sum_ms: f64,
     pub(crate) invalid_lines: u64,
     pub(crate) skipped: u64,
+    /// Bodies fetched but not stored under `--save` (their lines say `error.kind = "save"`).
+    pub(crate) save_failed: u64,
 }
 
 impl Summary {
@@ -101,6 +103,12 @@ impl Summary {
             s.push_str(&format!(
                 "input: {} invalid lines skipped, {} URLs already done (--resume)\n",
                 self.invalid_lines, self.skipped
+            ));
+        }
+        if self.save_failed > 0 {
+            s.push_str(&format!(
+                "save: {} bodies could not be stored\n",
+                self.save_failed
             ));
         }
         let sequential = self.sum_ms / 1000.0;

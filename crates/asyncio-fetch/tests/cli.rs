@@ -3,55 +3,11 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_asyncio-fetch"))
-}
-
-fn tempdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("asyncio-fetch-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-/// A local server on its own thread: `/n/<i>` answers after `delay_ms`.
-fn server(delay_ms: u64) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        asyncio::Runner::new()
-            .without_sigint_handling()
-            .run(async move {
-                use asyncio_http::server::{serve, Response, Router};
-                let router = Router::new().get("/n/:i", move |req| async move {
-                    asyncio::time::sleep(Duration::from_millis(delay_ms)).await;
-                    Response::text(format!("page {}", req.param("i").unwrap()))
-                });
-                let s = serve("127.0.0.1:0", router).await.unwrap();
-                tx.send(format!("http://{}", s.local_addr().unwrap()))
-                    .unwrap();
-                s.serve_forever().await;
-            })
-    });
-    rx.recv().unwrap()
-}
-
-/// Every line parses; returns url -> count.
-fn lines(path: &Path) -> HashMap<String, usize> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let mut seen = HashMap::new();
-    for line in text.lines() {
-        let v: serde_json::Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
-        *seen
-            .entry(v["url"].as_str().unwrap().to_owned())
-            .or_insert(0) += 1;
-    }
-    seen
-}
+mod common;
+use common::{bin, broken_server, lines, server, tempdir};
 
 #[test]
 fn the_demo_fetches_everything_and_summarises() {
@@ -210,59 +166,6 @@ fn sigint_finishes_in_flight_requests_and_writes_the_summary() {
 }
 
 /// A raw server that misbehaves by path.
-fn broken_server() -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        asyncio::Runner::new()
-            .without_sigint_handling()
-            .run(async move {
-                let server = asyncio::streams::start_server(
-                    |mut r, w| async move {
-                        let Ok(first) = r.readline().await else {
-                            return;
-                        };
-                        let path = String::from_utf8_lossy(&first)
-                            .split(' ')
-                            .nth(1)
-                            .unwrap_or("/")
-                            .to_owned();
-                        while let Ok(l) = r.readline().await {
-                            if l == b"\r\n" || l.is_empty() {
-                                break;
-                            }
-                        }
-                        match path.as_str() {
-                            "/garbage" => drop(w.write(b"NOT HTTP AT ALL\r\n\r\n")),
-                            "/truncated" => {
-                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"))
-                            }
-                            "/hang" => std::future::pending::<()>().await,
-                            "/trickle" => {
-                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"));
-                                for _ in 0..100 {
-                                    asyncio::time::sleep(Duration::from_secs(1)).await;
-                                    if w.write(b"x").is_err() {
-                                        return;
-                                    }
-                                }
-                            }
-                            _ => drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
-                        }
-                        let _ = w.drain().await;
-                        w.close();
-                    },
-                    "127.0.0.1:0",
-                )
-                .await
-                .unwrap();
-                tx.send(format!("http://{}", server.local_addr().unwrap()))
-                    .unwrap();
-                server.serve_forever().await;
-            })
-    });
-    rx.recv().unwrap()
-}
-
 #[test]
 fn against_a_broken_server_every_url_gets_a_line_and_the_run_ends() {
     let dir = tempdir("broken");
@@ -378,37 +281,46 @@ fn save_stores_bodies_under_names_from_the_url() {
     let dir = tempdir("save");
     let base = server(1);
     let input = dir.join("urls.txt");
-    // The same page twice (a collision) and another one.
+    // The same path with and without a query, and another page.
     std::fs::write(
         &input,
         format!("{base}/n/1\n{base}/n/1?again\n{base}/n/2\n"),
     )
     .unwrap();
     let pages = dir.join("pages");
+    let out = dir.join("out.jsonl");
     let o = Command::new(bin())
         .arg(&input)
         .args(["--quiet", "--concurrency", "1", "-o"])
-        .arg(dir.join("out.jsonl"))
+        .arg(&out)
         .arg("--save")
         .arg(&pages)
         .output()
         .unwrap();
     assert!(o.status.success(), "{o:?}");
-    let mut names: Vec<String> = std::fs::read_dir(&pages)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    names.sort();
-    assert_eq!(
-        names,
-        ["127.0.0.1_n_1", "127.0.0.1_n_1-2", "127.0.0.1_n_2"],
-        "{names:?}"
+    let text = std::fs::read_to_string(&out).unwrap();
+    let mut saved = Vec::new();
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let name = v["saved_as"].as_str().unwrap().to_owned();
+        let url = v["url"].as_str().unwrap();
+        let want = if url.contains("/n/2") {
+            "page 2"
+        } else {
+            "page 1"
+        };
+        assert_eq!(std::fs::read_to_string(pages.join(&name)).unwrap(), want);
+        saved.push(name);
+    }
+    saved.sort();
+    saved.dedup();
+    assert_eq!(saved.len(), 3, "one file per URL: {saved:?}");
+    assert!(
+        saved.iter().any(|n| n.starts_with("127.0.0.1_n_1_again-")),
+        "{saved:?}"
     );
-    assert_eq!(
-        std::fs::read_to_string(pages.join("127.0.0.1_n_2")).unwrap(),
-        "page 2"
-    );
-    assert!(names.iter().all(|n| !n.ends_with(".part")));
+    let files = std::fs::read_dir(&pages).unwrap().count();
+    assert_eq!(files, 3, "no temporary file left");
 }
 
 #[test]

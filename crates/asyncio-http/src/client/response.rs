@@ -155,7 +155,7 @@ impl Response {
                     self.abandon();
                     return Err(Error::Protocol {
                         url: self.url_string(),
-                        reason: e.to_string(),
+                        reason: self.body_error(&e),
                     });
                 }
                 Some(Ok(frame)) => {
@@ -194,6 +194,39 @@ impl Response {
                     return Ok(Some(plain));
                 }
             }
+        }
+    }
+
+    /// Says why the body ended early, as curl does: how much of it came, or the cause (a
+    /// reset connection) rather than only hyper's "error reading a body from connection".
+    fn body_error(&self, e: &hyper::Error) -> String {
+        let expected = self
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        let mut cause = None;
+        let mut src = std::error::Error::source(e);
+        while let Some(inner) = src {
+            if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+                cause = Some(io.to_string());
+                if io.kind() == std::io::ErrorKind::ConnectionReset {
+                    cause = Some("connection reset by peer".to_owned());
+                }
+            }
+            src = inner.source();
+        }
+        let got = self.received;
+        match (cause, expected) {
+            (Some(c), Some(n)) => format!("{c} after {got} of {n} bytes"),
+            (Some(c), None) => format!("{c} after {got} bytes"),
+            (None, Some(n)) if e.is_incomplete_message() || got < n => {
+                format!("connection closed with {got} of {n} bytes")
+            }
+            (None, _) if e.is_incomplete_message() => {
+                format!("connection closed after {got} bytes, before the body's end")
+            }
+            (None, _) => e.to_string(),
         }
     }
 

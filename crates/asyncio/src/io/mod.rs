@@ -12,7 +12,7 @@ pub use async_fd::{AsyncFd, Interest};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 pub use split_owned::{split_owned, Exclusive, SharedStream};
-pub use util::{AsyncReadExt, AsyncWriteExt};
+pub use util::{os_error, AsyncReadExt, AsyncWriteExt};
 
 pub(crate) use split::split_rc;
 pub(crate) use stream_io::{stream_io_traits, ReadIo, WriteIo};

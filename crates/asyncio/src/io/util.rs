@@ -99,3 +99,21 @@ pub trait AsyncWriteExt: AsyncWrite + Unpin {
 }
 
 impl<W: AsyncWrite + Unpin + ?Sized> AsyncWriteExt for W {}
+
+/// The OS error code of `e`, looking through the errors asyncio-rs wraps around it (an address
+/// added to a connect error, say).
+pub fn os_error(e: &std::io::Error) -> Option<i32> {
+    if let Some(code) = e.raw_os_error() {
+        return Some(code);
+    }
+    let mut inner: Option<&(dyn std::error::Error + 'static)> = e.get_ref().map(|r| r as _);
+    while let Some(err) = inner {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if let Some(code) = io.raw_os_error() {
+                return Some(code);
+            }
+        }
+        inner = err.source();
+    }
+    None
+}

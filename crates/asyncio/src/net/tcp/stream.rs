@@ -263,8 +263,29 @@ impl TcpStream {
 }
 
 /// Adds the address to an I/O error's message.
+/// The original error stays reachable as the new one's `source()` (and its `raw_os_error`
+/// through [`os_error`]), so callers can still tell `EMFILE` from `ECONNREFUSED`.
 pub(crate) fn with_addr(e: io::Error, addr: SocketAddr) -> io::Error {
-    io::Error::new(e.kind(), format!("{addr}: {e}"))
+    io::Error::new(e.kind(), AddrError { addr, source: e })
+}
+
+/// An I/O error and the address it happened with.
+#[derive(Debug)]
+struct AddrError {
+    addr: SocketAddr,
+    source: io::Error,
+}
+
+impl std::fmt::Display for AddrError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.addr, self.source)
+    }
+}
+
+impl std::error::Error for AddrError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
 }
 
 impl std::fmt::Debug for TcpStream {

@@ -1,0 +1,115 @@
+//! Helpers shared by the CLI tests: the binary, temporary directories, local servers.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_asyncio-fetch"))
+}
+
+pub fn tempdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("asyncio-fetch-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A local server on its own thread: `/n/<i>` answers after `delay_ms`, `/slow/<i>` after a
+/// minute, `/big/<n>` with `n` bytes.
+pub fn server(delay_ms: u64) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        asyncio::Runner::new()
+            .without_sigint_handling()
+            .run(async move {
+                use asyncio_http::server::{serve, Response, Router};
+                let router = Router::new()
+                    .get("/n/:i", move |req| async move {
+                        asyncio::time::sleep(Duration::from_millis(delay_ms)).await;
+                        Response::text(format!("page {}", req.param("i").unwrap()))
+                    })
+                    .get("/slow/:i", |_| async {
+                        asyncio::time::sleep(Duration::from_secs(60)).await;
+                        Response::text("late")
+                    })
+                    .get("/big/:n", |req| async move {
+                        let n: usize = req.param("n").unwrap().parse().unwrap();
+                        Response::bytes(vec![b'x'; n])
+                    });
+                let s = serve("127.0.0.1:0", router).await.unwrap();
+                tx.send(format!("http://{}", s.local_addr().unwrap()))
+                    .unwrap();
+                s.serve_forever().await;
+            })
+    });
+    rx.recv().unwrap()
+}
+
+/// Every line parses; returns url -> count.
+pub fn lines(path: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut seen = HashMap::new();
+    for line in text.lines() {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("torn line {line:?}: {e}"));
+        *seen
+            .entry(v["url"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    seen
+}
+
+pub fn broken_server() -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        asyncio::Runner::new()
+            .without_sigint_handling()
+            .run(async move {
+                let server = asyncio::streams::start_server(
+                    |mut r, w| async move {
+                        let Ok(first) = r.readline().await else {
+                            return;
+                        };
+                        let path = String::from_utf8_lossy(&first)
+                            .split(' ')
+                            .nth(1)
+                            .unwrap_or("/")
+                            .to_owned();
+                        while let Ok(l) = r.readline().await {
+                            if l == b"\r\n" || l.is_empty() {
+                                break;
+                            }
+                        }
+                        match path.as_str() {
+                            "/garbage" => drop(w.write(b"NOT HTTP AT ALL\r\n\r\n")),
+                            "/truncated" => {
+                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"))
+                            }
+                            "/hang" => std::future::pending::<()>().await,
+                            "/trickle" => {
+                                drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"));
+                                for _ in 0..100 {
+                                    asyncio::time::sleep(Duration::from_secs(1)).await;
+                                    if w.write(b"x").is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                            _ => drop(w.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
+                        }
+                        let _ = w.drain().await;
+                        w.close();
+                    },
+                    "127.0.0.1:0",
+                )
+                .await
+                .unwrap();
+                tx.send(format!("http://{}", server.local_addr().unwrap()))
+                    .unwrap();
+                server.serve_forever().await;
+            })
+    });
+    rx.recv().unwrap()
+}
