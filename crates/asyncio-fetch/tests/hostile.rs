@@ -130,6 +130,40 @@ fn waiting_for_a_host_slot_does_not_count_against_the_timeout() {
 }
 
 #[test]
+fn a_redirect_chain_keeps_its_host_slot_and_does_not_queue_per_hop() {
+    let dir = tempdir("chains");
+    // 60 five-hop chains on one host, 10 ms a hop, 3 at a time: a chain holding its slot takes
+    // ~50 ms of its 0.5 s; one that queued again at every hop would wait behind the others.
+    let base = server(10);
+    let input = dir.join("urls.txt");
+    let urls: String = (0..60).map(|i| format!("{base}/r/5?chain={i}\n")).collect();
+    std::fs::write(&input, urls).unwrap();
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .arg(&input)
+        .args([
+            "--quiet",
+            "--per-host",
+            "3",
+            "--timeout",
+            "0.5",
+            "--retries",
+            "0",
+            "-o",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let recs = records(&out);
+    assert_eq!(recs.len(), 60);
+    for r in &recs {
+        assert_eq!(r["status"], 200, "{r}");
+        assert!(r["final_url"].as_str().unwrap().ends_with("/r/0"), "{r}");
+    }
+}
+
+#[test]
 fn resume_after_a_torn_last_line_truncates_it_and_fetches_that_url() {
     let dir = tempdir("torn");
     let base = server(1);

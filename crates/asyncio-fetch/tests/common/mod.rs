@@ -17,7 +17,7 @@ pub fn tempdir(tag: &str) -> PathBuf {
 }
 
 /// A local server on its own thread: `/n/<i>` answers after `delay_ms`, `/slow/<i>` after a
-/// minute, `/big/<n>` with `n` bytes.
+/// minute, `/r/<n>` redirects `n` times (each hop after `delay_ms`), `/big/<n>` with `n` bytes.
 pub fn server(delay_ms: u64) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -33,6 +33,18 @@ pub fn server(delay_ms: u64) -> String {
                     .get("/slow/:i", |_| async {
                         asyncio::time::sleep(Duration::from_secs(60)).await;
                         Response::text("late")
+                    })
+                    .get("/r/:n", move |req| async move {
+                        asyncio::time::sleep(Duration::from_millis(delay_ms)).await;
+                        let n: u32 = req.param("n").unwrap().parse().unwrap();
+                        if n == 0 {
+                            Response::text("end of the chain")
+                        } else {
+                            Response::redirect(
+                                asyncio_http::StatusCode::FOUND,
+                                &format!("/r/{}", n - 1),
+                            )
+                        }
                     })
                     .get("/big/:n", |req| async move {
                         let n: usize = req.param("n").unwrap().parse().unwrap();
