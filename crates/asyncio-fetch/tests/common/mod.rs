@@ -125,3 +125,23 @@ pub fn broken_server() -> String {
     });
     rx.recv().unwrap()
 }
+
+/// Like [`lines`], for a file a killed run left: its last line may be torn (SIGKILL can land in
+/// the middle of a write), every other line must parse. `--resume` cuts such a tail off.
+pub fn lines_after_kill(path: &Path) -> HashMap<String, usize> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut seen = HashMap::new();
+    let all: Vec<&str> = text.lines().collect();
+    for (i, line) in all.iter().enumerate() {
+        let parsed = serde_json::from_str::<serde_json::Value>(line);
+        let v = match parsed {
+            Ok(v) => v,
+            Err(_) if i + 1 == all.len() && !text.ends_with('\n') => break,
+            Err(e) => panic!("torn line {line:?} before the end: {e}"),
+        };
+        *seen
+            .entry(v["url"].as_str().unwrap().to_owned())
+            .or_insert(0) += 1;
+    }
+    seen
+}
