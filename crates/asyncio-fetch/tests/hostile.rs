@@ -101,7 +101,7 @@ fn an_input_line_over_one_mebibyte_is_skipped_by_number() {
 fn waiting_for_a_host_slot_does_not_count_against_the_timeout() {
     let dir = tempdir("slots");
     // 24 pages of one host, each answering in 300 ms, 2 at a time: the last waits ~3.3 s for
-    // its slot, yet its own request takes 0.3 s of its 1 s timeout.
+    // its slot, yet its own request takes 0.3 s of its 2 s timeout.
     let base = server(300);
     let input = dir.join("urls.txt");
     let urls: String = (0..24).map(|i| format!("{base}/n/{i}\n")).collect();
@@ -114,7 +114,7 @@ fn waiting_for_a_host_slot_does_not_count_against_the_timeout() {
             "--per-host",
             "2",
             "--timeout",
-            "1",
+            "2",
             "--retries",
             "0",
             "-o",
@@ -132,11 +132,14 @@ fn waiting_for_a_host_slot_does_not_count_against_the_timeout() {
 #[test]
 fn a_redirect_chain_keeps_its_host_slot_and_does_not_queue_per_hop() {
     let dir = tempdir("chains");
-    // 60 five-hop chains on one host, 10 ms a hop, 3 at a time: a chain holding its slot takes
-    // ~50 ms of its 0.5 s; one that queued again at every hop would wait behind the others.
+    // 120 five-hop chains on one host, 10 ms a hop, 3 at a time: a chain holding its slot takes
+    // ~50 ms of its 1 s; one that queued again at every hop would wait ~0.4 s per hop behind
+    // the others.
     let base = server(10);
     let input = dir.join("urls.txt");
-    let urls: String = (0..60).map(|i| format!("{base}/r/5?chain={i}\n")).collect();
+    let urls: String = (0..120)
+        .map(|i| format!("{base}/r/5?chain={i}\n"))
+        .collect();
     std::fs::write(&input, urls).unwrap();
     let out = dir.join("out.jsonl");
     let o = Command::new(bin())
@@ -146,7 +149,7 @@ fn a_redirect_chain_keeps_its_host_slot_and_does_not_queue_per_hop() {
             "--per-host",
             "3",
             "--timeout",
-            "0.5",
+            "1",
             "--retries",
             "0",
             "-o",
@@ -156,7 +159,7 @@ fn a_redirect_chain_keeps_its_host_slot_and_does_not_queue_per_hop() {
         .unwrap();
     assert!(o.status.success(), "{o:?}");
     let recs = records(&out);
-    assert_eq!(recs.len(), 60);
+    assert_eq!(recs.len(), 120);
     for r in &recs {
         assert_eq!(r["status"], 200, "{r}");
         assert!(r["final_url"].as_str().unwrap().ends_with("/r/0"), "{r}");
