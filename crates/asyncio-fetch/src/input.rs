@@ -15,6 +15,7 @@ const CHUNK: usize = 64 * 1024;
 pub(crate) enum Input {
     File {
         file: asyncio::fs::File,
+        buf: Box<[u8]>,
         splitter: Splitter,
         ready: VecDeque<Line>,
         eof: bool,
@@ -43,6 +44,7 @@ impl Input {
         let file = asyncio::fs::File::open(path).await?;
         Ok(Input::File {
             file,
+            buf: vec![0u8; CHUNK].into_boxed_slice(),
             splitter: Splitter::new(),
             ready: VecDeque::new(),
             eof: false,
@@ -58,6 +60,7 @@ impl Input {
         match self {
             Input::File {
                 file,
+                buf,
                 splitter,
                 ready,
                 eof,
@@ -70,8 +73,7 @@ impl Input {
                 if *eof {
                     return Ok(None);
                 }
-                let mut buf = vec![0u8; CHUNK];
-                let got = file.read(&mut buf).await?;
+                let got = file.read(buf).await?;
                 if got == 0 {
                     *eof = true;
                     splitter.finish(ready);

@@ -71,11 +71,13 @@ impl Shared {
     }
 
     fn slot(&self, host: &str, per_host: usize) -> Semaphore {
-        self.slots
-            .borrow_mut()
-            .entry(host.to_owned())
-            .or_insert_with(|| Semaphore::new(per_host))
-            .clone()
+        let mut slots = self.slots.borrow_mut();
+        if let Some(s) = slots.get(host) {
+            return s.clone();
+        }
+        let s = Semaphore::new(per_host);
+        slots.insert(host.to_owned(), s.clone());
+        s
     }
 }
 
@@ -396,6 +398,7 @@ fn out_of_descriptors(e: &Error) -> bool {
 /// What one attempt brought back.
 struct Got {
     status: u16,
+    /// Where the redirects ended, credentials redacted.
     final_url: String,
     bytes: u64,
     content_type: Option<String>,
@@ -462,10 +465,7 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
     };
     match result {
         Ok(got) => {
-            record.final_url = url::Url::parse(&got.final_url)
-                .map(|u| redact(&u))
-                .ok()
-                .or(Some(got.final_url));
+            record.final_url = Some(got.final_url);
             record.status = Some(got.status);
             record.bytes = got.bytes;
             record.content_type = got.content_type;
@@ -493,7 +493,7 @@ async fn once(
 ) -> Result<Got, Error> {
     let mut resp = session.request(method.clone(), url).send().await?;
     let status = resp.status().as_u16();
-    let final_url = resp.url().to_string();
+    let final_url = redact(resp.url());
     let content_type = resp.content_type().map(str::to_owned);
     let mut retry_headers = asyncio_http::HeaderMap::new();
     if let Some(v) = resp.headers().get(asyncio_http::header::RETRY_AFTER) {

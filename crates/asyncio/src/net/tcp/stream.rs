@@ -308,10 +308,7 @@ impl ReadIo for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        // socket2's `recv` fills uninitialised memory without zeroing it first.
-        let len = buf.len();
-        self.io
-            .poll_read_with(cx, len, |s| socket2::SockRef::from(s).recv(&mut *buf))
+        self.io.poll_recv_uninit(cx, buf)
     }
 }
 

@@ -87,6 +87,22 @@ impl<S: mio::event::Source> PollEvented<S> {
         Poll::Ready(Ok(n))
     }
 
+    /// A stream read into uninitialised memory with the socket's `recv`, which fills it without
+    /// zeroing it first (hyper lends such buffers); the first `n` bytes are initialised on
+    /// `Ok(n)`. Follows the same readiness rule as [`poll_read_with`](Self::poll_read_with).
+    #[cfg(feature = "hyper")]
+    pub(crate) fn poll_recv_uninit(
+        &self,
+        cx: &mut Context<'_>,
+        buf: &mut [std::mem::MaybeUninit<u8>],
+    ) -> Poll<io::Result<usize>>
+    where
+        S: std::os::fd::AsFd,
+    {
+        let len = buf.len();
+        self.poll_read_with(cx, len, |s| socket2::SockRef::from(s).recv(&mut *buf))
+    }
+
     /// A stream write of `len` bytes by `op`: a short write filled the send buffer, so the
     /// write readiness is cleared until the next event.
     pub(crate) fn poll_write_with(
