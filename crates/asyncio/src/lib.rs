@@ -33,6 +33,7 @@
 pub mod blocking;
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub mod compat;
+pub mod cores;
 pub mod event_loop;
 pub mod fs;
 pub mod future;
@@ -57,4 +58,5 @@ pub use event_loop::{
     all_tasks, current_task, get_running_loop, run, try_get_running_loop, EventLoop, RemoteHandle,
     Runner,
 };
+pub use cores::Runtime;
 pub use task::{spawn, JoinHandle, Task, TaskError};

@@ -17,6 +17,7 @@ pub use context::{get_running_loop, try_get_running_loop};
 pub use handle::EventLoop;
 pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
 pub use runner::{run, Runner};
+pub(crate) use runner::{cancel_remaining, run_interruptible};
 
 use crate::runtime::task::Task;
 

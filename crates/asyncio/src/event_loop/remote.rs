@@ -116,6 +116,61 @@ impl RemoteHandle {
         Ok(RemoteJoinHandle { promise })
     }
 
+    /// Builds a future on the loop with `make` and spawns it there, from any thread (glommio's
+    /// and monoio's shape): the future itself need not be `Send`, so it may hold `Rc`s, the
+    /// loop's sockets and locks; only `make` and the output cross threads.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// let lp = asyncio::EventLoop::new();
+    /// let remote = lp.remote();
+    /// let worker = std::thread::spawn(move || {
+    ///     let out = remote
+    ///         .spawn_with(|| async {
+    ///             let local = Rc::new(20); // not Send: fine, it never leaves the loop
+    ///             asyncio::time::sleep(std::time::Duration::from_millis(1)).await;
+    ///             *local + 1
+    ///         })
+    ///         .unwrap()
+    ///         .wait();
+    ///     remote.stop();
+    ///     out
+    /// });
+    /// lp.run_forever();
+    /// assert_eq!(worker.join().unwrap().unwrap(), 21);
+    /// ```
+    ///
+    /// # Errors
+    /// [`LoopClosed`] if the loop was closed.
+    pub fn spawn_with<M, F>(&self, make: M) -> Result<RemoteJoinHandle<F::Output>, LoopClosed>
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        let promise = ThreadSafePromise::new();
+        let setter = promise.clone();
+        self.shared
+            .push_callback(Box::new(move || {
+                if setter.cancel_requested() {
+                    setter.set(Err(TaskError::cancelled()));
+                    return;
+                }
+                let task = RemoteTask {
+                    future: Some(Box::pin(make())),
+                    promise: setter,
+                };
+                drop(crate::get_running_loop().spawn(task));
+            }))
+            .map_err(|_| LoopClosed)?;
+        Ok(RemoteJoinHandle { promise })
+    }
+
+    /// Whether the loop was closed (sending to it fails).
+    pub fn is_closed(&self) -> bool {
+        self.shared.is_closed()
+    }
+
     /// Asks the loop to stop after its current batch, from any thread.
     pub fn stop(&self) {
         self.shared.request_stop();

@@ -86,36 +86,16 @@ impl Runner {
     /// # Panics
     /// As [`EventLoop::run_until_complete`].
     pub fn run<F: Future>(&self, future: F) -> F::Output {
-        let sigint = libc::SIGINT;
-        if !self.handle_sigint
-            || !crate::sys::is_main_thread()
-            || !crate::sys::signal_is_default(sigint)
-        {
+        if !self.handle_sigint {
             return self.event_loop.run_until_complete(future);
         }
-        let out = self.event_loop.run_until_complete(async {
-            let mut ctrl_c = crate::signal::signal(crate::signal::SignalKind::interrupt()).ok();
-            let mut future = std::pin::pin!(future);
-            std::future::poll_fn(|cx| {
-                if let std::task::Poll::Ready(v) = future.as_mut().poll(cx) {
-                    return std::task::Poll::Ready(Some(v));
-                }
-                if let Some(s) = &mut ctrl_c {
-                    if s.poll_recv(cx).is_ready() {
-                        return std::task::Poll::Ready(None);
-                    }
-                }
-                std::task::Poll::Pending
-            })
-            .await
-        });
-        match out {
+        match run_interruptible(&self.event_loop, future) {
             Some(v) => v,
             None => {
                 // The main future is gone (its cleanup ran); stop the rest, then end as Ctrl-C
                 // ends a program.
                 self.close();
-                crate::sys::reraise_default(sigint);
+                crate::sys::reraise_default(libc::SIGINT);
                 panic!("interrupted by Ctrl-C");
             }
         }
@@ -132,13 +112,7 @@ impl Runner {
         if lp.is_closed() || lp.is_running() {
             return;
         }
-        for _ in 0..SHUTDOWN_ROUNDS {
-            if lp.core.task_count() == 0 {
-                break;
-            }
-            lp.core.cancel_all();
-            lp.run_until_complete(crate::time::yield_now());
-        }
+        cancel_remaining(lp);
         // asyncio.run's `shutdown_default_executor`: a pool set on this loop is this loop's to
         // shut down. The process-wide pool serves every loop and outlives them (its idle
         // threads exit by themselves).
@@ -148,6 +122,43 @@ impl Runner {
             }
         }
         lp.close();
+    }
+}
+
+/// Runs `future` on `lp`; on the main thread, when nothing else handles `SIGINT`, a Ctrl-C drops
+/// `future` (its destructors run) and returns `None`. The caller cleans up and re-raises.
+pub(crate) fn run_interruptible<F: Future>(lp: &EventLoop, future: F) -> Option<F::Output> {
+    let sigint = libc::SIGINT;
+    if !crate::sys::is_main_thread() || !crate::sys::signal_is_default(sigint) {
+        return Some(lp.run_until_complete(future));
+    }
+    lp.run_until_complete(async {
+        let mut ctrl_c = crate::signal::signal(crate::signal::SignalKind::interrupt()).ok();
+        let mut future = std::pin::pin!(future);
+        std::future::poll_fn(|cx| {
+            if let std::task::Poll::Ready(v) = future.as_mut().poll(cx) {
+                return std::task::Poll::Ready(Some(v));
+            }
+            if let Some(s) = &mut ctrl_c {
+                if s.poll_recv(cx).is_ready() {
+                    return std::task::Poll::Ready(None);
+                }
+            }
+            std::task::Poll::Pending
+        })
+        .await
+    })
+}
+
+/// Cancels every task left on `lp` and gives the cancellations turns to run (a bounded number
+/// of rounds: a task that keeps spawning cannot hold the close forever).
+pub(crate) fn cancel_remaining(lp: &EventLoop) {
+    for _ in 0..SHUTDOWN_ROUNDS {
+        if lp.core.task_count() == 0 {
+            break;
+        }
+        lp.core.cancel_all();
+        lp.run_until_complete(crate::time::yield_now());
     }
 }
 

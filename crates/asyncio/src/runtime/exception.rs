@@ -23,6 +23,9 @@ pub enum ExceptionKind {
     CallbackPanic,
     /// Debug mode: a callback or a task step ran longer than the slow-callback threshold.
     SlowCallback,
+    /// Another loop of the same [`Runtime`](crate::Runtime) died: a panic escaped it (reported
+    /// to loop 0).
+    LoopDied,
 }
 
 /// The report passed to the exception handler, like asyncio's context dict.
@@ -49,6 +52,19 @@ impl ExceptionContext {
             kind: ExceptionKind::UnretrievedTaskPanic,
             task: Some(task.clone()),
             panic_message: task.panic_message(),
+            duration: None,
+        }
+    }
+}
+
+impl ExceptionContext {
+    /// The report, on loop 0, that loop `index` of its runtime died.
+    pub(crate) fn loop_died(index: usize, panic: &str) -> Self {
+        Self {
+            message: format!("loop {index} of the runtime died"),
+            kind: ExceptionKind::LoopDied,
+            task: None,
+            panic_message: Some(panic.to_owned()),
             duration: None,
         }
     }

@@ -105,6 +105,11 @@ impl Shared {
         }
     }
 
+    /// Whether the loop was closed.
+    pub(crate) fn is_closed(&self) -> bool {
+        self.lock().closed
+    }
+
     /// Whether the remote queue may hold something.
     pub(crate) fn has_pending(&self) -> bool {
         self.pending.load(Ordering::Acquire)

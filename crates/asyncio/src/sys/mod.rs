@@ -22,3 +22,7 @@ mod pidfd;
 
 #[cfg(target_os = "linux")]
 pub(crate) use pidfd::pidfd_open;
+
+mod affinity;
+
+pub(crate) use affinity::pin_current_thread;

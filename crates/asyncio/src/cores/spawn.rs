@@ -1,0 +1,224 @@
+//! Spawning through a runtime: onto a chosen loop ([`RuntimeHandle::spawn_on`]) or the least
+//! busy one ([`RuntimeHandle::spawn`]).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use super::context;
+use super::runtime::{RtShared, RuntimeHandle};
+use crate::event_loop::{LoopClosed, RemoteJoinHandle};
+use crate::runtime::task::{JoinHandle, TaskError};
+
+pin_project_lite::pin_project! {
+    /// A future counted in its loop's load while it lives.
+    struct Counted<F> {
+        #[pin]
+        future: F,
+        index: usize,
+    }
+
+    impl<F> PinnedDrop for Counted<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let index = this.index;
+            // Tasks end on their own loop's thread, whose runtime context names the counter.
+            context::with_current(|rt| {
+                if let Some((rt, i)) = rt {
+                    if i == index {
+                        rt.loads[index].0.fetch_sub(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    }
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(cx)
+    }
+}
+
+/// The handle of a task spawned through a [`RuntimeHandle`]: await it for the output (or the
+/// [`TaskError`]), on any loop of the runtime; [`wait`](Self::wait) blocks a plain thread.
+///
+/// A task that landed on the spawning loop is an ordinary local task (no cross-thread
+/// promise); that is also why the handle is not `Send`.
+///
+/// # Cancel safety
+/// Cancel-safe: dropping the await leaves the output for a later await; the task keeps
+/// running (dropping the handle detaches it, as asyncio does).
+pub struct SpawnHandle<T> {
+    index: usize,
+    inner: Inner<T>,
+}
+
+enum Inner<T> {
+    Local(JoinHandle<T>),
+    Remote(RemoteJoinHandle<T>),
+}
+
+impl<T> SpawnHandle<T> {
+    /// The loop the task runs on.
+    pub fn loop_index(&self) -> usize {
+        self.index
+    }
+
+    /// Requests cancellation of the task (it ends cancelled at its next await).
+    pub fn cancel(&self) {
+        match &self.inner {
+            Inner::Local(h) => {
+                h.task().cancel();
+            }
+            Inner::Remote(h) => h.cancel(),
+        }
+    }
+
+    /// Whether the task has ended.
+    pub fn is_done(&self) -> bool {
+        match &self.inner {
+            Inner::Local(h) => h.task().is_done(),
+            Inner::Remote(h) => h.is_done(),
+        }
+    }
+
+    /// Blocks the calling thread until the task ends. Never call it on a loop's thread (for a
+    /// task on that same loop it could never end).
+    ///
+    /// # Errors
+    /// The task's [`TaskError`].
+    ///
+    /// # Panics
+    /// For a task on the calling thread's own loop.
+    pub fn wait(self) -> Result<T, TaskError> {
+        match self.inner {
+            Inner::Local(_) => panic!("SpawnHandle::wait on the task's own loop would never end"),
+            Inner::Remote(h) => h.wait(),
+        }
+    }
+}
+
+impl<T> Future for SpawnHandle<T> {
+    type Output = Result<T, TaskError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.get_mut().inner {
+            Inner::Local(h) => Pin::new(h).poll(cx),
+            Inner::Remote(h) => Pin::new(h).poll(cx),
+        }
+    }
+}
+
+impl<T> fmt::Debug for SpawnHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpawnHandle")
+            .field("loop", &self.index)
+            .field("done", &self.is_done())
+            .finish()
+    }
+}
+
+impl RuntimeHandle {
+    /// Spawns on loop `index` the future `make` builds there (glommio's and monoio's shape):
+    /// the future need not be `Send`; only `make` and the output cross threads. On loop
+    /// `index`'s own thread the future is built and spawned at once.
+    ///
+    /// # Errors
+    /// [`LoopClosed`] once the runtime shuts down.
+    ///
+    /// # Panics
+    /// If `index` is not below [`loops`](Self::loops).
+    pub fn spawn_on<M, F>(&self, index: usize, make: M) -> Result<SpawnHandle<F::Output>, LoopClosed>
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        assert!(index < self.loops(), "no loop {index} in a runtime of {}", self.loops());
+        if self.is_closed() {
+            return Err(LoopClosed);
+        }
+        self.shared.loads[index].0.fetch_add(1, Ordering::Relaxed);
+        if self.on_loop(index) {
+            let future = Counted { future: make(), index };
+            return Ok(SpawnHandle {
+                index,
+                inner: Inner::Local(crate::spawn(future)),
+            });
+        }
+        let handle = self.shared.remotes[index].spawn_with(move || Counted { future: make(), index });
+        match handle {
+            Ok(h) => Ok(SpawnHandle {
+                index,
+                inner: Inner::Remote(h),
+            }),
+            Err(e) => {
+                self.shared.loads[index].0.fetch_sub(1, Ordering::Relaxed);
+                Err(e)
+            }
+        }
+    }
+
+    /// Spawns a `Send` future on the least busy loop (the one with the fewest live tasks
+    /// spawned through the runtime; the calling loop when it ties), like `tokio::spawn` on a
+    /// multi-threaded runtime — except that the task stays on that loop for its whole life.
+    ///
+    /// # Errors
+    /// [`LoopClosed`] once the runtime shuts down.
+    pub fn spawn<F>(&self, future: F) -> Result<SpawnHandle<F::Output>, LoopClosed>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let index = self.least_busy();
+        self.spawn_on(index, move || future)
+    }
+
+    /// Whether this thread runs loop `index` of this runtime right now.
+    fn on_loop(&self, index: usize) -> bool {
+        context::with_current(|rt| match rt {
+            Some((rt, i)) => i == index && std::ptr::eq::<RtShared>(&**rt, &*self.shared),
+            None => false,
+        }) && crate::runtime::context::try_running_core().is_some()
+    }
+
+    fn least_busy(&self) -> usize {
+        let loads = &self.shared.loads;
+        let here = context::with_current(|rt| match rt {
+            Some((rt, i)) if std::ptr::eq::<RtShared>(&**rt, &*self.shared) => Some(i),
+            _ => None,
+        });
+        let mut best = here.unwrap_or(0);
+        let mut best_load = loads[best].0.load(Ordering::Relaxed);
+        for (i, load) in loads.iter().enumerate() {
+            let l = load.0.load(Ordering::Relaxed);
+            if l < best_load {
+                best = i;
+                best_load = l;
+            }
+        }
+        best
+    }
+}
+
+/// [`RuntimeHandle::spawn`] on the runtime of the calling loop (tokio's `tokio::spawn` inside
+/// a multi-threaded runtime).
+///
+/// # Errors
+/// [`LoopClosed`] once the runtime shuts down.
+///
+/// # Panics
+/// Outside a runtime's loops.
+pub fn spawn<F>(future: F) -> Result<SpawnHandle<F::Output>, LoopClosed>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    RuntimeHandle::current()
+        .expect("asyncio::cores::spawn outside a Runtime's loops")
+        .spawn(future)
+}
