@@ -54,9 +54,9 @@ pub mod tls;
 pub mod transport;
 
 pub use asyncio_macros::{main, test};
+pub use cores::Runtime;
 pub use event_loop::{
     all_tasks, current_task, get_running_loop, run, try_get_running_loop, EventLoop, RemoteHandle,
     Runner,
 };
-pub use cores::Runtime;
 pub use task::{spawn, JoinHandle, Task, TaskError};

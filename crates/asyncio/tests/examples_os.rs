@@ -113,3 +113,32 @@ fn the_pipeline_counts_like_the_shell() {
         )
     );
 }
+
+#[test]
+fn ctrl_c_under_a_runtime_cancels_every_loops_tasks() {
+    let (mut child, first, mut out) = start("multicore_echo");
+    let addr = first
+        .trim()
+        .strip_prefix("ready ")
+        .expect(&first)
+        .to_owned();
+    let mut c = std::net::TcpStream::connect(&addr).unwrap();
+    c.write_all(b"hi\n").unwrap();
+    let mut echo = [0u8; 3];
+    c.read_exact(&mut echo).unwrap();
+    assert_eq!(&echo, b"hi\n");
+    send(&child, libc::SIGINT);
+    let mut rest = String::new();
+    out.read_to_string(&mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status:?}");
+    let mut lines: Vec<&str> = rest.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            "cleanup: loop 0 task cancelled",
+            "cleanup: loop 1 task cancelled"
+        ]
+    );
+}

@@ -45,7 +45,10 @@ pub async fn serve(addr: impl ToSocketAddrs, router: Router) -> io::Result<Serve
 ///
 /// # Errors
 /// When a listener's address cannot be read.
-pub fn serve_on(listeners: Vec<TcpListener>, router: Router) -> io::Result<Server<TcpListener>> {
+pub fn serve_on<L>(listeners: Vec<L>, router: Router) -> io::Result<Server<L>>
+where
+    L: asyncio::net::Listen<Stream = TcpStream>,
+{
     let router = Rc::new(router);
     Server::serve_with(
         listeners,

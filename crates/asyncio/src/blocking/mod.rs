@@ -17,6 +17,7 @@ use crate::future::ThreadSafePromise;
 use crate::runtime::task::TaskError;
 
 static DEFAULT: OnceLock<ThreadPool> = OnceLock::new();
+static CPU: OnceLock<ThreadPool> = OnceLock::new();
 
 /// The process's default pool (built with [`Builder::default`] unless
 /// [`set_default_pool`] ran first).
@@ -83,6 +84,42 @@ where
         promise.set(Err(TaskError::cancelled()));
     }
     ToThread { promise }
+}
+
+/// The process's pool for CPU-bound work: one thread per available core, named `asyncio-cpu`,
+/// apart from the [`default_pool`] so that a burst of blocking calls (files, DNS, a slow
+/// library) cannot hold back computation, nor computation the blocking calls.
+pub fn cpu_pool() -> &'static ThreadPool {
+    CPU.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Builder::default()
+            .max_threads(cores)
+            .thread_name("asyncio-cpu")
+            .build()
+    })
+}
+
+/// Runs CPU-bound `f` on the [`cpu_pool`] and resolves to its result (seed 002's reason for
+/// `multiprocessing`, without leaving the process: Rust has no GIL). A panic in `f` becomes a
+/// [`TaskError`].
+///
+/// ```
+/// asyncio::run(async {
+///     let primes = asyncio::blocking::run_cpu(|| {
+///         (2u32..10_000).filter(|n| (2..*n).take_while(|d| d * d <= *n).all(|d| n % d != 0)).count()
+///     });
+///     assert_eq!(primes.await.unwrap(), 1229);
+/// });
+/// ```
+///
+/// # Cancel safety
+/// As [`to_thread`]: dropping the future does not stop `f`; its result is dropped.
+pub fn run_cpu<F, T>(f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    run_in_executor(Some(cpu_pool()), f)
 }
 
 /// Shuts the process's default pool down, waiting up to `timeout` for running calls (asyncio's

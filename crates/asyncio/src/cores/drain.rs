@@ -7,6 +7,8 @@ use std::time::Duration;
 /// one) or `grace` has passed on the loop's clock. It checks at growing intervals (1 ms to
 /// 20 ms): the loop has no "last task ended" event, and a shutdown may be late by one interval.
 pub(crate) async fn drain(grace: Duration, own: usize) {
+    // What was sent to the loop before the shutdown starts first.
+    crate::time::yield_now().await;
     let start = crate::time::now();
     let mut pause = Duration::from_millis(1);
     loop {

@@ -74,7 +74,10 @@ impl LoopListener {
         })
     }
 
-    pub(crate) fn lead(listener: TcpListener, peers: Vec<Option<Arc<Handoff>>>) -> io::Result<Self> {
+    pub(crate) fn lead(
+        listener: TcpListener,
+        peers: Vec<Option<Arc<Handoff>>>,
+    ) -> io::Result<Self> {
         Ok(Self {
             addr: listener.local_addr()?,
             kind: Kind::Lead {

@@ -26,6 +26,9 @@ pub(crate) fn get(key: usize) -> Option<Server<LoopListener>> {
 
 /// Forgets the server (dropping the last handle closes it).
 pub(crate) fn remove(key: usize) {
-    let server = SERVERS.try_with(|s| s.borrow_mut().try_remove(key)).ok().flatten();
+    let server = SERVERS
+        .try_with(|s| s.borrow_mut().try_remove(key))
+        .ok()
+        .flatten();
     drop(server);
 }

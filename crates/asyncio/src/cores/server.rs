@@ -108,14 +108,17 @@ impl RuntimeHandle {
             let lead_peers = handoffs.clone();
             let lead_build = build.clone();
             pending.push(self.start_member(0, move || {
-                lead_build(LoopListener::lead(TcpListener::from_std(socket)?, lead_peers)?)
+                lead_build(LoopListener::lead(
+                    TcpListener::from_std(socket)?,
+                    lead_peers,
+                )?)
             }));
             for (index, handoff) in handoffs.into_iter().enumerate().skip(1) {
                 let build = build.clone();
                 let handoff = handoff.expect("every loop but 0 has a handoff");
-                pending.push(self.start_member(index, move || {
-                    build(LoopListener::handed(bound, handoff))
-                }));
+                pending.push(
+                    self.start_member(index, move || build(LoopListener::handed(bound, handoff))),
+                );
             }
         }
         let mut members = Vec::with_capacity(n);
@@ -249,7 +252,9 @@ impl ServerGroup {
 
     /// How many handlers run on each loop, by loop index.
     pub async fn client_counts(&self) -> Vec<usize> {
-        self.inner.on_each(|s| async move { s.client_count() }).await
+        self.inner
+            .on_each(|s| async move { s.client_count() })
+            .await
     }
 
     /// Waits until every loop's server is closed and its handlers have ended.
@@ -257,7 +262,9 @@ impl ServerGroup {
     /// # Cancel safety
     /// Cancel-safe.
     pub async fn wait_closed(&self) {
-        self.inner.on_each(|s| async move { s.wait_closed().await }).await;
+        self.inner
+            .on_each(|s| async move { s.wait_closed().await })
+            .await;
     }
 
     /// [`Server::shutdown`] on every loop at once: stop accepting, give handlers `grace`,
@@ -284,4 +291,3 @@ impl fmt::Debug for ServerGroup {
             .finish()
     }
 }
-

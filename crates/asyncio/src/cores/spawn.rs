@@ -132,25 +132,39 @@ impl RuntimeHandle {
     ///
     /// # Panics
     /// If `index` is not below [`loops`](Self::loops).
-    pub fn spawn_on<M, F>(&self, index: usize, make: M) -> Result<SpawnHandle<F::Output>, LoopClosed>
+    pub fn spawn_on<M, F>(
+        &self,
+        index: usize,
+        make: M,
+    ) -> Result<SpawnHandle<F::Output>, LoopClosed>
     where
         M: FnOnce() -> F + Send + 'static,
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        assert!(index < self.loops(), "no loop {index} in a runtime of {}", self.loops());
+        assert!(
+            index < self.loops(),
+            "no loop {index} in a runtime of {}",
+            self.loops()
+        );
         if self.is_closed() {
             return Err(LoopClosed);
         }
         self.shared.loads[index].0.fetch_add(1, Ordering::Relaxed);
         if self.on_loop(index) {
-            let future = Counted { future: make(), index };
+            let future = Counted {
+                future: make(),
+                index,
+            };
             return Ok(SpawnHandle {
                 index,
                 inner: Inner::Local(crate::spawn(future)),
             });
         }
-        let handle = self.shared.remotes[index].spawn_with(move || Counted { future: make(), index });
+        let handle = self.shared.remotes[index].spawn_with(move || Counted {
+            future: make(),
+            index,
+        });
         match handle {
             Ok(h) => Ok(SpawnHandle {
                 index,

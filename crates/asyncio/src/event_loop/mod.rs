@@ -16,8 +16,8 @@ pub use callback::{Handle, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
 pub use handle::EventLoop;
 pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
-pub use runner::{run, Runner};
 pub(crate) use runner::{cancel_remaining, run_interruptible};
+pub use runner::{run, Runner};
 
 use crate::runtime::task::Task;
 

@@ -8,7 +8,7 @@ use super::raw::RawStream;
 use super::sink::{Buffered, Plain};
 use super::{BufferedProtocol, DatagramProtocol, DatagramTransport, Protocol, Transport};
 use crate::io::SharedStream;
-use crate::net::Server;
+use crate::net::{Listen, Server};
 use crate::net::{TcpListener, TcpStream, ToSocketAddrs, UdpSocket, UnixListener, UnixStream};
 
 /// Connects over TCP and runs a protocol from `factory` on the connection (asyncio's
@@ -121,10 +121,10 @@ pub async fn create_server<P: Protocol>(
 ///
 /// # Errors
 /// When a listener's address cannot be read.
-pub fn serve_protocol<P: Protocol>(
-    listeners: Vec<TcpListener>,
+pub fn serve_protocol<P: Protocol, L: Listen<Stream = TcpStream>>(
+    listeners: Vec<L>,
     factory: impl Fn() -> P + 'static,
-) -> io::Result<Server<TcpListener>> {
+) -> io::Result<Server<L>> {
     Server::serve_with(listeners, move |stream: SharedStream<TcpStream>| {
         let protocol = Rc::new(RefCell::new(factory()));
         super::stream::start(stream.into_rc(), Plain(protocol)).1
