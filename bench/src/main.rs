@@ -42,6 +42,12 @@ struct Args {
     /// Internal: serve hyper's hello world with this runtime on 127.0.0.1 (prints the port).
     #[arg(long, hide = true, value_name = "RUNTIME")]
     serve_hyper: Option<String>,
+    /// Internal: the multi-core echo server of this runtime (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_echo_mc: Option<String>,
+    /// Internal: the multi-core hyper server of this runtime (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_hyper_mc: Option<String>,
     /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
     echo_client: Vec<String>,
@@ -65,6 +71,14 @@ fn main() {
     }
     if let Some(runtime) = &args.serve_hyper {
         workloads::hyper_wrk::serve(runtime);
+        return;
+    }
+    if let Some(runtime) = &args.serve_echo_mc {
+        workloads::multicore::serve_echo(runtime);
+        return;
+    }
+    if let Some(runtime) = &args.serve_hyper_mc {
+        workloads::multicore::serve_hyper(runtime);
         return;
     }
     if let Some(runtime) = &args.serve_echo {

@@ -77,12 +77,17 @@ impl Drop for Server {
 }
 
 pub(crate) fn run(runtime: &str) -> Measurement {
+    run_with(runtime, "--serve-hyper")
+}
+
+/// Runs wrk against the server `current_exe FLAG RUNTIME` starts.
+pub(crate) fn run_with(runtime: &str, flag: &str) -> Measurement {
     if Command::new("wrk").arg("--version").output().is_err() {
         eprintln!("hyper-wrk left out: wrk is not installed (apt-get install wrk)");
         std::process::exit(3);
     }
     let mut child = Command::new(std::env::current_exe().expect("current_exe"))
-        .args(["--serve-hyper", runtime])
+        .args([flag, runtime])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the hyper server");
@@ -143,7 +148,7 @@ fn proc_cpu_s(pid: u32) -> f64 {
 }
 
 /// tokio's I/O as hyper's (what hyper-util's `TokioIo` does, kept here to avoid the crate).
-struct TokioIo(tokio::net::TcpStream);
+pub(crate) struct TokioIo(pub(crate) tokio::net::TcpStream);
 
 impl hyper::rt::Read for TokioIo {
     fn poll_read(
@@ -190,6 +195,8 @@ impl hyper::rt::Write for TokioIo {
     }
 }
 
+pub(crate) use hyper_util_timer::TokioTimer;
+
 /// hyper's `Timer` on tokio's clock (what hyper-util's `TokioTimer` does).
 mod hyper_util_timer {
     use std::future::Future;
@@ -198,7 +205,7 @@ mod hyper_util_timer {
     use std::time::{Duration, Instant};
 
     #[derive(Clone, Debug)]
-    pub(super) struct TokioTimer;
+    pub(crate) struct TokioTimer;
 
     struct TokioSleep(Pin<Box<tokio::time::Sleep>>);
 

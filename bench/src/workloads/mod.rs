@@ -6,6 +6,7 @@ mod http;
 pub(crate) mod hyper_wrk;
 mod idle_tasks;
 mod lateness;
+pub(crate) mod multicore;
 #[cfg(feature = "peers")]
 mod local;
 mod os;
@@ -63,6 +64,9 @@ pub(crate) const NAMES: &[&str] = &[
     "http-fresh",
     "http-idle",
     "fetch-demo",
+    "spawn-mc",
+    "echo-mc",
+    "hyper-wrk-mc",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -98,6 +102,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
 /// Whether `workload` has an implementation on `runtime` (the server-only runtimes exist for
 /// the echo workloads alone).
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
+    if multicore::WORKLOADS.contains(&workload) {
+        return multicore::supports(workload, runtime);
+    }
     if echo::WORKLOADS.contains(&workload) {
         return echo::supports(runtime);
     }
@@ -126,6 +133,27 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
+        "spawn-mc" => {
+            return Info {
+                count: 1e6,
+                unit: "tasks/s",
+                description: "1,000,000 Send tasks spread over 2 loops/workers, awaited and summed",
+            };
+        }
+        "echo-mc" => {
+            return Info {
+                count: (echo::CONNECTIONS * echo::shape("echo").1) as f64,
+                unit: "round trips/s",
+                description: "echo server on 2 loops; 100 connections × 10,000 round trips of 64 B (one mio client on the same 2 cores)",
+            };
+        }
+        "hyper-wrk-mc" => {
+            return Info {
+                count: hyper_wrk::REQUESTS as f64,
+                unit: "requests/s",
+                description: "hyper hello world on 2 loops under wrk -t1 -c100 -d5s (wrk shares the 2 cores)",
+            };
+        }
         "fetch-demo" => {
             return Info {
                 count: fetch::URLS as f64,
@@ -252,6 +280,9 @@ pub(crate) fn info(workload: &str) -> Info {
 
 /// Runs one workload on one runtime in this process.
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    if multicore::WORKLOADS.contains(&workload) {
+        return multicore::run(workload, runtime);
+    }
     if echo::WORKLOADS.contains(&workload) {
         return echo::run(workload, runtime);
     }

@@ -77,12 +77,12 @@ impl Drop for ServerProcess {
 }
 
 impl ServerProcess {
-    fn start(runtime: &str) -> Result<(Self, SocketAddr), String> {
+    fn start(runtime: &str, flag: &str) -> Result<(Self, SocketAddr), String> {
         let mut cmd = match runtime {
             "python-asyncio" | "uvloop" => python::command(runtime)?,
             _ => {
                 let mut c = Command::new(std::env::current_exe().expect("current_exe"));
-                c.args(["--serve-echo", runtime]);
+                c.args([flag, runtime]);
                 c
             }
         };
@@ -125,8 +125,13 @@ pub(crate) fn proc_cpu_s(pid: u32) -> f64 {
 
 /// Runs one echo measurement: start the server, run the client, read the server's CPU.
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    run_with(workload, runtime, "--serve-echo")
+}
+
+/// One echo measurement against the server `current_exe FLAG RUNTIME` starts.
+pub(crate) fn run_with(workload: &str, runtime: &str, flag: &str) -> Measurement {
     let (size, round_trips) = shape(workload);
-    let (server, addr) = ServerProcess::start(runtime).unwrap_or_else(|e| {
+    let (server, addr) = ServerProcess::start(runtime, flag).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(3);
     });

@@ -1,0 +1,50 @@
+//! `spawn-mc`: 1,000,000 `Send` tasks each returning a number, spread over two loops, all
+//! awaited and summed.
+
+use super::super::{rt, timed, Measurement};
+use super::LOOPS;
+
+pub(crate) const N: u64 = 1_000_000;
+const SUM: u64 = N * (N - 1) / 2;
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let (m, sum) = match runtime {
+        "asyncio-rs" => {
+            let rt = asyncio::Runtime::builder().loops(LOOPS).build().expect("runtime");
+            let handle = rt.handle();
+            let r = timed(|| {
+                rt.block_on(async move {
+                    let handles: Vec<_> = (0..N)
+                        .map(|i| handle.spawn(async move { i }).expect("open"))
+                        .collect();
+                    let mut sum = 0;
+                    for h in handles {
+                        sum += h.await.expect("task");
+                    }
+                    sum
+                })
+            });
+            drop(rt);
+            r
+        }
+        "tokio-mt" => rt::tokio(rt::tokio_mt(), async {
+            // Spawned from a worker, as a server's tasks are (the local queue and LIFO slot).
+            tokio::spawn(async {
+                let handles: Vec<_> = (0..N).map(|i| tokio::spawn(async move { i })).collect();
+                let mut sum = 0;
+                for h in handles {
+                    sum += h.await.expect("task");
+                }
+                sum
+            })
+            .await
+            .expect("spawner")
+        }),
+        #[cfg(feature = "peers")]
+        other => super::peers::spawn(other, N),
+        #[cfg(not(feature = "peers"))]
+        other => panic!("spawn-mc: unknown runtime {other}"),
+    };
+    assert_eq!(sum, SUM);
+    m
+}
