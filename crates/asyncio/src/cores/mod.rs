@@ -35,6 +35,7 @@ mod builder;
 mod context;
 mod drain;
 mod listener;
+mod outbox;
 mod registry;
 mod runtime;
 mod server;

@@ -8,8 +8,9 @@ use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::context;
+use super::outbox;
 use super::runtime::{RtShared, RuntimeHandle};
-use crate::event_loop::{LoopClosed, RemoteJoinHandle};
+use crate::event_loop::{LoopClosed, RemoteHandle, RemoteJoinHandle};
 use crate::runtime::task::{JoinHandle, TaskError};
 
 pin_project_lite::pin_project! {
@@ -125,7 +126,9 @@ impl<T> fmt::Debug for SpawnHandle<T> {
 impl RuntimeHandle {
     /// Spawns on loop `index` the future `make` builds there (glommio's and monoio's shape):
     /// the future need not be `Send`; only `make` and the output cross threads. On loop
-    /// `index`'s own thread the future is built and spawned at once.
+    /// `index`'s own thread the future is built and spawned at once. From another loop of the
+    /// runtime, spawns are sent in batches when the sending loop's turn ends (as `call_soon`
+    /// callbacks run), or every 256 spawns; from a plain thread, at once.
     ///
     /// # Errors
     /// [`LoopClosed`] once the runtime shuts down.
@@ -150,8 +153,9 @@ impl RuntimeHandle {
         if self.is_closed() {
             return Err(LoopClosed);
         }
+        let here = self.current_index();
         self.shared.loads[index].0.fetch_add(1, Ordering::Relaxed);
-        if self.on_loop(index) {
+        if here == Some(index) {
             let future = Counted {
                 future: make(),
                 index,
@@ -161,14 +165,14 @@ impl RuntimeHandle {
                 inner: Inner::Local(crate::spawn(future)),
             });
         }
-        let handle = self.shared.remotes[index].spawn_with(move || Counted {
+        let (callback, handle) = RemoteHandle::prepare_spawn_with(move || Counted {
             future: make(),
             index,
         });
-        match handle {
-            Ok(h) => Ok(SpawnHandle {
+        match outbox::send(&self.shared, index, callback, here.is_some()) {
+            Ok(()) => Ok(SpawnHandle {
                 index,
-                inner: Inner::Remote(h),
+                inner: Inner::Remote(handle),
             }),
             Err(e) => {
                 self.shared.loads[index].0.fetch_sub(1, Ordering::Relaxed);
@@ -192,20 +196,18 @@ impl RuntimeHandle {
         self.spawn_on(index, move || future)
     }
 
-    /// Whether this thread runs loop `index` of this runtime right now.
-    fn on_loop(&self, index: usize) -> bool {
+    /// The loop of this runtime this thread runs right now, if any.
+    fn current_index(&self) -> Option<usize> {
         context::with_current(|rt| match rt {
-            Some((rt, i)) => i == index && std::ptr::eq::<RtShared>(&**rt, &*self.shared),
-            None => false,
-        }) && crate::runtime::context::try_running_core().is_some()
+            Some((rt, i)) if std::ptr::eq::<RtShared>(&**rt, &*self.shared) => Some(i),
+            _ => None,
+        })
+        .filter(|_| crate::runtime::context::try_running_core().is_some())
     }
 
     fn least_busy(&self) -> usize {
         let loads = &self.shared.loads;
-        let here = context::with_current(|rt| match rt {
-            Some((rt, i)) if std::ptr::eq::<RtShared>(&**rt, &*self.shared) => Some(i),
-            _ => None,
-        });
+        let here = self.current_index();
         let mut best = here.unwrap_or(0);
         let mut best_load = loads[best].0.load(Ordering::Relaxed);
         for (i, load) in loads.iter().enumerate() {

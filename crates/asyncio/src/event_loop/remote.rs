@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use crate::future::ThreadSafePromise;
+use crate::runtime::shared::RemoteCallback;
 use crate::runtime::task::raw::panic_message;
 use crate::runtime::task::raw::SharedRc;
 use crate::runtime::task::TaskError;
@@ -105,7 +106,7 @@ impl RemoteHandle {
     {
         let promise = ThreadSafePromise::new();
         let task = RemoteTask {
-            future: Some(Box::pin(future)),
+            future: Some(future),
             promise: promise.clone(),
         };
         self.shared
@@ -148,22 +149,48 @@ impl RemoteHandle {
         F: Future + 'static,
         F::Output: Send + 'static,
     {
-        let promise = ThreadSafePromise::new();
-        let setter = promise.clone();
+        let (callback, handle) = Self::prepare_spawn_with(make);
         self.shared
-            .push_callback(Box::new(move || {
-                if setter.cancel_requested() {
-                    setter.set(Err(TaskError::cancelled()));
-                    return;
-                }
-                let task = RemoteTask {
-                    future: Some(Box::pin(make())),
-                    promise: setter,
-                };
-                drop(crate::get_running_loop().spawn(task));
-            }))
+            .push_callback(callback)
             .map_err(|_| LoopClosed)?;
-        Ok(RemoteJoinHandle { promise })
+        Ok(handle)
+    }
+
+    /// The callback that builds and spawns `make`'s future on the loop it runs on, and the
+    /// handle to its output: [`spawn_with`](Self::spawn_with) in two halves, for senders that
+    /// batch.
+    pub(crate) fn prepare_spawn_with<M, F>(make: M) -> (RemoteCallback, RemoteJoinHandle<F::Output>)
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
+        let promise = ThreadSafePromise::new();
+        let mut unsent = CancelUnrun(Some(promise.clone()));
+        let callback: RemoteCallback = Box::new(move || {
+            let setter = unsent.0.take().expect("a callback runs once");
+            if setter.cancel_requested() {
+                setter.set(Err(TaskError::cancelled()));
+                return;
+            }
+            let task = RemoteTask {
+                future: Some(make()),
+                promise: setter,
+            };
+            drop(crate::get_running_loop().spawn(task));
+        });
+        (callback, RemoteJoinHandle { promise })
+    }
+
+    /// Queues several callbacks at once (one lock, at most one wake-up).
+    ///
+    /// # Errors
+    /// Gives them back if the loop was closed.
+    pub(crate) fn push_callbacks(
+        &self,
+        batch: Vec<RemoteCallback>,
+    ) -> Result<(), Vec<RemoteCallback>> {
+        self.shared.push_callbacks(batch)
     }
 
     /// Whether the loop was closed (sending to it fails).
@@ -185,47 +212,64 @@ impl fmt::Debug for RemoteHandle {
     }
 }
 
-/// The loop-side wrapper: delivers the output (or the panic, or the cancellation) to the promise.
-struct RemoteTask<F: Future> {
-    future: Option<Pin<Box<F>>>,
-    promise: ThreadSafePromise<Result<F::Output, TaskError>>,
+/// Ends the handle as cancelled if its callback is dropped without running (the loop closed
+/// first): a waiter never hangs on a task that will not exist.
+struct CancelUnrun<T>(Option<ThreadSafePromise<Result<T, TaskError>>>);
+
+impl<T> Drop for CancelUnrun<T> {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            p.set(Err(TaskError::cancelled()));
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The loop-side wrapper: delivers the output (or the panic, or the cancellation) to the
+    /// promise. The future lives inline (one allocation: the task's).
+    struct RemoteTask<F: Future> {
+        #[pin]
+        future: Option<F>,
+        promise: ThreadSafePromise<Result<F::Output, TaskError>>,
+    }
+
+    impl<F: Future> PinnedDrop for RemoteTask<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if this.future.is_some() {
+                this.promise.set(Err(TaskError::cancelled()));
+            }
+        }
+    }
 }
 
 impl<F: Future> Future for RemoteTask<F> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = self.get_mut();
+        let mut this = self.project();
         if this.promise.cancel_requested() {
-            this.future = None;
+            this.future.set(None);
             this.promise.set(Err(TaskError::cancelled()));
             return Poll::Ready(());
         }
         this.promise.set_canceller(cx.waker());
-        let Some(future) = this.future.as_mut() else {
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        match catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(cx))) {
+        match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(v)) => {
-                this.future = None;
+                this.future.set(None);
                 this.promise.set(Ok(v));
                 Poll::Ready(())
             }
             Err(payload) => {
-                this.future = None;
+                this.future.set(None);
                 this.promise
                     .set(Err(TaskError::panicked(panic_message(&*payload))));
                 Poll::Ready(())
             }
-        }
-    }
-}
-
-impl<F: Future> Drop for RemoteTask<F> {
-    fn drop(&mut self) {
-        if self.future.take().is_some() {
-            self.promise.set(Err(TaskError::cancelled()));
         }
     }
 }

@@ -87,6 +87,25 @@ impl Shared {
         Ok(())
     }
 
+    /// Queues several callbacks under one lock. Gives them back if the loop is closed.
+    pub(crate) fn push_callbacks(
+        &self,
+        mut batch: Vec<RemoteCallback>,
+    ) -> Result<(), Vec<RemoteCallback>> {
+        let mut q = self.lock();
+        if q.closed {
+            return Err(batch);
+        }
+        if q.callbacks.is_empty() {
+            std::mem::swap(&mut q.callbacks, &mut batch);
+        } else {
+            q.callbacks.append(&mut batch);
+        }
+        drop(q);
+        self.notify();
+        Ok(())
+    }
+
     /// Asks the loop to stop, from any thread.
     pub(crate) fn request_stop(&self) {
         let mut q = self.lock();
