@@ -6,9 +6,9 @@ mod http;
 pub(crate) mod hyper_wrk;
 mod idle_tasks;
 mod lateness;
-pub(crate) mod multicore;
 #[cfg(feature = "peers")]
 mod local;
+pub(crate) mod multicore;
 mod os;
 mod pingpong;
 mod rt;
@@ -151,7 +151,8 @@ pub(crate) fn info(workload: &str) -> Info {
             return Info {
                 count: hyper_wrk::REQUESTS as f64,
                 unit: "requests/s",
-                description: "hyper hello world on 2 loops under wrk -t1 -c100 -d5s (wrk shares the 2 cores)",
+                description:
+                    "hyper hello world on 2 loops under wrk -t1 -c100 -d5s (wrk shares the 2 cores)",
             };
         }
         "fetch-demo" => {

@@ -4,7 +4,7 @@
 
 mod client;
 #[cfg(feature = "peers")]
-mod peers;
+pub(crate) mod peers;
 pub(crate) mod python;
 mod servers;
 

@@ -13,7 +13,10 @@ use super::{announce, LOOPS};
 
 type Stream = asyncio::net::TcpStream;
 
-async fn echo_streams(mut r: asyncio::streams::Reader<Stream>, w: asyncio::streams::Writer<Stream>) {
+async fn echo_streams(
+    mut r: asyncio::streams::Reader<Stream>,
+    w: asyncio::streams::Writer<Stream>,
+) {
     loop {
         match r.read(64 * 1024).await {
             Ok(data) if !data.is_empty() => {
@@ -27,7 +30,10 @@ async fn echo_streams(mut r: asyncio::streams::Reader<Stream>, w: asyncio::strea
 }
 
 pub(crate) fn asyncio_echo() {
-    let rt = asyncio::Runtime::builder().loops(LOOPS).build().expect("runtime");
+    let rt = asyncio::Runtime::builder()
+        .loops(LOOPS)
+        .build()
+        .expect("runtime");
     let handle = rt.handle();
     rt.block_on(async move {
         let group = handle
@@ -44,7 +50,9 @@ pub(crate) fn asyncio_echo() {
 pub(crate) fn tokio_echo() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     super::super::rt::tokio_mt().block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         announce(listener.local_addr().expect("addr").port());
         loop {
             let (mut s, _) = listener.accept().await.expect("accept");
@@ -73,7 +81,10 @@ async fn hello(_req: Request<hyper::body::Incoming>) -> Result<Response<Full<Byt
 }
 
 pub(crate) fn asyncio_hyper() {
-    let rt = asyncio::Runtime::builder().loops(LOOPS).build().expect("runtime");
+    let rt = asyncio::Runtime::builder()
+        .loops(LOOPS)
+        .build()
+        .expect("runtime");
     let handle = rt.handle();
     rt.block_on(async move {
         let group = handle
@@ -94,7 +105,9 @@ pub(crate) fn asyncio_hyper() {
 
 pub(crate) fn tokio_hyper() {
     super::super::rt::tokio_mt().block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         announce(listener.local_addr().expect("addr").port());
         loop {
             let (s, _) = listener.accept().await.expect("accept");

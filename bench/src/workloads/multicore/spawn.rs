@@ -10,7 +10,10 @@ const SUM: u64 = N * (N - 1) / 2;
 pub(crate) fn run(runtime: &str) -> Measurement {
     let (m, sum) = match runtime {
         "asyncio-rs" => {
-            let rt = asyncio::Runtime::builder().loops(LOOPS).build().expect("runtime");
+            let rt = asyncio::Runtime::builder()
+                .loops(LOOPS)
+                .build()
+                .expect("runtime");
             let handle = rt.handle();
             let r = timed(|| {
                 rt.block_on(async move {
