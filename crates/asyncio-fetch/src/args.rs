@@ -21,6 +21,10 @@ pub(crate) struct Args {
     /// Requests in flight [default: 100; 500 with --demo].
     #[arg(long = "concurrency")]
     concurrency_arg: Option<usize>,
+    /// Event loops (threads) to fetch on [default: the number of cores]. A host's requests
+    /// stay on one loop when `--rate` is set or `--per-host` is below the loop count.
+    #[arg(long = "loops")]
+    loops_arg: Option<usize>,
     /// Requests in flight per host (politeness) [default: 8; with --demo, the concurrency].
     #[arg(long = "per-host")]
     per_host_arg: Option<usize>,
@@ -83,6 +87,13 @@ impl Args {
     pub(crate) fn concurrency(&self) -> usize {
         let default = if self.demo { 500 } else { 100 };
         self.concurrency_arg.unwrap_or(default).max(1)
+    }
+
+    /// Event loops: as given, else one per core.
+    pub(crate) fn loops(&self) -> usize {
+        self.loops_arg
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
     }
 
     /// Requests in flight per host: as given, else 8 (the whole concurrency for the demo).

@@ -34,8 +34,20 @@ fn main() {
         }
     }
     // The run handles Ctrl-C itself (stop taking URLs, grace period, summary).
-    let runner = asyncio::Runner::new().without_sigint_handling();
-    let code = runner.run(async move {
+    let rt = match asyncio::Runtime::builder()
+        .loops(args.loops())
+        .thread_name("asyncio-fetch")
+        .without_sigint_handling()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("asyncio-fetch: cannot start the event loops: {e}");
+            std::process::exit(1);
+        }
+    };
+    let handle = rt.handle();
+    let code = rt.block_on(async move {
         let concurrency = usable_concurrency(args.concurrency());
         let (input, total) = if args.demo {
             let base = demo::start(args.demo_latency);
@@ -64,7 +76,7 @@ fn main() {
                 }
             }
         };
-        match run::run(args, input, total, concurrency).await {
+        match run::run(handle, args, input, total, concurrency).await {
             Ok(outcome) => {
                 let code = match &outcome.ending {
                     // Like any Unix tool whose reader left: no more output, no message.
@@ -92,7 +104,10 @@ fn main() {
             }
         }
     });
-    drop(runner);
+    if let Err(e) = rt.shutdown(std::time::Duration::from_secs(1)) {
+        eprintln!("asyncio-fetch: {e}");
+        std::process::exit(1);
+    }
     std::process::exit(code);
 }
 

@@ -1,16 +1,22 @@
-//! The run: a producer reads URLs into a bounded queue, `--concurrency` workers fetch them
-//! (each waits for its host's slot before its clock starts), every result becomes one JSON
-//! line, and a signal stops the intake, gives in-flight requests their grace period (a second
-//! signal ends it at once) and still writes the finished lines and the summary.
+//! The run, on a `Runtime` of `--loops` loops: a producer on loop 0 deals URLs to one lane
+//! per loop (a host's URLs to one lane, so its `--per-host` slots and `--rate` clock are
+//! exact), each lane's share of the `--concurrency` workers fetch them (each waits for its
+//! host's slot before its clock starts), every result goes back to loop 0 and becomes one
+//! JSON line there, and a signal stops the intake, gives in-flight requests their grace
+//! period (a second signal ends it at once) and still writes the finished lines and the
+//! summary.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use asyncio::sync::{Event, Queue, Semaphore};
+use asyncio::cores::RuntimeHandle;
+use asyncio::sync::{Event, Semaphore, ThreadSafeQueue};
 use asyncio_http::{
     Attempt, ClientSession, ClientTimeout, Error, Method, RetryPolicy, SessionConfig, StatusCode,
 };
@@ -44,48 +50,109 @@ pub(crate) struct Outcome {
     pub(crate) problems: Vec<String>,
 }
 
-struct Shared {
+/// What loop 0 keeps: the output, the summary, the progress bar, and how the run ends.
+struct Hub {
     output: RefCell<Output>,
     summary: RefCell<Summary>,
     progress: Progress,
-    in_flight: Cell<u64>,
-    rate: RefCell<HashMap<String, Instant>>,
-    /// Each host's slots (`--per-host`): a request's clock starts once it holds one.
-    slots: RefCell<HashMap<String, Semaphore>>,
-    saver: Option<Saver>,
     ending: RefCell<Ending>,
     /// Set when the intake must stop: a signal or a failed output.
     stop: Event,
 }
 
-impl Shared {
+/// What every loop shares: the lanes' job queues, the results on their way to loop 0, and
+/// the count of requests in flight.
+struct Common {
+    /// One queue per lane (loop); a host's URLs go to one lane unless they may be spread.
+    jobs: Vec<ThreadSafeQueue<url::Url>>,
+    results: ThreadSafeQueue<Record>,
+    in_flight: AtomicU64,
+}
+
+impl Common {
+    /// Stops the intake at once: what is still queued stays unfetched (resume fetches it).
+    fn stop_intake(&self) {
+        for q in &self.jobs {
+            q.shutdown(true);
+        }
+    }
+}
+
+impl Hub {
     /// Ends the run early for `why` (the first reason wins) and stops the intake.
-    fn end(&self, why: Ending, jobs: &Queue<url::Url>) {
+    fn end(&self, why: Ending, common: &Common) {
         let mut ending = self.ending.borrow_mut();
         if *ending == Ending::Done {
             *ending = why;
         }
         drop(ending);
         self.stop.set();
-        jobs.shutdown(true);
+        common.stop_intake();
     }
+}
 
-    fn slot(&self, host: &str, per_host: usize) -> Semaphore {
+/// One loop's share of the work: its own HTTP session, host slots, `--rate` clocks and saver.
+struct Lane {
+    rate: RefCell<HashMap<String, Instant>>,
+    /// Each host's slots (`--per-host`, this lane's share of it): a request's clock starts
+    /// once it holds one.
+    slots: RefCell<HashMap<String, Semaphore>>,
+    per_host: usize,
+    saver: Option<Saver>,
+}
+
+impl Lane {
+    fn slot(&self, host: &str) -> Semaphore {
         let mut slots = self.slots.borrow_mut();
         if let Some(s) = slots.get(host) {
             return s.clone();
         }
-        let s = Semaphore::new(per_host);
+        let s = Semaphore::new(self.per_host);
         slots.insert(host.to_owned(), s.clone());
         s
     }
 }
 
-/// Runs the whole job.
+/// How URLs are dealt to lanes. A host's requests stay on one lane (so its `--per-host`
+/// slots and `--rate` clock are one lane's, exact) unless there is no `--rate` and the per-host
+/// limit is at least the number of lanes: then any lane may take any URL, each with its share
+/// of every host's slots (the shares add up to `--per-host`, so the limit still holds).
+#[derive(Clone, Copy)]
+struct Dealing {
+    lanes: usize,
+    spread: bool,
+}
+
+impl Dealing {
+    fn new(args: &Args, lanes: usize) -> Self {
+        Self {
+            lanes,
+            spread: args.rate <= 0.0 && args.per_host() >= lanes,
+        }
+    }
+
+    /// Lane `i`'s share of `total` (the shares of all lanes add up to `total`).
+    fn share(&self, total: usize, i: usize) -> usize {
+        total / self.lanes + usize::from(i < total % self.lanes)
+    }
+
+    /// The lane that must take `host`'s URLs, when hosts are not spread.
+    fn lane_of(&self, host: &str) -> usize {
+        // FNV-1a: stable across runs and platforms.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in host.as_bytes() {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        (h % self.lanes as u64) as usize
+    }
+}
+
+/// Runs the whole job on `rt`'s loops (this future runs on loop 0).
 ///
 /// # Errors
 /// The output cannot be opened, or `--save`'s directory cannot be made.
 pub(crate) async fn run(
+    rt: RuntimeHandle,
     args: Args,
     input: Input,
     total_hint: Option<u64>,
@@ -101,35 +168,36 @@ pub(crate) async fn run(
     } else {
         Output::open(args.output.as_deref(), args.resume)?
     };
-    let saver = match &args.save {
-        Some(dir) => {
-            asyncio::fs::create_dir_all(dir).await?;
-            Some(Saver::new(dir.clone()))
-        }
-        None => None,
-    };
-    let session = session(&args, concurrency)?;
-    let shared = Rc::new(Shared {
+    if let Some(dir) = &args.save {
+        asyncio::fs::create_dir_all(dir).await?;
+    }
+    // Built here first so that a bad header or TLS setting fails before anything starts.
+    drop(session(&args, concurrency, args.per_host())?);
+    let lanes = rt.loops().min(concurrency).max(1);
+    let dealing = Dealing::new(&args, lanes);
+    let hub = Rc::new(Hub {
         output: RefCell::new(output),
         summary: RefCell::new(Summary::default()),
         progress: Progress::new(args.quiet, total_hint),
-        in_flight: Cell::new(0),
-        rate: RefCell::new(HashMap::new()),
-        slots: RefCell::new(HashMap::new()),
-        saver,
         ending: RefCell::new(Ending::Done),
         stop: Event::new(),
     });
-    let jobs: Queue<url::Url> = Queue::new(concurrency * 2);
+    let common = Arc::new(Common {
+        jobs: (0..lanes)
+            .map(|i| ThreadSafeQueue::new(2 * dealing.share(concurrency, i)))
+            .collect(),
+        results: ThreadSafeQueue::new(0),
+        in_flight: AtomicU64::new(0),
+    });
     let input_failed: Rc<RefCell<Option<String>>> = Rc::default();
     // A second signal: in-flight requests end at once.
     let hurry = Event::new();
 
-    // Signals: the first stops the intake (the queue's items stay unfetched: resume fetches
+    // Signals: the first stops the intake (the queues' items stay unfetched: resume fetches
     // them) and starts the grace period; the second ends the grace period. Listening goes on,
     // so a second Ctrl-C never kills the process with lines still unwritten.
     let signals = {
-        let (jobs, shared, hurry) = (jobs.clone(), shared.clone(), hurry.clone());
+        let (common, hub, hurry) = (common.clone(), hub.clone(), hurry.clone());
         asyncio::spawn(async move {
             // Each on its own: one that cannot be listened to must not cost the other.
             let mut int = asyncio::signal::signal(asyncio::signal::SignalKind::interrupt()).ok();
@@ -154,7 +222,7 @@ pub(crate) async fn run(
                     eprintln!(
                         "asyncio-fetch: interrupted: finishing the requests in flight (again to stop them now)"
                     );
-                    shared.end(Ending::Interrupted, &jobs);
+                    hub.end(Ending::Interrupted, &common);
                 } else {
                     hurry.set();
                 }
@@ -162,11 +230,61 @@ pub(crate) async fn run(
         })
     };
 
+    // The lanes: on each loop, its share of the workers, fetching from its queue.
+    let mut lane_tasks = Vec::with_capacity(lanes);
+    for i in 0..lanes {
+        let (common, args) = (common.clone(), args.clone());
+        let workers = dealing.share(concurrency, i);
+        let per_host = if dealing.spread {
+            dealing.share(args.per_host(), i)
+        } else {
+            args.per_host()
+        };
+        let lane = rt.spawn_on(i, move || run_lane(common, args, i, workers, per_host));
+        lane_tasks.push(lane.map_err(std::io::Error::other)?);
+    }
+
+    // The writer: every result becomes one line, on this loop only.
+    let writer = {
+        let (common, hub) = (common.clone(), hub.clone());
+        asyncio::spawn(async move {
+            while let Ok(record) = common.results.get().await {
+                if !matches!(*hub.ending.borrow(), Ending::Done | Ending::Interrupted) {
+                    continue; // the output is gone: nothing more can be recorded
+                }
+                if let Err(e) = hub.output.borrow_mut().write(&record) {
+                    let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        Ending::BrokenPipe
+                    } else {
+                        Ending::OutputFailed(format!("cannot write a result: {e}"))
+                    };
+                    hub.end(why, &common);
+                    continue;
+                }
+                let errors = {
+                    let mut s = hub.summary.borrow_mut();
+                    s.add(&record);
+                    if record
+                        .error
+                        .as_ref()
+                        .is_some_and(|(kind, _)| kind == "save")
+                    {
+                        s.save_failed += 1;
+                    }
+                    s.errors()
+                };
+                hub.progress
+                    .tick(errors, common.in_flight.load(Ordering::Relaxed));
+            }
+        })
+    };
+
     let producer = {
-        let (jobs, shared, input_failed) = (jobs.clone(), shared.clone(), input_failed.clone());
+        let (common, hub, input_failed) = (common.clone(), hub.clone(), input_failed.clone());
         asyncio::spawn(async move {
             let mut input = input;
-            while !shared.stop.is_set() {
+            let mut turn = 0usize;
+            while !hub.stop.is_set() {
                 let (n, line) = match input.next().await {
                     Ok(Some(x)) => x,
                     Ok(None) => break,
@@ -179,95 +297,72 @@ pub(crate) async fn run(
                     None => {}
                     Some(Err(reason)) => {
                         eprintln!("line {n}: {reason}; skipped");
-                        shared.summary.borrow_mut().invalid_lines += 1;
+                        hub.summary.borrow_mut().invalid_lines += 1;
                     }
                     Some(Ok(url)) => {
                         if done.contains(&redact(&url)) {
-                            shared.summary.borrow_mut().skipped += 1;
+                            hub.summary.borrow_mut().skipped += 1;
                             continue;
                         }
-                        if jobs.put(url).await.is_err() {
+                        if deal(&common, dealing, &mut turn, url).await.is_err() {
                             break;
                         }
                     }
                 }
             }
-            jobs.shutdown(false);
+            for q in &common.jobs {
+                q.shutdown(false);
+            }
         })
     };
 
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (jobs, shared, session, args) =
-                (jobs.clone(), shared.clone(), session.clone(), args.clone());
-            asyncio::spawn(async move {
-                while let Ok(url) = jobs.get().await {
-                    shared.in_flight.set(shared.in_flight.get() + 1);
-                    let record = fetch(&session, &args, &shared, url).await;
-                    shared.in_flight.set(shared.in_flight.get() - 1);
-                    if !matches!(*shared.ending.borrow(), Ending::Done | Ending::Interrupted) {
-                        continue; // the output is gone: nothing more can be recorded
-                    }
-                    if let Err(e) = shared.output.borrow_mut().write(&record) {
-                        let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
-                            Ending::BrokenPipe
-                        } else {
-                            Ending::OutputFailed(format!("cannot write a result: {e}"))
-                        };
-                        shared.end(why, &jobs);
-                        continue;
-                    }
-                    let errors = {
-                        let mut s = shared.summary.borrow_mut();
-                        s.add(&record);
-                        s.errors()
-                    };
-                    shared.progress.tick(errors, shared.in_flight.get());
-                }
-            })
-        })
-        .collect();
-
     // Without a terminal, a plain progress line every 2 s.
-    let ticker = shared.progress.is_plain().then(|| {
-        let shared = shared.clone();
+    let ticker = hub.progress.is_plain().then(|| {
+        let (common, hub) = (common.clone(), hub.clone());
         asyncio::spawn(async move {
             let mut every = asyncio::time::interval(Duration::from_secs(2));
             every.tick().await;
             loop {
                 every.tick().await;
-                let errors = shared.summary.borrow().errors();
-                shared.progress.line(errors, shared.in_flight.get());
+                let errors = hub.summary.borrow().errors();
+                hub.progress
+                    .line(errors, common.in_flight.load(Ordering::Relaxed));
             }
         })
     });
 
     let _ = producer.await;
-    // Normal end: every worker drains the queue. Stopped early: the workers get the grace
-    // period, which a second signal cuts short.
-    let tasks: Vec<asyncio::task::Task> = workers.iter().map(|w| w.task().clone()).collect();
+    // Normal end: every lane drains its queue. Stopped early: the lanes get the grace period,
+    // which a second signal cuts short.
+    let cancels: Vec<_> = lane_tasks.iter().map(|t| t.canceller()).collect();
     let mut all = std::pin::pin!(asyncio::task::gather(
-        workers.into_iter().map(|w| async move { drop(w.await) })
+        lane_tasks.into_iter().map(|t| async move { drop(t.await) })
     ));
-    let finished = race(all.as_mut(), shared.stop.wait()).await;
-    if !finished && *shared.ending.borrow() == Ending::Interrupted {
+    let mut finished = race(all.as_mut(), hub.stop.wait()).await;
+    if !finished && *hub.ending.borrow() == Ending::Interrupted {
         let grace = asyncio::time::sleep(args.grace());
         let cut = async {
             let _ = race(grace, hurry.wait()).await;
         };
-        let _ = race(all.as_mut(), cut).await;
+        finished = race(all.as_mut(), cut).await;
     }
-    for t in &tasks {
-        t.cancel();
+    if !finished {
+        for c in &cancels {
+            c.cancel();
+        }
+        // Every lane ends (cancelled): no more results will come.
+        all.await;
     }
+    common.results.shutdown(false);
+    let _ = writer.await;
     signals.task().cancel();
     if let Some(t) = ticker {
         t.task().cancel();
     }
-    shared.progress.finish();
-    let ending = shared.ending.borrow().clone();
+    hub.progress.finish();
+    let ending = hub.ending.borrow().clone();
     if !matches!(ending, Ending::OutputFailed(_) | Ending::BrokenPipe) {
-        if let Err(e) = shared.output.borrow_mut().finish() {
+        if let Err(e) = hub.output.borrow_mut().finish() {
             return Ok(Outcome {
                 summary: String::new(),
                 ending: if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -283,11 +378,11 @@ pub(crate) async fn run(
     if let Some(e) = input_failed.borrow_mut().take() {
         problems.push(e);
     }
-    let save_failed = shared.summary.borrow().save_failed;
+    let save_failed = hub.summary.borrow().save_failed;
     if save_failed > 0 {
         problems.push(format!("{save_failed} bodies could not be saved"));
     }
-    let summary = shared
+    let summary = hub
         .summary
         .borrow_mut()
         .render(started.elapsed(), ending == Ending::Interrupted);
@@ -296,6 +391,80 @@ pub(crate) async fn run(
         ending,
         problems,
     })
+}
+
+/// Gives `url` to a lane: its host's lane, or (hosts spread) the next lane with room, waiting
+/// for the next in turn when all are full.
+async fn deal(
+    common: &Common,
+    dealing: Dealing,
+    turn: &mut usize,
+    url: url::Url,
+) -> Result<(), ()> {
+    if !dealing.spread {
+        let lane = dealing.lane_of(url.host_str().unwrap_or(""));
+        return common.jobs[lane].put(url).await.map_err(drop);
+    }
+    let mut url = url;
+    for _ in 0..dealing.lanes {
+        let lane = *turn;
+        *turn = (*turn + 1) % dealing.lanes;
+        match common.jobs[lane].put_nowait(url) {
+            Ok(()) => return Ok(()),
+            Err(asyncio::sync::PutError::Full(back)) => url = back,
+            Err(_) => return Err(()),
+        }
+    }
+    let lane = *turn;
+    *turn = (*turn + 1) % dealing.lanes;
+    common.jobs[lane].put(url).await.map_err(drop)
+}
+
+/// One lane, on its own loop: `workers` tasks fetch from the lane's queue until it is shut
+/// down and empty, and send every record to loop 0's writer.
+async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize, per_host: usize) {
+    let session = match session(&args, workers, per_host) {
+        Ok(s) => s,
+        // Checked on loop 0 before the lanes started: the same settings cannot fail here.
+        Err(e) => panic!("lane {index}: {e}"),
+    };
+    let lane = Rc::new(Lane {
+        rate: RefCell::new(HashMap::new()),
+        slots: RefCell::new(HashMap::new()),
+        per_host,
+        saver: args.save.clone().map(Saver::new),
+    });
+    let args = Rc::new(args);
+    let tasks: Vec<_> = (0..workers)
+        .map(|_| {
+            let (common, lane, session, args) =
+                (common.clone(), lane.clone(), session.clone(), args.clone());
+            asyncio::spawn(async move {
+                let jobs = &common.jobs[index];
+                while let Ok(url) = jobs.get().await {
+                    common.in_flight.fetch_add(1, Ordering::Relaxed);
+                    let record = fetch(&session, &args, &lane, url).await;
+                    common.in_flight.fetch_sub(1, Ordering::Relaxed);
+                    if common.results.put_nowait(record).is_err() {
+                        break; // the writer is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    // Dropping this future (the lane cancelled) cancels the workers with it.
+    struct CancelOnDrop(Vec<asyncio::task::Task>);
+    impl Drop for CancelOnDrop {
+        fn drop(&mut self) {
+            for t in &self.0 {
+                t.cancel();
+            }
+        }
+    }
+    let _guard = CancelOnDrop(tasks.iter().map(|t| t.task().clone()).collect());
+    for t in tasks {
+        let _ = t.await;
+    }
 }
 
 /// Whether `a` finished first (`b` is dropped then, and `a` is left as it is otherwise).
@@ -314,7 +483,7 @@ async fn race(a: impl Future, b: impl Future) -> bool {
     .await
 }
 
-fn session(args: &Args, concurrency: usize) -> std::io::Result<ClientSession> {
+fn session(args: &Args, concurrency: usize, per_host: usize) -> std::io::Result<ClientSession> {
     let mut config = SessionConfig {
         timeout: ClientTimeout {
             total: Some(args.timeout()),
@@ -325,8 +494,8 @@ fn session(args: &Args, concurrency: usize) -> std::io::Result<ClientSession> {
     };
     // Requests wait for their host's slot in `fetch`, before their clock starts; the session's
     // own per-host limit only paces redirects that leave the host.
-    config.connector.limit = concurrency;
-    config.connector.limit_per_host = args.per_host();
+    config.connector.limit = concurrency.max(1);
+    config.connector.limit_per_host = per_host.max(1);
     config.headers.insert(
         "user-agent",
         args.user_agent
@@ -368,13 +537,13 @@ fn retry_policy(args: &Args) -> RetryPolicy {
 }
 
 /// Waits for the host's next slot under `--rate`.
-async fn pace(args: &Args, shared: &Shared, host: &str) {
+async fn pace(args: &Args, lane: &Lane, host: &str) {
     if args.rate <= 0.0 {
         return;
     }
     let gap = Duration::from_secs_f64(1.0 / args.rate);
     let at = {
-        let mut rate = shared.rate.borrow_mut();
+        let mut rate = lane.rate.borrow_mut();
         let now = asyncio::time::now();
         let next = rate.get(host).copied().unwrap_or(now).max(now);
         rate.insert(host.to_owned(), next + gap);
@@ -408,7 +577,7 @@ struct Got {
     truncated: bool,
 }
 
-async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::Url) -> Record {
+async fn fetch(session: &ClientSession, args: &Args, lane: &Lane, url: url::Url) -> Record {
     let host = url.host_str().unwrap_or("").to_owned();
     let started = Instant::now();
     let method = if args.method.eq_ignore_ascii_case("HEAD") {
@@ -417,16 +586,16 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
         Method::GET
     };
     let policy = retry_policy(args);
-    let slot = shared.slot(&host, args.per_host());
+    let slot = lane.slot(&host);
     let mut attempts = 0;
     let mut fd_backoff = Duration::from_millis(10);
     let result = loop {
         attempts += 1;
-        pace(args, shared, &host).await;
+        pace(args, lane, &host).await;
         let r = {
             let _slot = slot.acquire().await;
             // The timeout runs inside `once`: from here, with the slot held.
-            once(session, args, shared, &method, &url).await
+            once(session, args, lane, &method, &url).await
         };
         if let Err(e) = &r {
             if out_of_descriptors(e) {
@@ -472,10 +641,7 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
             record.truncated = got.truncated;
             match got.saved {
                 Some(Ok(name)) => record.saved_as = Some(name),
-                Some(Err(e)) => {
-                    record.error = Some(("save".to_owned(), e));
-                    shared.summary.borrow_mut().save_failed += 1;
-                }
+                Some(Err(e)) => record.error = Some(("save".to_owned(), e)),
                 None => {}
             }
         }
@@ -487,7 +653,7 @@ async fn fetch(session: &ClientSession, args: &Args, shared: &Shared, url: url::
 async fn once(
     session: &ClientSession,
     args: &Args,
-    shared: &Shared,
+    lane: &Lane,
     method: &Method,
     url: &url::Url,
 ) -> Result<Got, Error> {
@@ -513,7 +679,7 @@ async fn once(
         body.extend_from_slice(&chunk);
     }
     drop(resp);
-    let saved = match &shared.saver {
+    let saved = match &lane.saver {
         Some(saver) => Some(saver.save(url, &body).await),
         None => None,
     };

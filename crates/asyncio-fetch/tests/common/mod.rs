@@ -145,3 +145,48 @@ pub fn lines_after_kill(path: &Path) -> HashMap<String, usize> {
     }
     seen
 }
+
+/// What a [`watching_server`] saw: the most requests in flight at once, and when each request
+/// arrived (seconds since the server started).
+#[derive(Default)]
+pub struct Watch {
+    pub max_in_flight: std::sync::atomic::AtomicUsize,
+    in_flight: std::sync::atomic::AtomicUsize,
+    pub arrivals: std::sync::Mutex<Vec<f64>>,
+}
+
+/// A local server whose `/w/<i>` answers after `delay_ms` and records concurrency and
+/// arrival times in the returned [`Watch`].
+pub fn watching_server(delay_ms: u64) -> (String, std::sync::Arc<Watch>) {
+    use std::sync::atomic::Ordering;
+    let watch = std::sync::Arc::new(Watch::default());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let w = watch.clone();
+    std::thread::spawn(move || {
+        asyncio::Runner::new()
+            .without_sigint_handling()
+            .run(async move {
+                use asyncio_http::server::{serve, Response, Router};
+                let started = std::time::Instant::now();
+                let router = Router::new().get("/w/:i", move |_req| {
+                    let w = w.clone();
+                    async move {
+                        w.arrivals
+                            .lock()
+                            .unwrap()
+                            .push(started.elapsed().as_secs_f64());
+                        let now = w.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                        w.max_in_flight.fetch_max(now, Ordering::SeqCst);
+                        asyncio::time::sleep(Duration::from_millis(delay_ms)).await;
+                        w.in_flight.fetch_sub(1, Ordering::SeqCst);
+                        Response::text("watched")
+                    }
+                });
+                let s = serve("127.0.0.1:0", router).await.unwrap();
+                tx.send(format!("http://{}", s.local_addr().unwrap()))
+                    .unwrap();
+                s.serve_forever().await;
+            })
+    });
+    (rx.recv().unwrap(), watch)
+}

@@ -23,6 +23,7 @@ pub struct Builder {
     pub(crate) pin_threads: bool,
     pub(crate) event_loop: event_loop::Builder,
     pub(crate) reuseport: bool,
+    pub(crate) handle_sigint: bool,
 }
 
 impl Default for Builder {
@@ -41,6 +42,7 @@ impl Builder {
             pin_threads: false,
             event_loop: event_loop::Builder::new(),
             reuseport: cfg!(target_os = "linux"),
+            handle_sigint: true,
         }
     }
 
@@ -93,6 +95,13 @@ impl Builder {
     /// elsewhere, and what `false` forces).
     pub fn reuseport(mut self, enabled: bool) -> Self {
         self.reuseport = enabled;
+        self
+    }
+
+    /// Leaves Ctrl-C to the program (see [`Runtime::block_on`]), as
+    /// [`Runner::without_sigint_handling`](crate::Runner::without_sigint_handling) does.
+    pub fn without_sigint_handling(mut self) -> Self {
+        self.handle_sigint = false;
         self
     }
 

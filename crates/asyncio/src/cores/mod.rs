@@ -46,4 +46,4 @@ pub use context::current_loop_index;
 pub use listener::LoopListener;
 pub use runtime::{LoopDied, Runtime, RuntimeHandle, ShutdownError};
 pub use server::ServerGroup;
-pub use spawn::{spawn, SpawnHandle};
+pub use spawn::{spawn, Canceller, SpawnHandle};

@@ -83,6 +83,7 @@ impl std::error::Error for ShutdownError {}
 /// See the [module docs](super) for an example.
 pub struct Runtime {
     lead: EventLoop,
+    handle_sigint: bool,
     handle: RuntimeHandle,
     threads: RefCell<Vec<Option<std::thread::JoinHandle<()>>>>,
 }
@@ -165,6 +166,7 @@ impl Runtime {
         }
         Ok(Self {
             lead,
+            handle_sigint: b.handle_sigint,
             handle: RuntimeHandle { shared },
             threads: RefCell::new(threads),
         })
@@ -199,6 +201,9 @@ impl Runtime {
     /// If `future` panics, or as [`EventLoop::run_until_complete`].
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _enter = context::enter(self.handle.shared.clone(), 0);
+        if !self.handle_sigint {
+            return self.lead.run_until_complete(future);
+        }
         match run_interruptible(&self.lead, future) {
             Some(v) => v,
             None => {

@@ -103,6 +103,45 @@ impl<T> SpawnHandle<T> {
     }
 }
 
+/// Cancels a task spawned through a runtime: from [`SpawnHandle::canceller`].
+#[derive(Clone)]
+pub struct Canceller(CancelInner);
+
+#[derive(Clone)]
+enum CancelInner {
+    Local(crate::Task),
+    Remote(crate::event_loop::RemoteCanceller),
+}
+
+impl Canceller {
+    /// Requests cancellation of the task (it ends cancelled at its next await).
+    pub fn cancel(&self) {
+        match &self.0 {
+            CancelInner::Local(t) => {
+                t.cancel();
+            }
+            CancelInner::Remote(c) => c.cancel(),
+        }
+    }
+}
+
+impl fmt::Debug for Canceller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Canceller")
+    }
+}
+
+impl<T: Send + 'static> SpawnHandle<T> {
+    /// A handle that cancels the task without holding its output (tokio's `AbortHandle`),
+    /// for when the `SpawnHandle` itself is being awaited elsewhere.
+    pub fn canceller(&self) -> Canceller {
+        Canceller(match &self.inner {
+            Inner::Local(h) => CancelInner::Local(h.task().clone()),
+            Inner::Remote(h) => CancelInner::Remote(h.canceller()),
+        })
+    }
+}
+
 impl<T> Future for SpawnHandle<T> {
     type Output = Result<T, TaskError>;
 

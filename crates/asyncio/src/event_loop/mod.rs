@@ -15,7 +15,7 @@ pub use builder::Builder;
 pub use callback::{Handle, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
 pub use handle::EventLoop;
-pub use remote::{LoopClosed, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
+pub use remote::{LoopClosed, RemoteCanceller, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
 pub(crate) use runner::{cancel_remaining, run_interruptible};
 pub use runner::{run, Runner};
 

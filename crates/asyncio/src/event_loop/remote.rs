@@ -274,6 +274,24 @@ impl<F: Future> Future for RemoteTask<F> {
     }
 }
 
+/// Cancels a task spawned on a loop from another thread: from
+/// [`RemoteJoinHandle::canceller`]. `Send + Sync + Clone`.
+#[derive(Clone)]
+pub struct RemoteCanceller(Arc<dyn Fn() + Send + Sync>);
+
+impl RemoteCanceller {
+    /// Requests cancellation of the task (from any thread).
+    pub fn cancel(&self) {
+        (self.0)();
+    }
+}
+
+impl fmt::Debug for RemoteCanceller {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RemoteCanceller")
+    }
+}
+
 /// The result of [`RemoteHandle::spawn`]: awaitable on any loop, or waited for from a plain
 /// thread with [`wait`](Self::wait) (like `concurrent.futures.Future.result()`).
 ///
@@ -306,6 +324,15 @@ impl<T> RemoteJoinHandle<T> {
     /// Whether the task has ended.
     pub fn is_done(&self) -> bool {
         self.promise.is_done()
+    }
+
+    /// A `Send` handle that cancels the task without holding its output.
+    pub fn canceller(&self) -> RemoteCanceller
+    where
+        T: Send + 'static,
+    {
+        let promise = self.promise.clone();
+        RemoteCanceller(Arc::new(move || promise.request_cancel()))
     }
 }
 

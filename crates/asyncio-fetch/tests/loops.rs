@@ -1,0 +1,145 @@
+//! `--loops`: the run spread over several event loops keeps one whole line per URL, the
+//! per-host limit and `--rate` stay exact, and a killed run resumes exactly once.
+
+mod common;
+
+use std::io::Write;
+use std::process::Command;
+use std::sync::atomic::Ordering;
+
+use common::{bin, lines, server, tempdir, watching_server};
+
+fn write_urls(path: &std::path::Path, urls: impl Iterator<Item = String>) {
+    let mut f = std::fs::File::create(path).unwrap();
+    for u in urls {
+        writeln!(f, "{u}").unwrap();
+    }
+}
+
+#[test]
+fn the_demo_on_two_loops_writes_every_url_once() {
+    let dir = tempdir("loops-demo");
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .args(["--demo", "--demo-urls", "3000", "--demo-latency", "1"])
+        .args(["--loops", "2", "--quiet", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let got = lines(&out);
+    assert_eq!(got.len(), 3000);
+    assert!(got.values().all(|&n| n == 1), "a URL has two lines");
+}
+
+/// Runs 60 URLs of one host with `--per-host limit` over `loops` loops; returns the most
+/// requests the host saw at once.
+fn most_at_once(loops: &str, limit: &str) -> usize {
+    let dir = tempdir(&format!("loops-per-host-{loops}-{limit}"));
+    let (base, watch) = watching_server(30);
+    let input = dir.join("urls.txt");
+    write_urls(&input, (0..60).map(|i| format!("{base}/w/{i}")));
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(["--loops", loops, "--concurrency", "50", "--per-host", limit])
+        .args(["--quiet", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(lines(&out).len(), 60);
+    watch.max_in_flight.load(Ordering::SeqCst)
+}
+
+#[test]
+fn the_per_host_limit_holds_over_all_loops() {
+    // Spread: 3 loops share the host's 4 slots (2 + 1 + 1).
+    let spread = most_at_once("3", "4");
+    assert!(
+        (2..=4).contains(&spread),
+        "{spread} at once with --per-host 4"
+    );
+    // Fewer slots than loops: the host stays on one loop with both its slots.
+    let pinned = most_at_once("3", "2");
+    assert!(
+        (1..=2).contains(&pinned),
+        "{pinned} at once with --per-host 2"
+    );
+}
+
+#[test]
+fn rate_keeps_its_gap_over_several_loops() {
+    let dir = tempdir("loops-rate");
+    let (base, watch) = watching_server(1);
+    let input = dir.join("urls.txt");
+    write_urls(&input, (0..8).map(|i| format!("{base}/w/{i}")));
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(["--loops", "2", "--rate", "20", "--per-host", "8"])
+        .args(["--quiet", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(lines(&out).len(), 8);
+    let mut at = watch.arrivals.lock().unwrap().clone();
+    at.sort_by(f64::total_cmp);
+    // 20 per second: 50 ms apart at least (a small allowance for the clocks of two
+    // processes); two loops each pacing on their own would send pairs at once.
+    let min_gap = at.windows(2).map(|w| w[1] - w[0]).fold(f64::MAX, f64::min);
+    assert!(min_gap >= 0.045, "requests {min_gap:.3} s apart: {at:?}");
+}
+
+#[test]
+fn killed_on_two_loops_then_resumed_every_url_exactly_once() {
+    let dir = tempdir("loops-resume");
+    let base = server(20);
+    let input = dir.join("urls.txt");
+    write_urls(&input, (0..3000).map(|i| format!("{base}/n/{i}")));
+    let out = dir.join("out.jsonl");
+    let args = [
+        "--loops",
+        "2",
+        "--concurrency",
+        "50",
+        "--per-host",
+        "50",
+        "--quiet",
+    ];
+    let mut child = Command::new(bin())
+        .arg(&input)
+        .args(args)
+        .arg("-o")
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some results reached the file (a real-time property of another process).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(std::time::Instant::now() < deadline, "no output appeared");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    let before = common::lines_after_kill(&out);
+    assert!(
+        !before.is_empty() && before.len() < 3000,
+        "{}",
+        before.len()
+    );
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(args)
+        .args(["--resume", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let after = lines(&out);
+    assert_eq!(after.len(), 3000);
+    assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+}
