@@ -54,6 +54,9 @@ struct Args {
     /// Internal: the reqwest client of the fetch-demo workload.
     #[arg(long, hide = true, value_name = "FILE")]
     fetch_reqwest: Option<String>,
+    /// Internal: the reqwest client of fetch-demo-mc (tokio multi_thread).
+    #[arg(long, hide = true, value_name = "FILE")]
+    fetch_reqwest_mt: Option<String>,
     /// Internal: run one measurement in this process and print it as JSON.
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "RUNTIME"])]
     child: Vec<String>,
@@ -63,6 +66,10 @@ fn main() {
     let args = Args::parse();
     if let [workload, addr] = args.echo_client.as_slice() {
         workloads::echo::client_only(workload, addr);
+        return;
+    }
+    if let Some(file) = &args.fetch_reqwest_mt {
+        workloads::fetch::reqwest_client_mt(file);
         return;
     }
     if let Some(file) = &args.fetch_reqwest {

@@ -36,6 +36,12 @@ impl Drop for Server {
 }
 
 pub(crate) fn run(runtime: &str) -> Measurement {
+    run_with(runtime, 1)
+}
+
+/// The demo job with `loops` event loops for asyncio-fetch (and, above 1, reqwest on tokio's
+/// multi-threaded runtime with as many workers).
+pub(crate) fn run_with(runtime: &str, loops: usize) -> Measurement {
     let bin = fetch_bin();
     if !bin.exists() {
         eprintln!("fetch-demo left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)");
@@ -58,6 +64,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     }
     drop(f);
     let c = CONCURRENCY.to_string();
+    let loops_arg = loops.to_string();
     let mut cmd = match runtime {
         "asyncio-rs" => {
             let mut c2 = Command::new(&bin);
@@ -71,12 +78,19 @@ pub(crate) fn run(runtime: &str) -> Measurement {
                 &c,
                 "--per-host",
                 &c,
+                "--loops",
+                &loops_arg,
             ]);
             c2
         }
         "reqwest" => {
             let mut c2 = Command::new(std::env::current_exe().expect("current_exe"));
-            c2.arg("--fetch-reqwest").arg(&file);
+            c2.arg(if loops > 1 {
+                "--fetch-reqwest-mt"
+            } else {
+                "--fetch-reqwest"
+            })
+            .arg(&file);
             c2
         }
         _ => {
@@ -132,6 +146,53 @@ fn wait_with_rusage(child: Child) -> (bool, u64) {
     std::mem::forget(child);
     let ok = rc == pid && libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
     (ok, usage.ru_maxrss as u64 * 1024)
+}
+
+/// `--fetch-reqwest-mt FILE`: the same on tokio's multi-threaded runtime (two workers, `Send`
+/// tasks sharing the URL list and the output behind mutexes).
+pub(crate) fn reqwest_client_mt(path: &str) {
+    use std::sync::{Arc, Mutex};
+    let urls: Vec<String> = std::fs::read_to_string(path)
+        .expect("url file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect();
+    super::rt::tokio_mt().block_on(async move {
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("client");
+        let urls = Arc::new(Mutex::new(urls.into_iter()));
+        let out = Arc::new(Mutex::new(std::io::BufWriter::new(
+            std::fs::File::create("/dev/null").expect("/dev/null"),
+        )));
+        let workers: Vec<_> = (0..CONCURRENCY)
+            .map(|_| {
+                let (client, urls, out) = (client.clone(), urls.clone(), out.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let next = urls.lock().expect("urls").next();
+                        let Some(url) = next else { break };
+                        let t = Instant::now();
+                        let line = match client.get(&url).send().await {
+                            Ok(r) => {
+                                let status = r.status().as_u16();
+                                let final_url = r.url().to_string();
+                                let n = r.bytes().await.map(|b| b.len()).unwrap_or(0);
+                                serde_json::json!({"url": url, "status": status, "bytes": n, "final_url": final_url, "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0})
+                            }
+                            Err(e) => serde_json::json!({"url": url, "error": e.to_string()}),
+                        };
+                        let _ = writeln!(out.lock().expect("out"), "{line}");
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            let _ = w.await;
+        }
+    });
 }
 
 /// `--fetch-reqwest FILE`: the reqwest equivalent of the job (tokio current_thread).

@@ -67,6 +67,7 @@ pub(crate) const NAMES: &[&str] = &[
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
+    "fetch-demo-mc",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -145,6 +146,13 @@ pub(crate) fn info(workload: &str) -> Info {
                 count: (echo::CONNECTIONS * echo::shape("echo").1) as f64,
                 unit: "round trips/s",
                 description: "echo server on 2 loops; 100 connections × 10,000 round trips of 64 B (one mio client on the same 2 cores)",
+            };
+        }
+        "fetch-demo-mc" => {
+            return Info {
+                count: fetch::URLS as f64,
+                unit: "URLs/s",
+                description: "the demo job on 2 loops (reqwest: tokio multi_thread, 2 workers); peak RSS per client",
             };
         }
         "hyper-wrk-mc" => {

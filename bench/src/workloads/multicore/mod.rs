@@ -8,6 +8,8 @@
 //! - `echo-mc`: the echo server on every loop (`SO_REUSEPORT` listeners, or the runtime's
 //!   shared listener), the echo workloads' client as it is.
 //! - `hyper-wrk-mc`: hyper's hello world on every loop under `wrk -t1 -c100`.
+//! - `fetch-demo-mc`: the demo job with `asyncio-fetch --loops 2`, against reqwest on tokio's
+//!   multi-threaded runtime (two workers); peak RSS per client.
 
 #[cfg(feature = "peers")]
 mod peers;
@@ -16,7 +18,7 @@ mod spawn;
 
 use super::Measurement;
 
-pub(crate) const WORKLOADS: &[&str] = &["spawn-mc", "echo-mc", "hyper-wrk-mc"];
+pub(crate) const WORKLOADS: &[&str] = &["spawn-mc", "echo-mc", "hyper-wrk-mc", "fetch-demo-mc"];
 
 /// Loops (workers, executors) per runtime.
 pub(crate) const LOOPS: usize = 2;
@@ -27,6 +29,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     match workload {
         "spawn-mc" | "echo-mc" => ours || (cfg!(feature = "peers") && peer),
         "hyper-wrk-mc" => ours,
+        "fetch-demo-mc" => matches!(runtime, "asyncio-rs" | "reqwest"),
         _ => false,
     }
 }
@@ -36,6 +39,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         "spawn-mc" => spawn::run(runtime),
         "echo-mc" => super::echo::run_with("echo", runtime, "--serve-echo-mc"),
         "hyper-wrk-mc" => super::hyper_wrk::run_with(runtime, "--serve-hyper-mc"),
+        "fetch-demo-mc" => super::fetch::run_with(runtime, LOOPS),
         other => panic!("not a multi-core workload: {other}"),
     }
 }
