@@ -96,7 +96,9 @@ pub(crate) fn score(workload: &str, r: &Row<'_>) -> f64 {
 /// The figure a chart label shows for a row.
 pub(crate) fn headline(workload: &str, r: &Row<'_>) -> String {
     match (workload, r.bytes_per_task, r.p50_us) {
-        ("fetch-demo" | "fetch-demo-mc", Some(b), _) => format!("{:.2} s, peak {:.0} MB", r.median_s, b / 1e6),
+        ("fetch-demo" | "fetch-demo-mc", Some(b), _) => {
+            format!("{:.2} s, peak {:.0} MB", r.median_s, b / 1e6)
+        }
         (_, Some(b), _) => format!("{b:.0} B/task"),
         (_, _, Some(p50)) => format!("p50 {p50:.0} µs"),
         ("timers", _, _) => format!("{:.3} s wall, {:.3} s CPU", r.median_s, r.cpu_s),

@@ -74,6 +74,7 @@ pub(crate) const NAMES: &[&str] = &[
 pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs",
     "asyncio-rs-protocol",
+    "asyncio-rs-per-loop",
     "tokio-ct",
     "tokio-mt",
     "python-asyncio",
@@ -86,6 +87,7 @@ pub(crate) const RUNTIMES: &[&str] = &[
 pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs",
     "asyncio-rs-protocol",
+    "asyncio-rs-per-loop",
     "tokio-ct",
     "tokio-mt",
     "python-asyncio",
@@ -124,6 +126,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     !matches!(
         runtime,
         "asyncio-rs-protocol"
+            | "asyncio-rs-per-loop"
             | "python-asyncio"
             | "uvloop"
             | "reqwest"

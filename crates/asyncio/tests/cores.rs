@@ -317,3 +317,32 @@ fn the_cpu_pool_runs_while_the_blocking_pool_is_saturated() {
         assert_eq!(queued.await.unwrap(), 1);
     });
 }
+
+#[test]
+fn a_spawn_with_whose_loop_closes_before_it_runs_ends_cancelled() {
+    let lp = asyncio::EventLoop::new();
+    let handle = lp.remote().spawn_with(|| async { 1 }).unwrap();
+    // The loop never ran the callback: closing drops it, and the waiter must not hang.
+    lp.close();
+    assert!(handle.wait().unwrap_err().is_cancelled());
+}
+
+#[test]
+fn spawns_between_loops_arrive_in_batches_and_all_complete() {
+    let rt = runtime(2);
+    let h = rt.handle();
+    let sum = rt.block_on(async move {
+        // From loop 0 to loop 1 only: 1,000 spawns without a yield in between (four full
+        // batches and a rest sent at the end of the turn).
+        let handles: Vec<_> = (0..1000u64)
+            .map(|i| h.spawn_on(1, move || async move { i }).unwrap())
+            .collect();
+        let mut sum = 0;
+        for handle in handles {
+            assert_eq!(handle.loop_index(), 1);
+            sum += handle.await.unwrap();
+        }
+        sum
+    });
+    assert_eq!(sum, 999 * 1000 / 2);
+}

@@ -4,7 +4,8 @@
 //! - `spawn-mc`: 1,000,000 `Send` tasks spread over the loops and awaited (asyncio-rs's
 //!   `RuntimeHandle::spawn`, tokio-mt's and smol's work-stealing spawn from one task; glommio,
 //!   monoio and compio have no cross-thread spawn, so each of their two executors spawns its
-//!   half locally — an easier job).
+//!   half locally — an easier job, which `asyncio-rs-per-loop` does too, with `spawn_on` and
+//!   local spawns).
 //! - `echo-mc`: the echo server on every loop (`SO_REUSEPORT` listeners, or the runtime's
 //!   shared listener), the echo workloads' client as it is.
 //! - `hyper-wrk-mc`: hyper's hello world on every loop under `wrk -t1 -c100`.
@@ -27,6 +28,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     let ours = matches!(runtime, "asyncio-rs" | "tokio-mt");
     let peer = matches!(runtime, "smol" | "monoio" | "glommio" | "compio");
     match workload {
+        "spawn-mc" if runtime == "asyncio-rs-per-loop" => true,
         "spawn-mc" | "echo-mc" => ours || (cfg!(feature = "peers") && peer),
         "hyper-wrk-mc" => ours,
         "fetch-demo-mc" => matches!(runtime, "asyncio-rs" | "reqwest"),

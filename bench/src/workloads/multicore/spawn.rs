@@ -30,6 +30,43 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             drop(rt);
             r
         }
+        "asyncio-rs-per-loop" => {
+            // The thread-per-core peers' job: each loop spawns its half locally.
+            let rt = asyncio::Runtime::builder()
+                .loops(LOOPS)
+                .build()
+                .expect("runtime");
+            let handle = rt.handle();
+            let r = timed(|| {
+                rt.block_on(async move {
+                    let halves: Vec<_> = (0..LOOPS as u64)
+                        .map(|t| {
+                            handle
+                                .spawn_on(t as usize, move || async move {
+                                    let lo = t * N / LOOPS as u64;
+                                    let hi = (t + 1) * N / LOOPS as u64;
+                                    let hs: Vec<_> = (lo..hi)
+                                        .map(|i| asyncio::spawn(async move { i }))
+                                        .collect();
+                                    let mut sum = 0;
+                                    for h in hs {
+                                        sum += h.await.expect("task");
+                                    }
+                                    sum
+                                })
+                                .expect("open")
+                        })
+                        .collect();
+                    let mut sum = 0;
+                    for h in halves {
+                        sum += h.await.expect("half");
+                    }
+                    sum
+                })
+            });
+            drop(rt);
+            r
+        }
         "tokio-mt" => rt::tokio(rt::tokio_mt(), async {
             // Spawned from a worker, as a server's tasks are (the local queue and LIFO slot).
             tokio::spawn(async {
