@@ -346,3 +346,33 @@ fn spawns_between_loops_arrive_in_batches_and_all_complete() {
     });
     assert_eq!(sum, 999 * 1000 / 2);
 }
+
+#[test]
+fn with_many_loops_spawn_samples_and_still_reaches_every_loop() {
+    let rt = runtime(6);
+    let h = rt.handle();
+    let per_loop = rt.block_on(async move {
+        let gate = ThreadSafeQueue::<()>::new(0);
+        let handles: Vec<_> = (0..600)
+            .map(|_| {
+                let gate = gate.clone();
+                h.spawn(async move {
+                    let _ = gate.get().await;
+                    current_loop_index().unwrap()
+                })
+                .unwrap()
+            })
+            .collect();
+        gate.shutdown(false);
+        let mut per_loop = [0usize; 6];
+        for handle in handles {
+            per_loop[handle.await.unwrap()] += 1;
+        }
+        per_loop
+    });
+    // Two random choices keep every loop within a small margin of the mean (100).
+    assert!(
+        per_loop.iter().all(|&n| (50..=150).contains(&n)),
+        "{per_loop:?}"
+    );
+}

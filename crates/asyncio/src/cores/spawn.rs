@@ -221,7 +221,8 @@ impl RuntimeHandle {
     }
 
     /// Spawns a `Send` future on the least busy loop (the one with the fewest live tasks
-    /// spawned through the runtime; the calling loop when it ties), like `tokio::spawn` on a
+    /// spawned through the runtime; the calling loop when it ties; above 4 loops, the least
+    /// busy of the calling loop and two picked at random), like `tokio::spawn` on a
     /// multi-threaded runtime — except that the task stays on that loop for its whole life.
     ///
     /// # Errors
@@ -247,17 +248,51 @@ impl RuntimeHandle {
     fn least_busy(&self) -> usize {
         let loads = &self.shared.loads;
         let here = self.current_index();
+        let load = |i: usize| loads[i].0.load(Ordering::Relaxed);
         let mut best = here.unwrap_or(0);
-        let mut best_load = loads[best].0.load(Ordering::Relaxed);
-        for (i, load) in loads.iter().enumerate() {
-            let l = load.0.load(Ordering::Relaxed);
-            if l < best_load {
+        let mut best_load = load(best);
+        if loads.len() <= SCAN_ALL {
+            for i in 0..loads.len() {
+                if load(i) < best_load {
+                    best = i;
+                    best_load = load(i);
+                }
+            }
+            return best;
+        }
+        // Many loops: two random choices (and the calling loop) instead of reading every
+        // counter — nearly as balanced, at a constant cost.
+        for _ in 0..2 {
+            let i = (next_random() % loads.len() as u64) as usize;
+            if load(i) < best_load {
                 best = i;
-                best_load = l;
+                best_load = load(i);
             }
         }
         best
     }
+}
+
+/// Up to this many loops, `spawn` reads every loop's load; above, it samples two.
+const SCAN_ALL: usize = 4;
+
+/// A per-thread xorshift: cheap, and good enough to sample loops.
+fn next_random() -> u64 {
+    use std::cell::Cell;
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let seed = std::ptr::from_ref(&SCAN_ALL) as u64 ^ std::process::id() as u64;
+            seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        s.set(x);
+        x
+    })
 }
 
 /// [`RuntimeHandle::spawn`] on the runtime of the calling loop (tokio's `tokio::spawn` inside
