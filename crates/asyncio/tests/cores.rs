@@ -376,3 +376,41 @@ fn with_many_loops_spawn_samples_and_still_reaches_every_loop() {
         "{per_loop:?}"
     );
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn pinned_loops_run_on_their_own_cpu() {
+    fn cpus_of_this_thread() -> Vec<usize> {
+        // SAFETY: a zeroed cpu_set_t is a valid out-parameter of the size passed.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(
+                libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set),
+                0
+            );
+            (0..libc::CPU_SETSIZE as usize)
+                .filter(|&c| libc::CPU_ISSET(c, &set))
+                .collect()
+        }
+    }
+    // Built on a thread of its own: pinning loop 0 pins the building thread.
+    std::thread::spawn(move || {
+        let allowed = cpus_of_this_thread();
+        let rt = Runtime::builder()
+            .loops(2)
+            .pin_threads(true)
+            .build()
+            .unwrap();
+        let h = rt.handle();
+        let seen = rt.block_on(async move {
+            let mut seen = Vec::new();
+            for w in h.for_each_loop(|_| cpus_of_this_thread()).unwrap() {
+                seen.push(w.await.unwrap());
+            }
+            seen
+        });
+        assert_eq!(seen, [vec![allowed[0]], vec![allowed[1 % allowed.len()]]]);
+    })
+    .join()
+    .unwrap();
+}

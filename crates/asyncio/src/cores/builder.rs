@@ -60,8 +60,8 @@ impl Builder {
         self
     }
 
-    /// Pins loop `i`'s thread to CPU `i` (modulo the CPUs the process may use), the
-    /// thread-per-core runtimes' habit. Loop 0's thread is the one calling
+    /// Pins loop `i`'s thread to the `i`-th CPU the process may use (cycling when there are
+    /// more loops than CPUs), the thread-per-core runtimes' habit. Loop 0's thread is the one calling
     /// [`build`](Self::build), and it is pinned too. Linux only; elsewhere the setting is
     /// ignored. A failed pin is logged and the loop runs unpinned.
     pub fn pin_threads(mut self, pin: bool) -> Self {

@@ -113,9 +113,14 @@ impl Runtime {
         let n = b
             .loops
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        // The CPUs this process may use, read before pinning the building thread changes them.
+        let cpus = Arc::new(if b.pin_threads {
+            crate::sys::allowed_cpus()
+        } else {
+            Vec::new()
+        });
         if b.pin_threads {
-            pin(0, cpus);
+            pin(0, &cpus);
         }
         let lead = b.event_loop.clone().build()?;
         let mut remotes = vec![lead.remote()];
@@ -126,11 +131,12 @@ impl Runtime {
             let (start_tx, start_rx) = mpsc::channel::<Arc<RtShared>>();
             let loop_builder = b.event_loop.clone();
             let pin_threads = b.pin_threads;
+            let cpus = cpus.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("{}-{index}", b.thread_name))
                 .spawn(move || {
                     if pin_threads {
-                        pin(index, cpus);
+                        pin(index, &cpus);
                     }
                     let lp = match loop_builder.build() {
                         Ok(lp) => lp,
@@ -326,9 +332,17 @@ fn worker(lp: EventLoop, shared: Arc<RtShared>, index: usize) {
     }
 }
 
-fn pin(index: usize, cpus: usize) {
-    if let Err(e) = crate::sys::pin_current_thread(index % cpus.max(1)) {
-        tracing::warn!(error = %e, index, "could not pin the loop's thread");
+/// Pins loop `index`'s thread to the `index`-th CPU the process may use (cycling).
+fn pin(index: usize, cpus: &[usize]) {
+    let Some(&cpu) = cpus.get(index % cpus.len().max(1)) else {
+        tracing::warn!(
+            index,
+            "cannot tell which CPUs the process may use; not pinned"
+        );
+        return;
+    };
+    if let Err(e) = crate::sys::pin_current_thread(cpu) {
+        tracing::warn!(error = %e, index, cpu, "could not pin the loop's thread");
     }
 }
 

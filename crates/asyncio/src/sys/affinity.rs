@@ -24,6 +24,28 @@ pub(crate) fn pin_current_thread(cpu: usize) -> io::Result<()> {
     }
 }
 
+/// The CPUs the calling thread may run on, in order (empty if the system cannot say).
+#[cfg(target_os = "linux")]
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid out-parameter of the size passed; CPU_ISSET reads
+    // inside it for indices below CPU_SETSIZE.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return Vec::new();
+        }
+        (0..libc::CPU_SETSIZE as usize)
+            .filter(|&c| libc::CPU_ISSET(c, &set))
+            .collect()
+    }
+}
+
+/// Elsewhere: unknown.
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn allowed_cpus() -> Vec<usize> {
+    Vec::new()
+}
+
 /// Pinning is Linux-only; elsewhere it reports `Unsupported`.
 #[cfg(not(target_os = "linux"))]
 pub(crate) fn pin_current_thread(_cpu: usize) -> io::Result<()> {

@@ -25,4 +25,4 @@ pub(crate) use pidfd::pidfd_open;
 
 mod affinity;
 
-pub(crate) use affinity::pin_current_thread;
+pub(crate) use affinity::{allowed_cpus, pin_current_thread};
