@@ -148,6 +148,20 @@ fn wait_with_rusage(child: Child) -> (bool, u64) {
     (ok, usage.ru_maxrss as u64 * 1024)
 }
 
+/// Fetches `url` and returns its result line (the fields asyncio-fetch writes).
+async fn reqwest_line(client: &reqwest::Client, url: String) -> serde_json::Value {
+    let t = Instant::now();
+    match client.get(&url).send().await {
+        Ok(r) => {
+            let status = r.status().as_u16();
+            let final_url = r.url().to_string();
+            let n = r.bytes().await.map(|b| b.len()).unwrap_or(0);
+            serde_json::json!({"url": url, "status": status, "bytes": n, "final_url": final_url, "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0})
+        }
+        Err(e) => serde_json::json!({"url": url, "error": e.to_string()}),
+    }
+}
+
 /// `--fetch-reqwest-mt FILE`: the same on tokio's multi-threaded runtime (two workers, `Send`
 /// tasks sharing the URL list and the output behind mutexes).
 pub(crate) fn reqwest_client_mt(path: &str) {
@@ -174,16 +188,7 @@ pub(crate) fn reqwest_client_mt(path: &str) {
                     loop {
                         let next = urls.lock().expect("urls").next();
                         let Some(url) = next else { break };
-                        let t = Instant::now();
-                        let line = match client.get(&url).send().await {
-                            Ok(r) => {
-                                let status = r.status().as_u16();
-                                let final_url = r.url().to_string();
-                                let n = r.bytes().await.map(|b| b.len()).unwrap_or(0);
-                                serde_json::json!({"url": url, "status": status, "bytes": n, "final_url": final_url, "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0})
-                            }
-                            Err(e) => serde_json::json!({"url": url, "error": e.to_string()}),
-                        };
+                        let line = reqwest_line(&client, url).await;
                         let _ = writeln!(out.lock().expect("out"), "{line}");
                     }
                 })
@@ -221,17 +226,10 @@ pub(crate) fn reqwest_client(path: &str) {
                         let (client, urls, out) = (client.clone(), urls.clone(), out.clone());
                         tokio::task::spawn_local(async move {
                             loop {
-                                let Some(url) = urls.borrow_mut().next() else { break };
-                                let t = Instant::now();
-                                let line = match client.get(&url).send().await {
-                                    Ok(r) => {
-                                        let status = r.status().as_u16();
-                                        let final_url = r.url().to_string();
-                                        let n = r.bytes().await.map(|b| b.len()).unwrap_or(0);
-                                        serde_json::json!({"url": url, "status": status, "bytes": n, "final_url": final_url, "elapsed_ms": t.elapsed().as_secs_f64() * 1000.0})
-                                    }
-                                    Err(e) => serde_json::json!({"url": url, "error": e.to_string()}),
+                                let Some(url) = urls.borrow_mut().next() else {
+                                    break;
                                 };
+                                let line = reqwest_line(&client, url).await;
                                 let _ = writeln!(out.borrow_mut(), "{line}");
                             }
                         })

@@ -7,7 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, broken_server, lines, lines_after_kill, server, tempdir};
+use common::{bin, broken_server, lines, server, tempdir};
 
 #[test]
 fn the_demo_fetches_everything_and_summarises() {
@@ -64,56 +64,7 @@ fn bad_lines_are_reported_with_their_number_and_skipped() {
 
 #[test]
 fn killed_mid_run_then_resumed_every_url_exactly_once() {
-    let dir = tempdir("resume");
-    let base = server(20);
-    let input = dir.join("urls.txt");
-    let mut f = std::fs::File::create(&input).unwrap();
-    for i in 0..3000 {
-        writeln!(f, "{base}/n/{i}").unwrap();
-    }
-    drop(f);
-    let out = dir.join("out.jsonl");
-    let mut child = Command::new(bin())
-        .arg(&input)
-        .args(["--concurrency", "50", "--per-host", "50", "--quiet", "-o"])
-        .arg(&out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once some results reached the file (a real-time property of another process).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "no output appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill() on our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
-    // Only the last line may be torn: the kill can land inside a write.
-    let before = lines_after_kill(&out);
-    assert!(
-        !before.is_empty() && before.len() < 3000,
-        "{}",
-        before.len()
-    );
-    let o = Command::new(bin())
-        .arg(&input)
-        .args([
-            "--concurrency",
-            "50",
-            "--per-host",
-            "50",
-            "--quiet",
-            "--resume",
-            "-o",
-        ])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
-    let after = lines(&out);
-    assert_eq!(after.len(), 3000);
-    assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+    common::kill_then_resume("resume", &[]);
 }
 
 #[test]

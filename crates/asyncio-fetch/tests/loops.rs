@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::Command;
 use std::sync::atomic::Ordering;
 
-use common::{bin, lines, server, tempdir, watching_server};
+use common::{bin, lines, tempdir, watching_server};
 
 fn write_urls(path: &std::path::Path, urls: impl Iterator<Item = String>) {
     let mut f = std::fs::File::create(path).unwrap();
@@ -94,52 +94,5 @@ fn rate_keeps_its_gap_over_several_loops() {
 
 #[test]
 fn killed_on_two_loops_then_resumed_every_url_exactly_once() {
-    let dir = tempdir("loops-resume");
-    let base = server(20);
-    let input = dir.join("urls.txt");
-    write_urls(&input, (0..3000).map(|i| format!("{base}/n/{i}")));
-    let out = dir.join("out.jsonl");
-    let args = [
-        "--loops",
-        "2",
-        "--concurrency",
-        "50",
-        "--per-host",
-        "50",
-        "--quiet",
-    ];
-    let mut child = Command::new(bin())
-        .arg(&input)
-        .args(args)
-        .arg("-o")
-        .arg(&out)
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once some results reached the file (a real-time property of another process).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
-        assert!(std::time::Instant::now() < deadline, "no output appeared");
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    // SAFETY: kill() on our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
-    let before = common::lines_after_kill(&out);
-    assert!(
-        !before.is_empty() && before.len() < 3000,
-        "{}",
-        before.len()
-    );
-    let o = Command::new(bin())
-        .arg(&input)
-        .args(args)
-        .args(["--resume", "-o"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{o:?}");
-    let after = lines(&out);
-    assert_eq!(after.len(), 3000);
-    assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+    common::kill_then_resume("loops-resume", &["--loops", "2"]);
 }

@@ -6,7 +6,7 @@ mod client;
 #[cfg(feature = "peers")]
 pub(crate) mod peers;
 pub(crate) mod python;
-mod servers;
+pub(crate) mod servers;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

@@ -3,24 +3,32 @@
 
 use std::net::TcpListener as StdListener;
 
+/// The streams echo handler: read what arrived, write it back, drain.
+pub(crate) async fn echo_streams<S>(
+    mut r: asyncio::streams::Reader<S>,
+    w: asyncio::streams::Writer<S>,
+) where
+    S: 'static,
+    for<'a> &'a S: futures_io::AsyncRead + futures_io::AsyncWrite,
+{
+    loop {
+        match r.read(64 * 1024).await {
+            Ok(data) if !data.is_empty() => {
+                if w.write(&data).is_err() || w.drain().await.is_err() {
+                    break;
+                }
+            }
+            _ => break,
+        }
+    }
+}
+
 /// Serves on `listener` until killed, with asyncio-rs streams
 /// (`data = await reader.read(64 KiB); writer.write(data); await writer.drain()`).
 pub(crate) fn asyncio_streams(listener: StdListener) {
     asyncio::run(async move {
         let listener = asyncio::net::TcpListener::from_std(listener).unwrap();
-        let server = asyncio::streams::Server::serve(vec![listener], |mut r, w| async move {
-            loop {
-                match r.read(64 * 1024).await {
-                    Ok(data) if !data.is_empty() => {
-                        if w.write(&data).is_err() || w.drain().await.is_err() {
-                            break;
-                        }
-                    }
-                    _ => break,
-                }
-            }
-        })
-        .unwrap();
+        let server = asyncio::streams::Server::serve(vec![listener], echo_streams).unwrap();
         server.serve_forever().await;
     });
 }

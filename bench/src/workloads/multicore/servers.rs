@@ -11,24 +11,6 @@ use hyper::{Request, Response};
 
 use super::{announce, LOOPS};
 
-type Stream = asyncio::net::TcpStream;
-
-async fn echo_streams(
-    mut r: asyncio::streams::Reader<Stream>,
-    w: asyncio::streams::Writer<Stream>,
-) {
-    loop {
-        match r.read(64 * 1024).await {
-            Ok(data) if !data.is_empty() => {
-                if w.write(&data).is_err() || w.drain().await.is_err() {
-                    break;
-                }
-            }
-            _ => break,
-        }
-    }
-}
-
 pub(crate) fn asyncio_echo() {
     let rt = asyncio::Runtime::builder()
         .loops(LOOPS)
@@ -38,7 +20,10 @@ pub(crate) fn asyncio_echo() {
     rt.block_on(async move {
         let group = handle
             .serve("127.0.0.1:0".parse().expect("addr"), |listener| {
-                asyncio::streams::Server::serve(vec![listener], echo_streams)
+                asyncio::streams::Server::serve(
+                    vec![listener],
+                    super::super::echo::servers::echo_streams,
+                )
             })
             .await
             .expect("serve");

@@ -190,3 +190,58 @@ pub fn watching_server(delay_ms: u64) -> (String, std::sync::Arc<Watch>) {
     });
     (rx.recv().unwrap(), watch)
 }
+
+/// 3,000 URLs with `extra` arguments: SIGKILL once some results are in the file, then
+/// `--resume`: every URL ends with exactly one line.
+pub fn kill_then_resume(tag: &str, extra: &[&str]) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    let dir = tempdir(tag);
+    let base = server(20);
+    let input = dir.join("urls.txt");
+    let mut f = std::fs::File::create(&input).unwrap();
+    for i in 0..3000 {
+        writeln!(f, "{base}/n/{i}").unwrap();
+    }
+    drop(f);
+    let out = dir.join("out.jsonl");
+    let args = ["--concurrency", "50", "--per-host", "50", "--quiet"];
+    let mut child = Command::new(bin())
+        .arg(&input)
+        .args(args)
+        .args(extra)
+        .arg("-o")
+        .arg(&out)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some results reached the file (a real-time property of another process).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
+        assert!(Instant::now() < deadline, "no output appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+    // Only the last line may be torn: the kill can land inside a write.
+    let before = lines_after_kill(&out);
+    assert!(
+        !before.is_empty() && before.len() < 3000,
+        "{}",
+        before.len()
+    );
+    let o = Command::new(bin())
+        .arg(&input)
+        .args(args)
+        .args(extra)
+        .args(["--resume", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let after = lines(&out);
+    assert_eq!(after.len(), 3000);
+    assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+}
