@@ -86,10 +86,11 @@ fn rate_keeps_its_gap_over_several_loops() {
     assert_eq!(lines(&out).len(), 8);
     let mut at = watch.arrivals.lock().unwrap().clone();
     at.sort_by(f64::total_cmp);
-    // 20 per second: 50 ms apart at least (a small allowance for the clocks of two
-    // processes); two loops each pacing on their own would send pairs at once.
+    // 20 per second: sent 50 ms apart. Arrivals can be closer by what a connection's setup
+    // delayed the earlier one (a few ms on a loaded machine): 30 ms is the floor here. Two loops
+    // each pacing on their own would send pairs at once (0 ms apart).
     let min_gap = at.windows(2).map(|w| w[1] - w[0]).fold(f64::MAX, f64::min);
-    assert!(min_gap >= 0.045, "requests {min_gap:.3} s apart: {at:?}");
+    assert!(min_gap >= 0.030, "requests {min_gap:.3} s apart: {at:?}");
 }
 
 #[test]
