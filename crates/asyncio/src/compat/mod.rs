@@ -2,12 +2,17 @@
 //! - `hyper`: hyper 1.x's `rt` traits — [`LoopExecutor`], [`LoopTimer`], `Read`/`Write` on
 //!   [`TcpStream`](crate::net::TcpStream), [`UnixStream`](crate::net::UnixStream) and the pipe
 //!   ends, and [`HyperIo`] for any `futures-io` stream.
+//! - `hyper-server`: [`hyper::serve`] — any hyper or tower service in one call (HTTP/1 and
+//!   HTTP/2, upgrades through [`hyper::LoopBound`], header-read timeout, graceful shutdown).
 //! - `tokio-io`: tokio's `AsyncRead`/`AsyncWrite` on the same types and [`TokioIo`] for any
 //!   `futures-io` stream.
 //!
 //! The socket and pipe impls come from one macro over each type's `&self` I/O
 //! (`io/stream_io.rs`).
 
+#[cfg(feature = "hyper-server")]
+#[path = "hyper_serve.rs"]
+pub mod hyper;
 #[cfg(feature = "hyper")]
 #[expect(unsafe_code, reason = "hyper lends uninitialised read buffers")]
 pub(crate) mod hyper_io;

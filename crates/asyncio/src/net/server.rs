@@ -96,6 +96,8 @@ struct Inner<L: Listen> {
     clients: RefCell<Slab<Client<L::Stream>>>,
     addrs: Vec<L::Addr>,
     serving: Cell<bool>,
+    /// Run once when the server closes (graceful shutdown of HTTP connections, say).
+    on_close: RefCell<Vec<Box<dyn FnOnce()>>>,
     /// Set when the listeners are closed and the last handler ended.
     closed: Event,
 }
@@ -151,6 +153,7 @@ impl<L: Listen> Server<L> {
             clients: RefCell::new(Slab::new()),
             addrs,
             serving: Cell::new(true),
+            on_close: RefCell::new(Vec::new()),
             closed: Event::new(),
         });
         let on_connection = Rc::new(on_connection);
@@ -291,7 +294,22 @@ impl<L: Listen> Server<L> {
             task.task().cancel();
         }
         self.inner.listeners.borrow_mut().clear();
+        let hooks = std::mem::take(&mut *self.inner.on_close.borrow_mut());
+        for hook in hooks {
+            hook();
+        }
         self.inner.maybe_closed();
+    }
+
+    /// Runs `f` when the server closes (by [`close`](Self::close), [`shutdown`](Self::shutdown)
+    /// or `serve_forever` being dropped); at once if it is closed already. Protocols with a
+    /// graceful goodbye (HTTP's) start it here.
+    pub fn on_close(&self, f: impl FnOnce() + 'static) {
+        if self.inner.serving.get() {
+            self.inner.on_close.borrow_mut().push(Box::new(f));
+        } else {
+            f();
+        }
     }
 
     /// Shuts every client connection down: handlers see end of file and failing writes

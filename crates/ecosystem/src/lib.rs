@@ -1,0 +1,10 @@
+//! The crates users bring, on asyncio-rs's loop: what needs a helper has it here, and the
+//! tests of this crate back every row of `docs/ecosystem.md`.
+//!
+//! - [`postgres`]: tokio-postgres's `connect` without tokio's runtime — resolve, connect with
+//!   a timeout, keepalive and nodelay, the connection driven by a loop task, and a cancel
+//!   function that works.
+//! - hyper, axum, tonic-style services and WebSockets need no code here: `asyncio`'s
+//!   `compat::hyper::serve` (feature `hyper-server`) serves them; see the tests.
+
+pub mod postgres;
