@@ -4,7 +4,9 @@
 //! - [`postgres`]: tokio-postgres's `connect` without tokio's runtime — resolve, connect with
 //!   a timeout, keepalive and nodelay, the connection driven by a loop task, and a cancel
 //!   function that works.
-//! - hyper, axum, tonic-style services and WebSockets need no code here: `asyncio`'s
+//! - [`tonic`]: a client `Channel` (one HTTP/2 connection on the loop) for tonic's clients.
+//! - hyper, axum, tonic's servers and WebSockets need no code here: `asyncio`'s
 //!   `compat::hyper::serve` (feature `hyper-server`) serves them; see the tests.
 
 pub mod postgres;
+pub mod tonic;
