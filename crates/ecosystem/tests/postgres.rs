@@ -176,3 +176,23 @@ fn connects_over_the_unix_socket() {
         assert_eq!(two, 2);
     });
 }
+
+#[test]
+fn the_seed_004_example_runs_its_queries_at_once() {
+    let Some(pg) = common::Pg::start("example") else {
+        return;
+    };
+    let exe = std::env::current_exe().unwrap();
+    let example = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .map(|profile| profile.join("examples").join("database_queries"))
+        .unwrap();
+    let out = std::process::Command::new(example)
+        .arg(pg.config())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("the 3 queries ran at once on the server"), "{text}");
+}
