@@ -48,6 +48,9 @@ struct Args {
     /// Internal: the multi-core hyper server of this runtime (prints the port).
     #[arg(long, hide = true, value_name = "RUNTIME")]
     serve_hyper_mc: Option<String>,
+    /// Internal: serve the axum-wrk router with this runtime (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_axum: Option<String>,
     /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
     echo_client: Vec<String>,
@@ -78,6 +81,10 @@ fn main() {
     }
     if let Some(runtime) = &args.serve_hyper {
         workloads::hyper_wrk::serve(runtime);
+        return;
+    }
+    if let Some(runtime) = &args.serve_axum {
+        workloads::ecosystem::serve_axum(runtime);
         return;
     }
     if let Some(runtime) = &args.serve_echo_mc {

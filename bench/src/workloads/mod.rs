@@ -1,6 +1,7 @@
 //! The workloads, each run the same way on every runtime.
 
 pub(crate) mod echo;
+pub(crate) mod ecosystem;
 pub(crate) mod fetch;
 mod http;
 pub(crate) mod hyper_wrk;
@@ -68,6 +69,8 @@ pub(crate) const NAMES: &[&str] = &[
     "echo-mc",
     "hyper-wrk-mc",
     "fetch-demo-mc",
+    "axum-wrk",
+    "pg-select",
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -105,6 +108,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
 /// Whether `workload` has an implementation on `runtime` (the server-only runtimes exist for
 /// the echo workloads alone).
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
+    if ecosystem::WORKLOADS.contains(&workload) {
+        return ecosystem::supports(runtime);
+    }
     if multicore::WORKLOADS.contains(&workload) {
         return multicore::supports(workload, runtime);
     }
@@ -137,6 +143,20 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
 
 pub(crate) fn info(workload: &str) -> Info {
     match workload {
+        "axum-wrk" => {
+            return Info {
+                count: hyper_wrk::REQUESTS as f64,
+                unit: "requests/s",
+                description: "an axum Router (hello world) under wrk -t1 -c100 -d5s (time per 100,000 requests)",
+            };
+        }
+        "pg-select" => {
+            return Info {
+                count: 8.0 * ecosystem::PG_QUERIES as f64,
+                unit: "queries/s",
+                description: "tokio-postgres: 8 connections × 5,000 prepared SELECTs against a local PostgreSQL",
+            };
+        }
         "spawn-mc" => {
             return Info {
                 count: 1e6,
@@ -292,6 +312,9 @@ pub(crate) fn info(workload: &str) -> Info {
 
 /// Runs one workload on one runtime in this process.
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
+    if ecosystem::WORKLOADS.contains(&workload) {
+        return ecosystem::run(workload, runtime);
+    }
     if multicore::WORKLOADS.contains(&workload) {
         return multicore::run(workload, runtime);
     }

@@ -193,6 +193,13 @@ fn the_seed_004_example_runs_its_queries_at_once() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text}{}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("the 3 queries ran at once on the server"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("the 3 queries ran at once on the server"),
+        "{text}"
+    );
 }

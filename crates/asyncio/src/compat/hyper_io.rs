@@ -3,6 +3,8 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+
+use super::uninit::zeroed;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -23,15 +25,6 @@ pub(crate) fn read_into_cursor(
     // below: a socket `recv` into the slice, or a read into a zero-filled slice).
     unsafe { cursor.advance(n) };
     Poll::Ready(Ok(()))
-}
-
-/// Zero-fills `uninit` and returns it as bytes, for readers that need initialised memory.
-pub(crate) fn zeroed(uninit: &mut [MaybeUninit<u8>]) -> &mut [u8] {
-    for b in uninit.iter_mut() {
-        b.write(0);
-    }
-    // SAFETY: every byte was just initialised; `MaybeUninit<u8>` and `u8` share a layout.
-    unsafe { &mut *(uninit as *mut [MaybeUninit<u8>] as *mut [u8]) }
 }
 
 /// Adapts any `futures-io` stream (a TLS stream, a split half) to hyper's I/O traits.

@@ -20,6 +20,8 @@ pub(crate) mod hyper_io;
 mod hyper_rt;
 #[cfg(feature = "tokio-io")]
 pub(crate) mod tokio_io;
+#[expect(unsafe_code, reason = "reads into uninitialised buffers")]
+pub(crate) mod uninit;
 
 #[cfg(feature = "hyper")]
 pub use hyper_io::HyperIo;

@@ -15,13 +15,13 @@ pub(crate) trait ReadIo {
     /// Polls a read into uninitialised memory; on `Ok(n)` the first `n` bytes of `buf` must be
     /// initialised (hyper relies on it). The default zero-fills the buffer first; sockets
     /// override it with a `recv` straight into it.
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
     fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_io(cx, crate::compat::hyper_io::zeroed(buf))
+        self.poll_read_io(cx, crate::compat::uninit::zeroed(buf))
     }
 }
 
@@ -53,7 +53,7 @@ impl<T: ReadIo + ?Sized> ReadIo for &T {
         (**self).poll_read_io(cx, buf)
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
     fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,
@@ -109,8 +109,8 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::compat::tokio_io::read_buf(buf, |b| {
-                    $crate::io::ReadIo::poll_read_io(&*self, cx, b)
+                $crate::compat::uninit::read_tokio_buf(buf, |b| {
+                    $crate::io::ReadIo::poll_read_uninit(&*self, cx, b)
                 })
             }
         }

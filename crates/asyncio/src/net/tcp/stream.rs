@@ -302,7 +302,7 @@ impl ReadIo for TcpStream {
         self.poll_read(cx, buf)
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
     fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,

@@ -136,7 +136,7 @@ impl ReadIo for UnixStream {
         self.poll_read(cx, buf)
     }
 
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
     fn poll_read_uninit(
         &self,
         cx: &mut Context<'_>,

@@ -90,7 +90,7 @@ impl<S: mio::event::Source> PollEvented<S> {
     /// A stream read into uninitialised memory with the socket's `recv`, which fills it without
     /// zeroing it first (hyper lends such buffers); the first `n` bytes are initialised on
     /// `Ok(n)`. Follows the same readiness rule as [`poll_read_with`](Self::poll_read_with).
-    #[cfg(feature = "hyper")]
+    #[cfg(any(feature = "hyper", feature = "tokio-io"))]
     pub(crate) fn poll_recv_uninit(
         &self,
         cx: &mut Context<'_>,
