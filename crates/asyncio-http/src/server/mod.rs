@@ -55,7 +55,7 @@ where
         move |stream: asyncio::io::SharedStream<TcpStream>| {
             let router = router.clone();
             async move {
-                let io = asyncio::compat::HyperIo(stream);
+                let io = stream;
                 let service = service_fn(move |req| {
                     let router = router.clone();
                     async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }

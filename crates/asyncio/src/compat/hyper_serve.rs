@@ -20,7 +20,7 @@ use hyper::service::Service;
 use hyper::{Request, Response};
 use hyper_util::server::conn::auto;
 
-use super::{HyperIo, LoopExecutor, LoopTimer};
+use super::{LoopExecutor, LoopTimer};
 use crate::io::SharedStream;
 use crate::net::{Listen, Server, TcpListener, TcpStream, ToSocketAddrs};
 use crate::sync::Event;
@@ -143,7 +143,7 @@ async fn serve_connection<S, B>(
         .keep_alive(config.keep_alive)
         .header_read_timeout(config.header_read_timeout);
     builder.http2().timer(LoopTimer);
-    let conn = builder.serve_connection_with_upgrades(LoopBound::new(HyperIo(stream)), service);
+    let conn = builder.serve_connection_with_upgrades(LoopBound::new(stream), service);
     let mut conn = std::pin::pin!(conn);
     let mut drain = std::pin::pin!(draining.wait());
     let mut draining_started = false;
