@@ -1,31 +1,13 @@
-//! hyper's `Read`/`Write` on asyncio-rs streams. The one unsafe step: hyper lends an
-//! uninitialised buffer, and we tell it how much of it the read filled.
+//! hyper's `Read`/`Write` on asyncio-rs streams (the unsafe step, reading into hyper's
+//! uninitialised buffer, is `io/uninit.rs`).
 
 use std::io;
-use std::mem::MaybeUninit;
 
-use super::uninit::zeroed;
+use crate::io::uninit::{read_into_cursor, zeroed};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use hyper::rt::ReadBufCursor;
-
-/// Reads into hyper's cursor with `read`, which must initialise the first `n` bytes of the
-/// slice it gets when it returns `Ok(n)`.
-pub(crate) fn read_into_cursor(
-    mut cursor: ReadBufCursor<'_>,
-    read: impl FnOnce(&mut [MaybeUninit<u8>]) -> Poll<io::Result<usize>>,
-) -> Poll<io::Result<()>> {
-    // SAFETY: we only write into the slice (through `read`) and never de-initialise bytes.
-    let uninit = unsafe { cursor.as_mut() };
-    let len = uninit.len();
-    let n = std::task::ready!(read(uninit))?;
-    assert!(n <= len, "a read reported more bytes than the buffer holds");
-    // SAFETY: `read` initialised the first `n` bytes (its contract, upheld by the two callers
-    // below: a socket `recv` into the slice, or a read into a zero-filled slice).
-    unsafe { cursor.advance(n) };
-    Poll::Ready(Ok(()))
-}
 
 /// hyper's traits on a server's [`SharedStream`](crate::io::SharedStream) of a socket: reads
 /// `recv` straight into hyper's uninitialised buffer (no zero-fill, which `HyperIo` must do
@@ -106,38 +88,5 @@ impl<T: futures_io::AsyncWrite + Unpin> hyper::rt::Write for HyperIo<T> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.0).poll_close(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use std::mem::MaybeUninit;
-    use std::task::Poll;
-
-    use super::{read_into_cursor, zeroed};
-
-    #[test]
-    fn a_read_fills_and_advances_the_cursor() {
-        let mut storage = [MaybeUninit::<u8>::uninit(); 16];
-        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
-        let r = read_into_cursor(buf.unfilled(), |uninit| {
-            let bytes = zeroed(uninit);
-            bytes[..5].copy_from_slice(b"hello");
-            Poll::Ready(Ok(5))
-        });
-        assert!(matches!(r, Poll::Ready(Ok(()))));
-        assert_eq!(buf.filled(), b"hello");
-        // A pending read advances nothing.
-        let r = read_into_cursor(buf.unfilled(), |_| Poll::Pending);
-        assert!(r.is_pending());
-        assert_eq!(buf.filled(), b"hello");
-    }
-
-    #[test]
-    #[should_panic(expected = "more bytes than the buffer holds")]
-    fn a_read_cannot_claim_more_than_the_buffer() {
-        let mut storage = [MaybeUninit::<u8>::uninit(); 4];
-        let mut buf = hyper::rt::ReadBuf::uninit(&mut storage);
-        let _ = read_into_cursor(buf.unfilled(), |_| Poll::Ready(Ok(5)));
     }
 }

@@ -14,14 +14,11 @@
 #[path = "hyper_serve.rs"]
 pub mod hyper;
 #[cfg(feature = "hyper")]
-#[expect(unsafe_code, reason = "hyper lends uninitialised read buffers")]
 pub(crate) mod hyper_io;
 #[cfg(feature = "hyper")]
 mod hyper_rt;
 #[cfg(feature = "tokio-io")]
 pub(crate) mod tokio_io;
-#[expect(unsafe_code, reason = "reads into uninitialised buffers")]
-pub(crate) mod uninit;
 
 #[cfg(feature = "hyper")]
 pub use hyper_io::HyperIo;

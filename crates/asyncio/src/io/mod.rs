@@ -6,6 +6,12 @@ mod async_fd;
 mod split;
 mod split_owned;
 mod stream_io;
+#[cfg(any(feature = "hyper", feature = "tokio-io"))]
+#[expect(
+    unsafe_code,
+    reason = "hyper and tokio lend uninitialised read buffers"
+)]
+pub(crate) mod uninit;
 mod util;
 
 pub use async_fd::{AsyncFd, Interest};

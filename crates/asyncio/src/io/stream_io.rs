@@ -21,7 +21,7 @@ pub(crate) trait ReadIo {
         cx: &mut Context<'_>,
         buf: &mut [std::mem::MaybeUninit<u8>],
     ) -> Poll<io::Result<usize>> {
-        self.poll_read_io(cx, crate::compat::uninit::zeroed(buf))
+        self.poll_read_io(cx, crate::io::uninit::zeroed(buf))
     }
 }
 
@@ -96,7 +96,7 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 cursor: hyper::rt::ReadBufCursor<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::compat::hyper_io::read_into_cursor(cursor, |buf| {
+                $crate::io::uninit::read_into_cursor(cursor, |buf| {
                     $crate::io::ReadIo::poll_read_uninit(&*self, cx, buf)
                 })
             }
@@ -109,7 +109,7 @@ macro_rules! stream_io_traits {
                 cx: &mut std::task::Context<'_>,
                 buf: &mut tokio::io::ReadBuf<'_>,
             ) -> std::task::Poll<std::io::Result<()>> {
-                $crate::compat::uninit::read_tokio_buf(buf, |b| {
+                $crate::io::uninit::read_tokio_buf(buf, |b| {
                     $crate::io::ReadIo::poll_read_uninit(&*self, cx, b)
                 })
             }
