@@ -11,6 +11,8 @@ use std::time::Instant;
 use super::Measurement;
 
 pub(crate) const URLS: usize = 10_000;
+/// `fetch-demo-fast`: pages answered at once, so the client's own cost decides.
+pub(crate) const FAST_URLS: usize = 50_000;
 const CONCURRENCY: usize = 500;
 
 pub(crate) fn supports(runtime: &str) -> bool {
@@ -42,13 +44,22 @@ pub(crate) fn run(runtime: &str) -> Measurement {
 /// The demo job with `loops` event loops for asyncio-fetch (and, above 1, reqwest on tokio's
 /// multi-threaded runtime with as many workers).
 pub(crate) fn run_with(runtime: &str, loops: usize) -> Measurement {
+    run_shape(runtime, loops, URLS, 50)
+}
+
+/// `fetch-demo-fast`: 50,000 URLs from a demo server with no page delay, one loop.
+pub(crate) fn run_fast(runtime: &str) -> Measurement {
+    run_shape(runtime, 1, FAST_URLS, 0)
+}
+
+fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measurement {
     let bin = fetch_bin();
     if !bin.exists() {
         eprintln!("fetch-demo left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)");
         std::process::exit(3);
     }
     let mut server = Command::new(&bin)
-        .args(["--demo-server", "--demo-latency", "50"])
+        .args(["--demo-server", "--demo-latency", &latency_ms.to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .expect("start the demo server");
@@ -59,7 +70,7 @@ pub(crate) fn run_with(runtime: &str, loops: usize) -> Measurement {
     let server = Server(server);
     let file = std::env::temp_dir().join(format!("asyncio-bench-urls-{}", std::process::id()));
     let mut f = std::fs::File::create(&file).expect("url file");
-    for i in 0..URLS {
+    for i in 0..urls {
         writeln!(f, "{}/page/{i}", base.trim()).expect("write urls");
     }
     drop(f);

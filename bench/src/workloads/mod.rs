@@ -65,6 +65,7 @@ pub(crate) const NAMES: &[&str] = &[
     "http-fresh",
     "http-idle",
     "fetch-demo",
+    "fetch-demo-fast",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
@@ -126,7 +127,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if http::WORKLOADS.contains(&workload) {
         return http::supports_workload(workload, runtime);
     }
-    if workload == "fetch-demo" {
+    if workload == "fetch-demo" || workload == "fetch-demo-fast" {
         return fetch::supports(runtime);
     }
     !matches!(
@@ -169,6 +170,13 @@ pub(crate) fn info(workload: &str) -> Info {
                 count: (echo::CONNECTIONS * echo::shape("echo").1) as f64,
                 unit: "round trips/s",
                 description: "echo server on 2 loops; 100 connections × 10,000 round trips of 64 B (one mio client on the same 2 cores)",
+            };
+        }
+        "fetch-demo-fast" => {
+            return Info {
+                count: fetch::FAST_URLS as f64,
+                unit: "URLs/s",
+                description: "the demo job with no page delay: 50,000 URLs at concurrency 500, one loop; the client's own cost decides; peak RSS per client",
             };
         }
         "fetch-demo-mc" => {
@@ -332,6 +340,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if workload == "fetch-demo" {
         return fetch::run(runtime);
+    }
+    if workload == "fetch-demo-fast" {
+        return fetch::run_fast(runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {
