@@ -307,7 +307,7 @@ pub(crate) fn info(workload: &str) -> Info {
         "lock" => Info {
             count: (toolkit::LOCK_TASKS * toolkit::LOCK_ROUNDS) as f64,
             unit: "ops/s",
-            description: "100 tasks lock and unlock one mutex 10,000 times each, yielding inside",
+            description: "100 tasks lock and unlock one mutex 10,000 times each, yielding inside; asyncio-rs and tokio hand the lock over FIFO (fair), the peers' async-lock lets a releaser take it back (unfair)",
         },
         "gather" => Info {
             count: (toolkit::GATHER_FUTURES * toolkit::GATHER_ROUNDS) as f64,

@@ -86,7 +86,7 @@ mod generic {
             v
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
-        m.channel = Some("async-lock Mutex".into());
+        m.channel = Some("async-lock Mutex (unfair: a releaser may take it back)".into());
         m
     }
 
@@ -172,7 +172,7 @@ pub(crate) mod ours {
             v
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
-        m.channel = Some("asyncio::sync::Mutex".into());
+        m.channel = Some("asyncio::sync::Mutex (fair: FIFO hand-over)".into());
         m
     }
 
@@ -257,7 +257,7 @@ pub(crate) mod tokio_side {
             v
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
-        m.channel = Some("tokio::sync::Mutex".into());
+        m.channel = Some("tokio::sync::Mutex (fair: FIFO hand-over)".into());
         m
     }
 
