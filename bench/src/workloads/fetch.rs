@@ -159,6 +159,16 @@ fn wait_with_rusage(child: Child) -> (bool, u64) {
     (ok, usage.ru_maxrss as u64 * 1024)
 }
 
+/// The URL file, one per line.
+fn read_urls(path: &str) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("url file")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// Fetches `url` and returns its result line (the fields asyncio-fetch writes).
 async fn reqwest_line(client: &reqwest::Client, url: String) -> serde_json::Value {
     let t = Instant::now();
@@ -177,12 +187,7 @@ async fn reqwest_line(client: &reqwest::Client, url: String) -> serde_json::Valu
 /// tasks sharing the URL list and the output behind mutexes).
 pub(crate) fn reqwest_client_mt(path: &str) {
     use std::sync::{Arc, Mutex};
-    let urls: Vec<String> = std::fs::read_to_string(path)
-        .expect("url file")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
+    let urls = read_urls(path);
     super::rt::tokio_mt().block_on(async move {
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
@@ -213,12 +218,7 @@ pub(crate) fn reqwest_client_mt(path: &str) {
 
 /// `--fetch-reqwest FILE`: the reqwest equivalent of the job (tokio current_thread).
 pub(crate) fn reqwest_client(path: &str) {
-    let urls: Vec<String> = std::fs::read_to_string(path)
-        .expect("url file")
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_owned)
-        .collect();
+    let urls = read_urls(path);
     let rt = super::rt::tokio_ct();
     rt.block_on(async move {
         let client = reqwest::Client::builder()

@@ -138,12 +138,8 @@ impl Dealing {
 
     /// The lane that must take `host`'s URLs, when hosts are not spread.
     fn lane_of(&self, host: &str) -> usize {
-        // FNV-1a: stable across runs and platforms.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in host.as_bytes() {
-            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        (h % self.lanes as u64) as usize
+        // A stable hash: a host keeps its lane across runs (and resumes).
+        (crate::save::fnv1a(host.as_bytes()) % self.lanes as u64) as usize
     }
 }
 

@@ -62,7 +62,7 @@ pub(crate) fn file_name(url: &url::Url) -> String {
 }
 
 /// FNV-1a, 64 bits: stable across runs and Rust versions (std's hasher promises neither).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -57,27 +57,30 @@ pub(crate) fn asyncio_protocol(listener: StdListener) {
 
 /// Serves with tokio on its current-thread runtime.
 pub(crate) fn tokio_ct(listener: StdListener) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let rt = super::super::rt::tokio_ct();
-    rt.block_on(async move {
+    super::super::rt::tokio_ct().block_on(async move {
         listener.set_nonblocking(true).unwrap();
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        loop {
-            let (mut s, _) = listener.accept().await.unwrap();
-            s.set_nodelay(true).unwrap();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if s.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
+        tokio_accept_echo(tokio::net::TcpListener::from_std(listener).unwrap()).await;
+    });
+}
+
+/// tokio's accept loop: a task per connection that writes back what it reads (64 KiB reads).
+pub(crate) async fn tokio_accept_echo(listener: tokio::net::TcpListener) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    loop {
+        let (mut s, _) = listener.accept().await.expect("accept");
+        s.set_nodelay(true).expect("nodelay");
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            loop {
+                match s.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if s.write_all(&buf[..n]).await.is_err() {
+                            break;
                         }
                     }
                 }
-            });
-        }
-    });
+            }
+        });
+    }
 }

@@ -2,12 +2,10 @@
 //! an `SO_REUSEPORT` listener each), smol with its work-stealing `Executor` on two threads.
 
 use std::sync::{Arc, Barrier};
-use std::time::Instant;
 
 use super::super::local::{Compio, Glommio, LocalRuntime, Monoio};
 use super::super::Measurement;
 use super::{announce, reuseport_listeners, LOOPS};
-use crate::cpu::process_cpu_time;
 
 /// `spawn-mc` on a peer.
 pub(crate) fn spawn(runtime: &str, n: u64) -> (Measurement, u64) {
@@ -67,23 +65,7 @@ fn per_thread_spawn<R: LocalRuntime>(n: u64) -> (Measurement, u64) {
         })
         .collect();
     barrier.wait();
-    let cpu0 = process_cpu_time();
-    let t0 = Instant::now();
-    let sum = threads.into_iter().map(|t| t.join().expect("thread")).sum();
-    let wall = t0.elapsed();
-    let cpu = process_cpu_time() - cpu0;
-    (
-        Measurement {
-            wall_s: wall.as_secs_f64(),
-            cpu_s: cpu.as_secs_f64(),
-            bytes_per_task: None,
-            p50_us: None,
-            p99_us: None,
-            channel: None,
-            server_cpu_s: None,
-        },
-        sum,
-    )
+    super::super::timed(|| threads.into_iter().map(|t| t.join().expect("thread")).sum())
 }
 
 /// `--serve-echo-mc` on a peer: its single-loop echo server on each of two threads, each with

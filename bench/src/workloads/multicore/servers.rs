@@ -33,29 +33,12 @@ pub(crate) fn asyncio_echo() {
 }
 
 pub(crate) fn tokio_echo() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     super::super::rt::tokio_mt().block_on(async {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         announce(listener.local_addr().expect("addr").port());
-        loop {
-            let (mut s, _) = listener.accept().await.expect("accept");
-            s.set_nodelay(true).expect("nodelay");
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 64 * 1024];
-                loop {
-                    match s.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            if s.write_all(&buf[..n]).await.is_err() {
-                                break;
-                            }
-                        }
-                    }
-                }
-            });
-        }
+        super::super::echo::servers::tokio_accept_echo(listener).await;
     });
 }
 

@@ -9,64 +9,41 @@ const SUM: u64 = N * (N - 1) / 2;
 
 pub(crate) fn run(runtime: &str) -> Measurement {
     let (m, sum) = match runtime {
-        "asyncio-rs" => {
-            let rt = asyncio::Runtime::builder()
-                .loops(LOOPS)
-                .build()
-                .expect("runtime");
-            let handle = rt.handle();
-            let r = timed(|| {
-                rt.block_on(async move {
-                    let handles: Vec<_> = (0..N)
-                        .map(|i| handle.spawn(async move { i }).expect("open"))
-                        .collect();
-                    let mut sum = 0;
-                    for h in handles {
-                        sum += h.await.expect("task");
-                    }
-                    sum
-                })
-            });
-            drop(rt);
-            r
-        }
-        "asyncio-rs-per-loop" => {
-            // The thread-per-core peers' job: each loop spawns its half locally.
-            let rt = asyncio::Runtime::builder()
-                .loops(LOOPS)
-                .build()
-                .expect("runtime");
-            let handle = rt.handle();
-            let r = timed(|| {
-                rt.block_on(async move {
-                    let halves: Vec<_> = (0..LOOPS as u64)
-                        .map(|t| {
-                            handle
-                                .spawn_on(t as usize, move || async move {
-                                    let lo = t * N / LOOPS as u64;
-                                    let hi = (t + 1) * N / LOOPS as u64;
-                                    let hs: Vec<_> = (lo..hi)
-                                        .map(|i| asyncio::spawn(async move { i }))
-                                        .collect();
-                                    let mut sum = 0;
-                                    for h in hs {
-                                        sum += h.await.expect("task");
-                                    }
-                                    sum
-                                })
-                                .expect("open")
+        "asyncio-rs" => on_runtime(|handle| async move {
+            let handles: Vec<_> = (0..N)
+                .map(|i| handle.spawn(async move { i }).expect("open"))
+                .collect();
+            let mut sum = 0;
+            for h in handles {
+                sum += h.await.expect("task");
+            }
+            sum
+        }),
+        // The thread-per-core peers' job: each loop spawns its half locally.
+        "asyncio-rs-per-loop" => on_runtime(|handle| async move {
+            let halves: Vec<_> = (0..LOOPS as u64)
+                .map(|t| {
+                    handle
+                        .spawn_on(t as usize, move || async move {
+                            let lo = t * N / LOOPS as u64;
+                            let hi = (t + 1) * N / LOOPS as u64;
+                            let hs: Vec<_> =
+                                (lo..hi).map(|i| asyncio::spawn(async move { i })).collect();
+                            let mut sum = 0;
+                            for h in hs {
+                                sum += h.await.expect("task");
+                            }
+                            sum
                         })
-                        .collect();
-                    let mut sum = 0;
-                    for h in halves {
-                        sum += h.await.expect("half");
-                    }
-                    sum
+                        .expect("open")
                 })
-            });
-            drop(rt);
-            r
-        }
+                .collect();
+            let mut sum = 0;
+            for h in halves {
+                sum += h.await.expect("half");
+            }
+            sum
+        }),
         "tokio-mt" => rt::tokio(rt::tokio_mt(), async {
             // Spawned from a worker, as a server's tasks are (the local queue and LIFO slot).
             tokio::spawn(async {
@@ -87,4 +64,19 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     };
     assert_eq!(sum, SUM);
     m
+}
+
+/// Runs `make(handle)`'s future on a fresh 2-loop runtime, timed (building the runtime and
+/// shutting it down are not).
+fn on_runtime<F: std::future::Future>(
+    make: impl FnOnce(asyncio::cores::RuntimeHandle) -> F,
+) -> (Measurement, F::Output) {
+    let rt = asyncio::Runtime::builder()
+        .loops(LOOPS)
+        .build()
+        .expect("runtime");
+    let future = make(rt.handle());
+    let r = timed(|| rt.block_on(future));
+    drop(rt);
+    r
 }

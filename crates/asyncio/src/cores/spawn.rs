@@ -189,10 +189,24 @@ impl RuntimeHandle {
             "no loop {index} in a runtime of {}",
             self.loops()
         );
+        self.spawn_from(self.current_index(), index, make)
+    }
+
+    /// [`spawn_on`](Self::spawn_on) with the calling loop already known.
+    fn spawn_from<M, F>(
+        &self,
+        here: Option<usize>,
+        index: usize,
+        make: M,
+    ) -> Result<SpawnHandle<F::Output>, LoopClosed>
+    where
+        M: FnOnce() -> F + Send + 'static,
+        F: Future + 'static,
+        F::Output: Send + 'static,
+    {
         if self.is_closed() {
             return Err(LoopClosed);
         }
-        let here = self.current_index();
         self.shared.loads[index].0.fetch_add(1, Ordering::Relaxed);
         if here == Some(index) {
             let future = Counted {
@@ -232,8 +246,9 @@ impl RuntimeHandle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let index = self.least_busy();
-        self.spawn_on(index, move || future)
+        let here = self.current_index();
+        let index = self.least_busy(here);
+        self.spawn_from(here, index, move || future)
     }
 
     /// The loop of this runtime this thread runs right now, if any.
@@ -245,9 +260,8 @@ impl RuntimeHandle {
         .filter(|_| crate::runtime::context::try_running_core().is_some())
     }
 
-    fn least_busy(&self) -> usize {
+    fn least_busy(&self, here: Option<usize>) -> usize {
         let loads = &self.shared.loads;
-        let here = self.current_index();
         let load = |i: usize| loads[i].0.load(Ordering::Relaxed);
         let mut best = here.unwrap_or(0);
         let mut best_load = load(best);
