@@ -80,6 +80,52 @@ pub(crate) struct Args {
     /// The demo pages' typical latency in milliseconds (delays are seeded random around it).
     #[arg(long, default_value_t = 50)]
     pub(crate) demo_latency: u64,
+    /// Crawl: fetch the input's URLs (a file, `-`, or one URL) and follow the links of their
+    /// HTML pages, within `--scope`, to `--depth`, up to `--max-pages`. With `--demo`, crawls
+    /// the demo server's generated site of `--demo-urls` pages.
+    #[arg(long)]
+    pub(crate) crawl: bool,
+    /// Which links a crawl follows: those on a seed's host, its domain (and subdomains), or
+    /// under its URL's directory.
+    #[arg(long, value_enum, default_value = "host")]
+    pub(crate) scope: crate::links::Scope,
+    /// The most links followed from a seed (no limit by default).
+    #[arg(long)]
+    pub(crate) depth: Option<u32>,
+    /// The most pages a crawl fetches, in all its runs (no limit by default).
+    #[arg(long)]
+    pub(crate) max_pages: Option<u64>,
+    /// Fetch every URL even where robots.txt disallows it (robots.txt is obeyed by default,
+    /// in list mode too).
+    #[arg(long)]
+    pub(crate) ignore_robots: bool,
+    /// Archive every request and response in this WARC/1.1 file (`NAME.warc.gz`).
+    #[arg(long)]
+    pub(crate) warc: Option<PathBuf>,
+    /// Roll the WARC over to a new file (`NAME-00001.warc.gz`, …) at about this many bytes
+    /// (suffixes K, M, G).
+    #[arg(long, value_parser = parse_size)]
+    pub(crate) warc_max_size: Option<u64>,
+}
+
+/// `1000`, `64K`, `100M`, `1G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (digits, unit) = match s.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => s.split_at(i),
+        None => (s, ""),
+    };
+    let n: u64 = digits.parse().map_err(|_| format!("not a size: {s:?}"))?;
+    let mult: u64 = match unit.to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return Err(format!("unknown size unit in {s:?} (use K, M or G)")),
+    };
+    n.checked_mul(mult)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("size out of range: {s:?}"))
 }
 
 impl Args {

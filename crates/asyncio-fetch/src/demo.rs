@@ -1,5 +1,6 @@
 //! `--demo`: a local server on its own thread whose pages answer after a seeded random delay,
-//! with some 404s, 500s, redirects and slow bodies.
+//! with some 404s, 500s, redirects and slow bodies; and, for `--crawl`, a generated site of
+//! linked pages ([`crate::site`]).
 
 use std::time::Duration;
 
@@ -7,7 +8,7 @@ use asyncio_http::server::{serve, Response, Router};
 use asyncio_http::StatusCode;
 
 /// A fixed mix from the page number (xorshift on the id: the same run every time).
-fn mix(id: u64) -> u64 {
+pub(crate) fn mix(id: u64) -> u64 {
     let mut x = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xdead_beef;
     x ^= x << 13;
     x ^= x >> 7;
@@ -27,14 +28,17 @@ fn delay(id: u64, latency_ms: u64) -> Duration {
     Duration::from_micros((latency_ms as f64 * 1000.0 * factor) as u64)
 }
 
-/// Starts the demo server; returns its base URL.
-pub(crate) fn start(latency_ms: u64) -> String {
+/// Starts the demo server with its generated site of `pages` pages ([`crate::site`]);
+/// returns its base URL.
+pub(crate) fn start(latency_ms: u64, pages: u64) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         asyncio::Runner::new()
             .without_sigint_handling()
             .run(async move {
-                let router = Router::new().get("/page/:id", move |req| async move {
+                let router =
+                    crate::site::routes(Router::new(), pages.max(1), move |i| delay(i, latency_ms));
+                let router = router.get("/page/:id", move |req| async move {
                     let raw = req.param("id").unwrap_or("0");
                     let id: u64 = raw.trim_end_matches('r').parse().unwrap_or(0);
                     asyncio::time::sleep(delay(id, latency_ms)).await;

@@ -13,14 +13,19 @@
 
 mod args;
 mod demo;
+mod frontier;
 mod input;
 mod limits;
 mod lines;
+mod links;
 mod progress;
 mod record;
+mod robots;
 mod run;
 mod save;
+mod site;
 mod summary;
+mod warc;
 
 use clap::Parser;
 
@@ -28,7 +33,7 @@ fn main() {
     let args = args::Args::parse();
     if args.demo_server {
         let _ = raise_fd_limit(args.concurrency().max(10_000));
-        println!("{}", demo::start(args.demo_latency));
+        println!("{}", demo::start(args.demo_latency, args.demo_urls as u64));
         loop {
             std::thread::park();
         }
@@ -50,8 +55,18 @@ fn main() {
     let code = rt.block_on(async move {
         let concurrency = usable_concurrency(args.concurrency());
         let (input, total) = if args.demo {
-            let base = demo::start(args.demo_latency);
+            let base = demo::start(args.demo_latency, args.demo_urls as u64);
             let n = args.demo_urls;
+            if args.crawl {
+                if !args.quiet {
+                    eprintln!(
+                        "demo: crawling a generated site of {n} pages from a local server ({base}/site/0), ~{} ms each, concurrency {}",
+                        args.demo_latency, concurrency
+                    );
+                }
+                let seed = std::iter::once(format!("{base}/site/0"));
+                (input::Input::Generated(Box::new(seed), 0), Some(n as u64))
+            } else {
             if !args.quiet {
                 eprintln!(
                     "demo: {n} URLs from a local server ({base}), ~{} ms each, concurrency {}",
@@ -60,6 +75,7 @@ fn main() {
             }
             let urls = (0..n).map(move |i| format!("{base}/page/{i}"));
             (input::Input::Generated(Box::new(urls), 0), Some(n as u64))
+            }
         } else {
             let Some(path) = args.input.clone() else {
                 eprintln!(
@@ -67,6 +83,12 @@ fn main() {
                 );
                 return 2;
             };
+            let one_url = args.crawl
+                && (path.starts_with("http://") || path.starts_with("https://"))
+                && !std::path::Path::new(&path).exists();
+            if one_url {
+                (input::Input::Generated(Box::new(std::iter::once(path)), 0), None)
+            } else {
             match input::Input::open(&path).await {
                 Ok(i) => (i, None),
                 Err(e) => {
@@ -74,6 +96,7 @@ fn main() {
                     eprintln!("asyncio-fetch: {e}");
                     return 2;
                 }
+            }
             }
         };
         match run::run(handle, args, input, total, concurrency).await {

@@ -21,6 +21,21 @@ pub(crate) struct Record {
     pub(crate) saved_as: Option<String>,
     /// The body was longer than `--max-bytes`: only its first bytes were kept.
     pub(crate) truncated: bool,
+    /// Crawl mode: where the URL was found, and how many links its page had.
+    pub(crate) crawl: Option<CrawlInfo>,
+    /// The URLs to follow from this page (crawl mode; not written out).
+    pub(crate) follow: Vec<url::Url>,
+    /// The fetch's WARC records, ready to append (`--warc`; not written out).
+    pub(crate) warc: Vec<u8>,
+}
+
+/// What a crawled page's line adds.
+#[derive(Debug, Clone)]
+pub(crate) struct CrawlInfo {
+    pub(crate) depth: u32,
+    pub(crate) parent: Option<std::sync::Arc<str>>,
+    /// Links on the page (all of them, followed or not); `None` for a page not parsed.
+    pub(crate) links: Option<usize>,
 }
 
 impl Record {
@@ -43,6 +58,11 @@ impl Record {
         }
         if self.truncated {
             v["truncated"] = serde_json::json!(true);
+        }
+        if let Some(c) = &self.crawl {
+            v["depth"] = serde_json::json!(c.depth);
+            v["parent"] = serde_json::json!(c.parent.as_deref());
+            v["links"] = serde_json::json!(c.links);
         }
         v.to_string()
     }
@@ -91,12 +111,19 @@ impl Output {
         }
     }
 
-    pub(crate) fn write(&mut self, r: &Record) -> io::Result<()> {
+    /// Writes `r`'s line; `before_flush` runs before any of the buffered lines reach the
+    /// file (it makes durable what the lines depend on: the frontier, the WARC records).
+    pub(crate) fn write(
+        &mut self,
+        r: &Record,
+        before_flush: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<()> {
         let mut line = r.to_json();
         line.push('\n');
         // A line larger than the free buffer space goes out as one write after a flush:
         // never split across two writes.
         if self.out.capacity() - self.out.buffer().len() < line.len() {
+            before_flush()?;
             self.out.flush()?;
         }
         self.out.write_all(line.as_bytes())

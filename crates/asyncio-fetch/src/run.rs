@@ -6,12 +6,12 @@
 //! period (a second signal ends it at once) and still writes the finished lines and the
 //! summary.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -22,9 +22,12 @@ use asyncio_http::{
 };
 
 use crate::args::Args;
+use crate::frontier::{fingerprint, Fingerprints, Frontier, Job};
 use crate::input::{parse_line, Input};
+use crate::links::Scope;
 use crate::progress::Progress;
-use crate::record::{redact, Output, Record};
+use crate::record::{redact, CrawlInfo, Output, Record};
+use crate::robots::{Robots, Verdict};
 use crate::save::Saver;
 use crate::summary::Summary;
 
@@ -58,15 +61,79 @@ struct Hub {
     ending: RefCell<Ending>,
     /// Set when the intake must stop: a signal or a failed output.
     stop: Event,
+    /// Crawl mode: the URLs found and still to fetch.
+    frontier: Option<RefCell<Frontier>>,
+    /// `--warc`: where the lanes' records go.
+    warc: Option<RefCell<crate::warc::Writer>>,
+    /// Crawl mode: jobs dealt whose result has not been recorded yet (their pages may still
+    /// add links).
+    outstanding: Cell<u64>,
+    /// Set by the writer after each result (the crawl's producer waits on it).
+    recorded: Event,
+}
+
+/// Crawl mode's limits: which links are followed, and how deep.
+struct Bounds {
+    scope: Scope,
+    seeds: Vec<url::Url>,
+    /// `host:port` of every seed (for `--scope host`).
+    hosts: HashSet<String>,
+    max_depth: Option<u32>,
+}
+
+impl Bounds {
+    fn new(scope: Scope, seeds: &[url::Url], max_depth: Option<u32>) -> Self {
+        let mut unique: Vec<url::Url> = Vec::new();
+        let mut keys = HashSet::new();
+        for s in seeds {
+            // Seeds alike for the scope need only be checked once.
+            let key = match scope {
+                Scope::Host | Scope::Domain => host_key(s),
+                Scope::Prefix => s.as_str().to_owned(),
+            };
+            if keys.insert(key) {
+                unique.push(s.clone());
+            }
+        }
+        Self {
+            scope,
+            hosts: seeds.iter().map(host_key).collect(),
+            seeds: unique,
+            max_depth,
+        }
+    }
+
+    fn contains(&self, link: &url::Url) -> bool {
+        match self.scope {
+            Scope::Host => self.hosts.contains(&host_key(link)),
+            _ => self.seeds.iter().any(|s| self.scope.contains(s, link)),
+        }
+    }
+}
+
+fn host_key(u: &url::Url) -> String {
+    format!(
+        "{}:{}",
+        u.host_str().unwrap_or(""),
+        u.port_or_known_default().unwrap_or(0)
+    )
 }
 
 /// What every loop shares: the lanes' job queues, the results on their way to loop 0, and
 /// the count of requests in flight.
 struct Common {
     /// One queue per lane (loop); a host's URLs go to one lane unless they may be spread.
-    jobs: Vec<ThreadSafeQueue<url::Url>>,
+    jobs: Vec<ThreadSafeQueue<Job>>,
     results: ThreadSafeQueue<Record>,
     in_flight: AtomicU64,
+    /// robots.txt of every origin (`None` with `--ignore-robots`).
+    robots: Option<Robots>,
+    /// Each host's next request time (`--rate`, `Crawl-delay`), shared by the lanes.
+    next_at: Mutex<HashMap<String, Instant>>,
+    /// Crawl mode's limits (`None` in list mode).
+    bounds: Option<Bounds>,
+    /// `--warc`: the payloads archived so far, for revisit records.
+    payloads: Option<crate::warc::Payloads>,
 }
 
 impl Common {
@@ -79,6 +146,57 @@ impl Common {
 }
 
 impl Hub {
+    /// Takes in what a result brings besides its line: its page's links (into the frontier,
+    /// those within depth) and its WARC records.
+    fn keep(&self, common: &Common, record: &mut Record) -> std::io::Result<()> {
+        if let (Some(frontier), Some(crawl)) = (&self.frontier, &record.crawl) {
+            let depth = crawl.depth + 1;
+            let within = common
+                .bounds
+                .as_ref()
+                .and_then(|b| b.max_depth)
+                .is_none_or(|max| depth <= max);
+            if within && !record.follow.is_empty() {
+                let parent: Arc<str> = Arc::from(record.url.as_str());
+                let mut f = frontier.borrow_mut();
+                for url in record.follow.drain(..) {
+                    f.add(Job {
+                        url,
+                        depth,
+                        parent: Some(parent.clone()),
+                    })?;
+                }
+            }
+        }
+        if let Some(w) = &self.warc {
+            if !record.warc.is_empty() {
+                w.borrow_mut().write(&record.warc)?;
+                record.warc = Vec::new();
+            }
+        }
+        Ok(())
+    }
+
+    /// One dealt job is settled (crawl mode): the producer may look again.
+    fn settle(&self) {
+        if self.frontier.is_some() {
+            self.outstanding
+                .set(self.outstanding.get().saturating_sub(1));
+            self.recorded.set();
+        }
+    }
+
+    /// Makes durable what the buffered lines depend on: the frontier and the WARC records.
+    fn flush_dependencies(&self) -> std::io::Result<()> {
+        if let Some(f) = &self.frontier {
+            f.borrow_mut().flush()?;
+        }
+        if let Some(w) = &self.warc {
+            w.borrow_mut().flush()?;
+        }
+        Ok(())
+    }
+
     /// Ends the run early for `why` (the first reason wins) and stops the intake.
     fn end(&self, why: Ending, common: &Common) {
         let mut ending = self.ending.borrow_mut();
@@ -93,7 +211,6 @@ impl Hub {
 
 /// One loop's share of the work: its own HTTP session, host slots, `--rate` clocks and saver.
 struct Lane {
-    rate: RefCell<HashMap<String, Instant>>,
     /// Each host's slots (`--per-host`, this lane's share of it): a request's clock starts
     /// once it holds one.
     slots: RefCell<HashMap<String, Semaphore>>,
@@ -138,6 +255,9 @@ impl Dealing {
 
     /// The lane that must take `host`'s URLs, when hosts are not spread.
     fn lane_of(&self, host: &str) -> usize {
+        if self.lanes == 1 {
+            return 0;
+        }
         // A stable hash: a host keeps its lane across runs (and resumes).
         (crate::save::fnv1a(host.as_bytes()) % self.lanes as u64) as usize
     }
@@ -155,9 +275,58 @@ pub(crate) async fn run(
     concurrency: usize,
 ) -> std::io::Result<Outcome> {
     let started = Instant::now();
+    let mut input = input;
     let done = match (&args.output, args.resume) {
         (Some(p), true) => crate::record::done_urls(p)?,
         _ => HashSet::new(),
+    };
+    // Crawl mode reads its seeds first: the scope is theirs.
+    let mut seeds = Vec::new();
+    let mut summary = Summary::default();
+    let mut input_failed = None;
+    if args.crawl {
+        loop {
+            match input.next().await {
+                Ok(Some((n, line))) => match parse_line(&line) {
+                    None => {}
+                    Some(Err(reason)) => {
+                        eprintln!("line {n}: {reason}; skipped");
+                        summary.invalid_lines += 1;
+                    }
+                    Some(Ok(url)) => seeds.push(crate::links::normalise(url)),
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    input_failed = Some(format!("reading the seeds failed: {e}"));
+                    break;
+                }
+            }
+        }
+    }
+    let frontier = if args.crawl {
+        let path = args.output.as_deref().map(Frontier::path_for);
+        let done: Fingerprints = done.iter().map(|u| fingerprint(u)).collect();
+        let mut f = Frontier::open(path, args.resume, done)?;
+        for s in &seeds {
+            f.add(Job::seed(s.clone()))?;
+        }
+        Some(RefCell::new(f))
+    } else {
+        None
+    };
+    let warc = match &args.warc {
+        Some(path) => Some(RefCell::new(crate::warc::Writer::open(
+            path,
+            args.warc_max_size,
+            args.resume,
+            format!(
+                "software: asyncio-fetch/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nrobots: {}\r\nhttp-header-user-agent: {}\r\n",
+                env!("CARGO_PKG_VERSION"),
+                if args.ignore_robots { "ignore" } else { "obey" },
+                args.user_agent
+            ),
+        )?)),
+        None => None,
     };
     let output = if args.demo && args.output.is_none() {
         Output::discard()
@@ -173,10 +342,14 @@ pub(crate) async fn run(
     let dealing = Dealing::new(&args, lanes);
     let hub = Rc::new(Hub {
         output: RefCell::new(output),
-        summary: RefCell::new(Summary::default()),
+        summary: RefCell::new(summary),
         progress: Progress::new(args.quiet, total_hint),
         ending: RefCell::new(Ending::Done),
         stop: Event::new(),
+        frontier,
+        warc,
+        outstanding: Cell::new(0),
+        recorded: Event::new(),
     });
     let common = Arc::new(Common {
         jobs: (0..lanes)
@@ -184,8 +357,15 @@ pub(crate) async fn run(
             .collect(),
         results: ThreadSafeQueue::new(0),
         in_flight: AtomicU64::new(0),
+        robots: (!args.ignore_robots)
+            .then(|| Robots::new(&args.user_agent, args.retries, args.timeout())),
+        next_at: Mutex::new(HashMap::new()),
+        bounds: args
+            .crawl
+            .then(|| Bounds::new(args.scope, &seeds, args.depth)),
+        payloads: args.warc.is_some().then(crate::warc::Payloads::default),
     });
-    let input_failed: Rc<RefCell<Option<String>>> = Rc::default();
+    let input_failed: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(input_failed));
     // A second signal: in-flight requests end at once.
     let hurry = Event::new();
 
@@ -244,11 +424,21 @@ pub(crate) async fn run(
     let writer = {
         let (common, hub) = (common.clone(), hub.clone());
         asyncio::spawn(async move {
-            while let Ok(record) = common.results.get().await {
+            while let Ok(mut record) = common.results.get().await {
                 if !matches!(*hub.ending.borrow(), Ending::Done | Ending::Interrupted) {
+                    hub.settle();
                     continue; // the output is gone: nothing more can be recorded
                 }
-                if let Err(e) = hub.output.borrow_mut().write(&record) {
+                // What the line depends on goes first: the links it found (the frontier),
+                // its WARC records.
+                let kept = hub.keep(&common, &mut record);
+                hub.settle();
+                let written = kept.and_then(|()| {
+                    hub.output
+                        .borrow_mut()
+                        .write(&record, || hub.flush_dependencies())
+                });
+                if let Err(e) = written {
                     let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
                         Ending::BrokenPipe
                     } else {
@@ -277,9 +467,23 @@ pub(crate) async fn run(
 
     let producer = {
         let (common, hub, input_failed) = (common.clone(), hub.clone(), input_failed.clone());
+        let max_pages = args.max_pages;
+        let already = done.len() as u64;
         asyncio::spawn(async move {
-            let mut input = input;
             let mut turn = 0usize;
+            if hub.frontier.is_some() {
+                crawl(
+                    &hub,
+                    &common,
+                    dealing,
+                    max_pages.map(|m| m.saturating_sub(already)),
+                )
+                .await;
+                for q in &common.jobs {
+                    q.shutdown(false);
+                }
+                return;
+            }
             while !hub.stop.is_set() {
                 let (n, line) = match input.next().await {
                     Ok(Some(x)) => x,
@@ -300,7 +504,10 @@ pub(crate) async fn run(
                             hub.summary.borrow_mut().skipped += 1;
                             continue;
                         }
-                        if deal(&common, dealing, &mut turn, url).await.is_err() {
+                        if deal(&common, dealing, &mut turn, Job::seed(url))
+                            .await
+                            .is_err()
+                        {
                             break;
                         }
                     }
@@ -358,7 +565,14 @@ pub(crate) async fn run(
     hub.progress.finish();
     let ending = hub.ending.borrow().clone();
     if !matches!(ending, Ending::OutputFailed(_) | Ending::BrokenPipe) {
-        if let Err(e) = hub.output.borrow_mut().finish() {
+        let finished = hub
+            .flush_dependencies()
+            .and_then(|()| match &hub.warc {
+                Some(w) => w.borrow_mut().finish(),
+                None => Ok(()),
+            })
+            .and_then(|()| hub.output.borrow_mut().finish());
+        if let Err(e) = finished {
             return Ok(Outcome {
                 summary: String::new(),
                 ending: if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -371,6 +585,22 @@ pub(crate) async fn run(
         }
     }
     let mut problems = Vec::new();
+    let mut frontier_note = None;
+    if let Some(f) = &hub.frontier {
+        let mut f = f.borrow_mut();
+        frontier_note = Some(format!(
+            "crawl: {} URLs discovered{}\n",
+            f.seen(),
+            if f.is_empty() {
+                ", all done"
+            } else {
+                "; some not fetched yet (--resume goes on)"
+            }
+        ));
+        if let Err(e) = f.close() {
+            problems.push(format!("the frontier file: {e}"));
+        }
+    }
     if let Some(e) = input_failed.borrow_mut().take() {
         problems.push(e);
     }
@@ -378,10 +608,13 @@ pub(crate) async fn run(
     if save_failed > 0 {
         problems.push(format!("{save_failed} bodies could not be saved"));
     }
-    let summary = hub
+    let mut summary = hub
         .summary
         .borrow_mut()
         .render(started.elapsed(), ending == Ending::Interrupted);
+    if let Some(note) = frontier_note {
+        summary.push_str(&note);
+    }
     Ok(Outcome {
         summary,
         ending,
@@ -391,17 +624,12 @@ pub(crate) async fn run(
 
 /// Gives `url` to a lane: its host's lane, or (hosts spread) the next lane with room, waiting
 /// for the next in turn when all are full.
-async fn deal(
-    common: &Common,
-    dealing: Dealing,
-    turn: &mut usize,
-    url: url::Url,
-) -> Result<(), ()> {
+async fn deal(common: &Common, dealing: Dealing, turn: &mut usize, job: Job) -> Result<(), ()> {
     if !dealing.spread {
-        let lane = dealing.lane_of(url.host_str().unwrap_or(""));
-        return common.jobs[lane].put(url).await.map_err(drop);
+        let lane = dealing.lane_of(job.url.host_str().unwrap_or(""));
+        return common.jobs[lane].put(job).await.map_err(drop);
     }
-    let mut url = url;
+    let mut url = job;
     for _ in 0..dealing.lanes {
         let lane = *turn;
         *turn = (*turn + 1) % dealing.lanes;
@@ -416,6 +644,40 @@ async fn deal(
     common.jobs[lane].put(url).await.map_err(drop)
 }
 
+/// Crawl mode's producer: deals the frontier's jobs until it is empty with no page in
+/// flight (a page in flight may still add links), `max_pages` were dealt, or the run stops.
+async fn crawl(hub: &Hub, common: &Common, dealing: Dealing, max_pages: Option<u64>) {
+    let Some(frontier) = &hub.frontier else {
+        return;
+    };
+    let mut turn = 0usize;
+    let mut dealt = 0u64;
+    while !hub.stop.is_set() && max_pages.is_none_or(|m| dealt < m) {
+        hub.recorded.clear();
+        let next = frontier.borrow_mut().pop();
+        match next {
+            Ok(Some(job)) => {
+                hub.outstanding.set(hub.outstanding.get() + 1);
+                dealt += 1;
+                if deal(common, dealing, &mut turn, job).await.is_err() {
+                    break;
+                }
+            }
+            Ok(None) if hub.outstanding.get() == 0 => break,
+            Ok(None) => {
+                let _ = race(hub.recorded.wait(), hub.stop.wait()).await;
+            }
+            Err(e) => {
+                hub.end(
+                    Ending::OutputFailed(format!("cannot read the frontier back: {e}")),
+                    common,
+                );
+                break;
+            }
+        }
+    }
+}
+
 /// One lane, on its own loop: `workers` tasks fetch from the lane's queue until it is shut
 /// down and empty, and send every record to loop 0's writer.
 async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize, per_host: usize) {
@@ -425,7 +687,6 @@ async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize,
         Err(e) => panic!("lane {index}: {e}"),
     };
     let lane = Rc::new(Lane {
-        rate: RefCell::new(HashMap::new()),
         slots: RefCell::new(HashMap::new()),
         per_host,
         saver: args.save.clone().map(Saver::new),
@@ -437,9 +698,9 @@ async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize,
                 (common.clone(), lane.clone(), session.clone(), args.clone());
             asyncio::spawn(async move {
                 let jobs = &common.jobs[index];
-                while let Ok(url) = jobs.get().await {
+                while let Ok(job) = jobs.get().await {
                     common.in_flight.fetch_add(1, Ordering::Relaxed);
-                    let record = fetch(&session, &args, &lane, url).await;
+                    let record = fetch(&session, &args, &lane, &common, job).await;
                     common.in_flight.fetch_sub(1, Ordering::Relaxed);
                     if common.results.put_nowait(record).is_err() {
                         break; // the writer is gone
@@ -491,6 +752,16 @@ fn session(args: &Args, concurrency: usize, per_host: usize) -> std::io::Result<
     // Requests wait for their host's slot in `fetch`, before their clock starts; the session's
     // own per-host limit only paces redirects that leave the host.
     config.connector.limit = concurrency.max(1);
+    // A crawl queues a redirect's target as a link; `--warc` records every hop itself.
+    config.follow_redirects = !(args.crawl || args.warc.is_some());
+    if args.warc.is_some() {
+        // The archive keeps bodies as received (content encoding untouched).
+        config.auto_decompress = false;
+        config.headers.insert(
+            asyncio_http::header::ACCEPT_ENCODING,
+            asyncio_http::HeaderValue::from_static("gzip, deflate, br, zstd"),
+        );
+    }
     config.connector.limit_per_host = per_host.max(1);
     config.headers.insert(
         "user-agent",
@@ -532,20 +803,22 @@ fn retry_policy(args: &Args) -> RetryPolicy {
     }
 }
 
-/// Waits for the host's next slot under `--rate`.
-async fn pace(args: &Args, lane: &Lane, host: &str) {
-    if args.rate <= 0.0 {
-        return;
-    }
-    let gap = Duration::from_secs_f64(1.0 / args.rate);
+/// Waits for the host's next turn: requests to a host are at least the larger of `--rate`'s
+/// gap and its robots.txt `Crawl-delay` apart (the clock is shared by all lanes).
+async fn pace(args: &Args, common: &Common, host: &str, crawl_delay: Option<Duration>) {
+    let rate_gap = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
+    let gap = match (rate_gap, crawl_delay) {
+        (None, None) => return,
+        (a, b) => a.unwrap_or_default().max(b.unwrap_or_default()),
+    };
     let at = {
-        let mut rate = lane.rate.borrow_mut();
-        let now = asyncio::time::now();
-        let next = rate.get(host).copied().unwrap_or(now).max(now);
-        rate.insert(host.to_owned(), next + gap);
+        let mut next_at = common.next_at.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let next = next_at.get(host).copied().unwrap_or(now).max(now);
+        next_at.insert(host.to_owned(), next + gap);
         next
     };
-    asyncio::time::sleep_until(at).await;
+    asyncio::time::sleep(at.saturating_duration_since(Instant::now())).await;
 }
 
 /// Whether a failed connect ran out of descriptors (ours, or the system's): then the request
@@ -571,27 +844,69 @@ struct Got {
     retry_headers: asyncio_http::HeaderMap,
     saved: Option<Result<String, String>>,
     truncated: bool,
+    /// Crawl mode: the links of an HTML page (or a redirect's target).
+    links: Option<crate::links::Found>,
+    /// `--warc`: every hop's records.
+    warc: Vec<u8>,
 }
 
-async fn fetch(session: &ClientSession, args: &Args, lane: &Lane, url: url::Url) -> Record {
+async fn fetch(
+    session: &ClientSession,
+    args: &Args,
+    lane: &Lane,
+    common: &Common,
+    job: Job,
+) -> Record {
+    let Job { url, depth, parent } = job;
     let host = url.host_str().unwrap_or("").to_owned();
     let started = Instant::now();
+    let mut record = Record {
+        url: redact(&url),
+        final_url: None,
+        status: None,
+        bytes: 0,
+        elapsed_ms: 0.0,
+        attempts: 0,
+        content_type: None,
+        error: None,
+        host,
+        saved_as: None,
+        truncated: false,
+        crawl: common.bounds.as_ref().map(|_| CrawlInfo {
+            depth,
+            parent,
+            links: None,
+        }),
+        follow: Vec::new(),
+        warc: Vec::new(),
+    };
+    let crawl_delay = match &common.robots {
+        None => None,
+        Some(robots) => match robots.check(session, &url).await {
+            Verdict::Allowed { delay } => delay,
+            Verdict::Refused(why) => {
+                record.error = Some(("robots".to_owned(), why));
+                record.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+                return record;
+            }
+        },
+    };
     let method = if args.method.eq_ignore_ascii_case("HEAD") {
         Method::HEAD
     } else {
         Method::GET
     };
     let policy = retry_policy(args);
-    let slot = lane.slot(&host);
+    let slot = lane.slot(&record.host);
     let mut attempts = 0;
     let mut fd_backoff = Duration::from_millis(10);
     let result = loop {
         attempts += 1;
-        pace(args, lane, &host).await;
+        pace(args, common, &record.host, crawl_delay).await;
         let r = {
             let _slot = slot.acquire().await;
             // The timeout runs inside `once`: from here, with the slot held.
-            once(session, args, lane, &method, &url).await
+            once(session, args, lane, common, &method, &url).await
         };
         if let Err(e) = &r {
             if out_of_descriptors(e) {
@@ -612,22 +927,14 @@ async fn fetch(session: &ClientSession, args: &Args, lane: &Lane, url: url::Url)
         let Some(backoff) = policy.next_delay(attempts, outcome, seed) else {
             break r;
         };
+        // A retried attempt's exchange is archived too: it happened.
+        if let Ok(got) = &r {
+            record.warc.extend_from_slice(&got.warc);
+        }
         asyncio::time::sleep(backoff).await;
     };
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    let mut record = Record {
-        url: redact(&url),
-        final_url: None,
-        status: None,
-        bytes: 0,
-        elapsed_ms,
-        attempts,
-        content_type: None,
-        error: None,
-        host,
-        saved_as: None,
-        truncated: false,
-    };
+    record.elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    record.attempts = attempts;
     match result {
         Ok(got) => {
             record.final_url = Some(got.final_url);
@@ -635,10 +942,21 @@ async fn fetch(session: &ClientSession, args: &Args, lane: &Lane, url: url::Url)
             record.bytes = got.bytes;
             record.content_type = got.content_type;
             record.truncated = got.truncated;
+            record.warc.extend_from_slice(&got.warc);
             match got.saved {
                 Some(Ok(name)) => record.saved_as = Some(name),
                 Some(Err(e)) => record.error = Some(("save".to_owned(), e)),
                 None => {}
+            }
+            if let (Some(found), Some(info), Some(bounds)) =
+                (got.links, record.crawl.as_mut(), common.bounds.as_ref())
+            {
+                info.links = Some(found.count);
+                record.follow = found
+                    .follow
+                    .into_iter()
+                    .filter(|u| bounds.contains(u))
+                    .collect();
             }
         }
         Err(e) => record.error = Some((e.kind().to_owned(), e.detail())),
@@ -646,46 +964,169 @@ async fn fetch(session: &ClientSession, args: &Args, lane: &Lane, url: url::Url)
     record
 }
 
+/// Whether a response is HTML worth parsing for links.
+fn is_html(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|t| {
+        let t = t.trim_start().to_ascii_lowercase();
+        t.starts_with("text/html") || t.starts_with("application/xhtml+xml")
+    })
+}
+
+/// The most redirects `--warc` follows in list mode (the session's own limit otherwise).
+const MAX_HOPS: usize = 10;
+
 async fn once(
     session: &ClientSession,
     args: &Args,
     lane: &Lane,
+    common: &Common,
     method: &Method,
     url: &url::Url,
 ) -> Result<Got, Error> {
-    let mut resp = session.request(method.clone(), url).send().await?;
-    let status = resp.status().as_u16();
-    let final_url = redact(resp.url());
-    let content_type = resp.content_type().map(str::to_owned);
-    let mut retry_headers = asyncio_http::HeaderMap::new();
-    if let Some(v) = resp.headers().get(asyncio_http::header::RETRY_AFTER) {
-        retry_headers.insert(asyncio_http::header::RETRY_AFTER, v.clone());
-    }
-    // The body, up to `--max-bytes`: a longer one is cut there (the status stands).
-    let limit = args.max_bytes.unwrap_or(u64::MAX);
-    let mut body = Vec::new();
-    let mut truncated = false;
-    while let Some(chunk) = resp.chunk().await? {
-        let room = limit.saturating_sub(body.len() as u64);
-        if chunk.len() as u64 > room {
-            body.extend_from_slice(&chunk[..room as usize]);
-            truncated = true;
-            break; // dropping the response closes the connection
+    let mut url = url.clone();
+    let mut warc = Vec::new();
+    let mut hops = 0;
+    loop {
+        let mut resp = session.request(method.clone(), &url).send().await?;
+        let status = resp.status().as_u16();
+        let final_url = redact(resp.url());
+        let content_type = resp.content_type().map(str::to_owned);
+        let mut retry_headers = asyncio_http::HeaderMap::new();
+        if let Some(v) = resp.headers().get(asyncio_http::header::RETRY_AFTER) {
+            retry_headers.insert(asyncio_http::header::RETRY_AFTER, v.clone());
         }
-        body.extend_from_slice(&chunk);
+        let location = resp
+            .headers()
+            .get(asyncio_http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| resp.url().join(l).ok());
+        let response_head = common.payloads.as_ref().map(|_| response_head(&resp));
+        let encoding = resp
+            .headers()
+            .get(asyncio_http::header::CONTENT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let peer = resp.remote_addr();
+        // The body, up to `--max-bytes`: a longer one is cut there (the status stands).
+        let limit = args.max_bytes.unwrap_or(u64::MAX);
+        let mut body = Vec::new();
+        let mut truncated = false;
+        while let Some(chunk) = resp.chunk().await? {
+            let room = limit.saturating_sub(body.len() as u64);
+            if chunk.len() as u64 > room {
+                body.extend_from_slice(&chunk[..room as usize]);
+                truncated = true;
+                break; // dropping the response closes the connection
+            }
+            body.extend_from_slice(&chunk);
+        }
+        drop(resp);
+        if let (Some(payloads), Some(head)) = (&common.payloads, response_head) {
+            let exchange = crate::warc::Exchange {
+                url: url.as_str(),
+                ip: peer.map(|p| p.ip()),
+                request: request_head(args, method, &url),
+                response_head: head,
+                body: &body,
+            };
+            warc.extend(crate::warc::records(&exchange, payloads));
+        }
+        let redirect = matches!(status, 301 | 302 | 303 | 307 | 308) && location.is_some();
+        if redirect && common.bounds.is_none() && hops < MAX_HOPS {
+            // `--warc` in list mode: every hop is its own exchange in the archive.
+            hops += 1;
+            url = location.expect("checked above");
+            continue;
+        }
+        let links = if common.bounds.is_none() {
+            None
+        } else if redirect {
+            // A crawl queues a redirect's target like a link.
+            let target = crate::links::normalise(location.expect("checked above"));
+            Some(crate::links::Found {
+                count: 1,
+                follow: vec![target],
+            })
+        } else if is_html(content_type.as_deref()) && (200..300).contains(&status) {
+            let plain = if args.warc.is_some() {
+                asyncio_http::client::decompress(encoding.as_deref(), &body, 64 << 20)
+                    .unwrap_or_default()
+            } else {
+                std::mem::take(&mut body)
+            };
+            let found = crate::links::extract(&url, &plain);
+            if args.warc.is_none() {
+                body = plain;
+            }
+            Some(found)
+        } else {
+            None
+        };
+        let saved = match &lane.saver {
+            Some(saver) => Some(saver.save(&url, &body).await),
+            None => None,
+        };
+        return Ok(Got {
+            status,
+            final_url,
+            bytes: body.len() as u64,
+            content_type,
+            retry_headers,
+            saved,
+            truncated,
+            links,
+            warc,
+        });
     }
-    drop(resp);
-    let saved = match &lane.saver {
-        Some(saver) => Some(saver.save(url, &body).await),
-        None => None,
+}
+
+/// The request as the client sent it, for the archive: the request line, `Host`, and the
+/// session's headers.
+fn request_head(args: &Args, method: &Method, url: &url::Url) -> String {
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
     };
-    Ok(Got {
-        status,
-        final_url,
-        bytes: body.len() as u64,
-        content_type,
-        retry_headers,
-        saved,
-        truncated,
-    })
+    let host = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or("")),
+        None => url.host_str().unwrap_or("").to_owned(),
+    };
+    let mut s = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {host}\r\nuser-agent: {}\r\naccept-encoding: gzip, deflate, br, zstd\r\n",
+        args.user_agent
+    );
+    for h in &args.headers {
+        if let Some((k, v)) = h.split_once(':') {
+            s.push_str(&format!(
+                "{}: {}\r\n",
+                k.trim().to_ascii_lowercase(),
+                v.trim()
+            ));
+        }
+    }
+    s.push_str("\r\n");
+    s
+}
+
+/// The status line and headers as received (see [`crate::warc`] on transfer framing).
+fn response_head(resp: &asyncio_http::Response) -> String {
+    let version = match resp.version() {
+        asyncio_http::Version::HTTP_10 => "HTTP/1.0",
+        asyncio_http::Version::HTTP_2 => "HTTP/2",
+        _ => "HTTP/1.1",
+    };
+    let mut s = format!("{version} {} {}\r\n", resp.status().as_u16(), resp.reason());
+    for (name, value) in resp.headers() {
+        let name = if name == asyncio_http::header::TRANSFER_ENCODING {
+            "x-crawler-transfer-encoding"
+        } else {
+            name.as_str()
+        };
+        s.push_str(name);
+        s.push_str(": ");
+        s.push_str(&String::from_utf8_lossy(value.as_bytes()));
+        s.push_str("\r\n");
+    }
+    s.push_str("\r\n");
+    s
 }

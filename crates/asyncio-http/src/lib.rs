@@ -19,5 +19,5 @@ pub use client::{
 };
 pub use error::{Error, Result, TimeoutKind};
 pub use http::header::{self, HeaderName, HeaderValue};
-pub use http::{HeaderMap, Method, StatusCode};
+pub use http::{HeaderMap, Method, StatusCode, Version};
 pub use timeout::ClientTimeout;

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -38,18 +39,21 @@ pub(crate) struct Lease {
     /// keep-alive connection: worth one retry for idempotent requests).
     pub(crate) reused: bool,
     pub(crate) key: Key,
+    /// The address of the server at the other end.
+    pub(crate) peer: Option<SocketAddr>,
     pub(crate) _permits: (Option<Permit>, Option<Permit>),
 }
 
 struct Idle {
     sender: http1::SendRequest<Body>,
+    peer: Option<SocketAddr>,
     since: Instant,
 }
 
 #[derive(Default)]
 struct HostPool {
     idle: Vec<Idle>,
-    h2: Option<http2::SendRequest<Body>>,
+    h2: Option<(http2::SendRequest<Body>, Option<SocketAddr>)>,
     limit: Option<Semaphore>,
 }
 
@@ -139,18 +143,19 @@ impl Connector {
             None => None,
         };
         let permits = (total, per_host);
-        if let Some(sender) = self.take_idle(key) {
+        if let Some((sender, peer)) = self.take_idle(key) {
             trace.each(|t| t.connection_reuse(&key.host));
             return Ok(Lease {
                 sender,
                 reused: true,
                 key: key.clone(),
+                peer,
                 _permits: permits,
             });
         }
         trace.each(|t| t.connection_create_start(&key.host));
         let started = asyncio::time::now();
-        let sender = match sock_connect {
+        let (sender, peer) = match sock_connect {
             Some(d) => asyncio::time::timeout(d, self.connect(key, url, trace))
                 .await
                 .map_err(|_| Error::Timeout {
@@ -164,16 +169,17 @@ impl Connector {
             sender,
             reused: false,
             key: key.clone(),
+            peer,
             _permits: permits,
         })
     }
 
-    fn take_idle(&self, key: &Key) -> Option<Sender> {
+    fn take_idle(&self, key: &Key) -> Option<(Sender, Option<SocketAddr>)> {
         let mut hosts = self.hosts.borrow_mut();
         let pool = hosts.get_mut(key)?;
-        if let Some(h2) = &pool.h2 {
+        if let Some((h2, peer)) = &pool.h2 {
             if h2.is_ready() {
-                return Some(Sender::H2(h2.clone()));
+                return Some((Sender::H2(h2.clone()), *peer));
             }
             pool.h2 = None;
         }
@@ -181,7 +187,7 @@ impl Connector {
         let now = asyncio::time::now();
         while let Some(idle) = pool.idle.pop() {
             if now.duration_since(idle.since) < expiry && idle.sender.is_ready() {
-                return Some(Sender::H1(idle.sender));
+                return Some((Sender::H1(idle.sender), idle.peer));
             }
             // Expired or closed by the server: dropping it closes the connection.
         }
@@ -189,13 +195,19 @@ impl Connector {
     }
 
     /// Returns an HTTP/1 connection whose exchange finished.
-    pub(crate) fn release(&self, key: &Key, sender: http1::SendRequest<Body>) {
+    pub(crate) fn release(
+        &self,
+        key: &Key,
+        sender: http1::SendRequest<Body>,
+        peer: Option<SocketAddr>,
+    ) {
         if sender.is_closed() {
             return;
         }
         let mut hosts = self.hosts.borrow_mut();
         hosts.entry(key.clone()).or_default().idle.push(Idle {
             sender,
+            peer,
             since: asyncio::time::now(),
         });
     }
@@ -220,7 +232,7 @@ impl Connector {
         key: &Key,
         url: &str,
         trace: &super::Tracers,
-    ) -> Result<Sender> {
+    ) -> Result<(Sender, Option<SocketAddr>)> {
         let addrs = match key.host.parse::<std::net::IpAddr>() {
             Ok(ip) => vec![std::net::SocketAddr::new(ip, key.port)],
             Err(_) => {
@@ -245,6 +257,7 @@ impl Connector {
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
+        let peer = tcp.peer_addr().ok();
         let protocol_error = |e: hyper::Error| Error::Protocol {
             url: url.to_owned(),
             reason: e.to_string(),
@@ -263,18 +276,26 @@ impl Connector {
                 })?;
             let h2 = stream.alpn_protocol() == Some(b"h2");
             return self
-                .handshake(key, asyncio::compat::HyperIo(stream), h2)
+                .handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
                 .await
+                .map(|s| (s, peer))
                 .map_err(protocol_error);
         }
-        self.handshake(key, tcp, self.config.http2_prior_knowledge)
+        self.handshake(key, tcp, self.config.http2_prior_knowledge, peer)
             .await
+            .map(|s| (s, peer))
             .map_err(protocol_error)
     }
 
     /// Runs hyper's HTTP/2 or HTTP/1 handshake on `io` and spawns the connection's task; an
     /// HTTP/2 sender is also kept as the host's shared connection.
-    async fn handshake<T>(&self, key: &Key, io: T, h2: bool) -> Result<Sender, hyper::Error>
+    async fn handshake<T>(
+        &self,
+        key: &Key,
+        io: T,
+        h2: bool,
+        peer: Option<SocketAddr>,
+    ) -> Result<Sender, hyper::Error>
     where
         T: hyper::rt::Read + hyper::rt::Write + Unpin + 'static,
     {
@@ -284,7 +305,8 @@ impl Connector {
                 .handshake(io)
                 .await?;
             asyncio::spawn(conn);
-            self.hosts.borrow_mut().entry(key.clone()).or_default().h2 = Some(sender.clone());
+            self.hosts.borrow_mut().entry(key.clone()).or_default().h2 =
+                Some((sender.clone(), peer));
             return Ok(Sender::H2(sender));
         }
         let (sender, conn) = http1::Builder::new()

@@ -77,3 +77,42 @@ impl Decoder {
         }
     }
 }
+
+/// Decodes a whole body sent with `Content-Encoding: encoding` (gzip, deflate, br, zstd or
+/// identity), for callers that keep the body as received (`auto_decompress: false`) and also
+/// need it plain. At most `limit` plain bytes are produced: a longer result is cut there.
+///
+/// # Errors
+/// An encoding that is not supported, or a corrupt or truncated stream.
+///
+/// ```
+/// use std::io::Write;
+/// let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+/// gz.write_all(b"hello").unwrap();
+/// let raw = gz.finish().unwrap();
+/// let plain = asyncio_http::client::decompress(Some("gzip"), &raw, 1 << 20).unwrap();
+/// assert_eq!(plain, b"hello");
+/// ```
+pub fn decompress(encoding: Option<&str>, body: &[u8], limit: usize) -> std::io::Result<Vec<u8>> {
+    let Some(mut d) = Decoder::for_encoding(encoding) else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!("unsupported content encoding {encoding:?}"),
+        ));
+    };
+    if matches!(d, Decoder::Identity) {
+        return Ok(body[..body.len().min(limit)].to_vec());
+    }
+    let mut out = Vec::new();
+    // In slices, so a bomb stops near the limit instead of after inflating whole.
+    for part in body.chunks(16 * 1024) {
+        out.extend(d.push(part)?);
+        if out.len() >= limit {
+            out.truncate(limit);
+            return Ok(out);
+        }
+    }
+    out.extend(d.finish()?);
+    out.truncate(limit);
+    Ok(out)
+}

@@ -9,6 +9,7 @@ mod session;
 mod trace;
 
 pub use connector::ConnectorConfig;
+pub use decode::decompress;
 pub use response::Response;
 pub use retry::{Attempt, RetryPolicy};
 pub use session::{ClientSession, IntoUrl, RequestBuilder, SessionConfig};

@@ -16,6 +16,10 @@ use crate::error::{Error, Result, TimeoutKind};
 /// has been read to the end; dropping a response before that closes the connection.
 pub struct Response {
     pub(crate) status: StatusCode,
+    /// The server's own reason phrase, when it differs from the standard one.
+    pub(crate) reason: Option<Bytes>,
+    /// The server's address (for the record: WARC's `WARC-IP-Address`).
+    pub(crate) peer: Option<std::net::SocketAddr>,
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
     pub(crate) url: url::Url,
@@ -47,9 +51,19 @@ impl Response {
         self.status
     }
 
-    /// The reason phrase for the status (`"OK"`, `"Not Found"`).
-    pub fn reason(&self) -> &'static str {
-        self.status.canonical_reason().unwrap_or("")
+    /// The reason phrase the server sent (`"OK"`, `"Not Found"`); the standard one for the
+    /// status when the server's was the same, or for HTTP/2, which sends none.
+    pub fn reason(&self) -> &str {
+        match &self.reason {
+            Some(r) => std::str::from_utf8(r).unwrap_or(""),
+            None => self.status.canonical_reason().unwrap_or(""),
+        }
+    }
+
+    /// The address of the server that sent the response (after redirects, the last one);
+    /// `None` when the socket could not say.
+    pub fn remote_addr(&self) -> Option<std::net::SocketAddr> {
+        self.peer
     }
 
     /// The HTTP version spoken.
@@ -312,7 +326,7 @@ impl Response {
     fn recycle(&mut self) {
         if let Some(lease) = self.lease.take() {
             if let Sender::H1(s) = lease.sender {
-                self.connector.release(&lease.key, s);
+                self.connector.release(&lease.key, s, lease.peer);
             }
         }
     }

@@ -640,8 +640,15 @@ async fn send_once(
             None
         };
         let empty = incoming.is_end_stream();
+        let reason = parts
+            .extensions
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|r| Bytes::copy_from_slice(r.as_bytes()));
+        let peer = lease.peer;
         let mut resp = Response {
             status: parts.status,
+            reason,
+            peer,
             version: parts.version,
             headers: parts.headers,
             url: url.clone(),
