@@ -95,6 +95,10 @@ pub(crate) struct Args {
     /// The most pages a crawl fetches, in all its runs (no limit by default).
     #[arg(long)]
     pub(crate) max_pages: Option<u64>,
+    /// Crawl mode: also start from the pages the seeds' sites list in their sitemaps (the
+    /// `Sitemap:` lines of robots.txt and `/sitemap.xml`; gzip and sitemap indexes too).
+    #[arg(long)]
+    pub(crate) sitemaps: bool,
     /// Fetch every URL even where robots.txt disallows it (robots.txt is obeyed by default,
     /// in list mode too).
     #[arg(long)]

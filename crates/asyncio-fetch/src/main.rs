@@ -24,6 +24,7 @@ mod robots;
 mod run;
 mod save;
 mod site;
+mod sitemaps;
 mod summary;
 mod warc;
 

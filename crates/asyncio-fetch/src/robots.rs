@@ -162,6 +162,19 @@ impl Robots {
         }
     }
 
+    /// The `Sitemap:` lines of `url`'s origin's robots.txt (fetching it first if no one has).
+    pub(crate) async fn sitemaps(&self, session: &ClientSession, url: &url::Url) -> Vec<String> {
+        let _ = self.check(session, url).await;
+        let origins = self.origins.lock().unwrap_or_else(|e| e.into_inner());
+        match origins.get(&url.origin().ascii_serialization()) {
+            Some(Entry::Ready { rules, .. }) => match &**rules {
+                Rules::Parsed(robot) => robot.sitemaps.clone(),
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     fn decide(&self, rules: &Rules, url: &url::Url) -> Verdict {
         match rules {
             Rules::AllowAll => Verdict::Allowed { delay: None },

@@ -337,7 +337,7 @@ pub(crate) async fn run(
         asyncio::fs::create_dir_all(dir).await?;
     }
     // Built here first so that a bad header or TLS setting fails before anything starts.
-    drop(session(&args, concurrency, args.per_host())?);
+    let hub_session = session(&args, concurrency, args.per_host())?;
     let lanes = rt.loops().min(concurrency).max(1);
     let dealing = Dealing::new(&args, lanes);
     let hub = Rc::new(Hub {
@@ -366,6 +366,10 @@ pub(crate) async fn run(
         payloads: args.warc.is_some().then(crate::warc::Payloads::default),
     });
     let input_failed: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(input_failed));
+    if args.crawl && args.sitemaps {
+        add_sitemaps(&hub, &common, &hub_session, &seeds).await?;
+    }
+    drop(hub_session);
     // A second signal: in-flight requests end at once.
     let hurry = Event::new();
 
@@ -642,6 +646,47 @@ async fn deal(common: &Common, dealing: Dealing, turn: &mut usize, job: Job) -> 
     let lane = *turn;
     *turn = (*turn + 1) % dealing.lanes;
     common.jobs[lane].put(url).await.map_err(drop)
+}
+
+/// `--sitemaps`: the pages the seeds' sitemaps list join the frontier (depth 0, the sitemap
+/// as their parent), those in scope.
+async fn add_sitemaps(
+    hub: &Hub,
+    common: &Common,
+    session: &ClientSession,
+    seeds: &[url::Url],
+) -> std::io::Result<()> {
+    let (Some(frontier), Some(bounds)) = (&hub.frontier, &common.bounds) else {
+        return Ok(());
+    };
+    let mut origins: Vec<url::Url> = Vec::new();
+    let mut seen = HashSet::new();
+    for s in seeds {
+        if seen.insert(s.origin().ascii_serialization()) {
+            origins.push(s.clone());
+        }
+    }
+    let mut from_robots = Vec::new();
+    if let Some(robots) = &common.robots {
+        for o in &origins {
+            from_robots.extend(robots.sitemaps(session, o).await);
+        }
+    }
+    let pages = crate::sitemaps::discover(session, &origins, from_robots, |p| {
+        eprintln!("asyncio-fetch: {p}");
+    })
+    .await;
+    let mut f = frontier.borrow_mut();
+    for (url, sitemap) in pages {
+        if bounds.contains(&url) {
+            f.add(Job {
+                url,
+                depth: 0,
+                parent: Some(Arc::from(sitemap)),
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// Crawl mode's producer: deals the frontier's jobs until it is empty with no page in

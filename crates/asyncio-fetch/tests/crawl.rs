@@ -474,3 +474,39 @@ fn a_warc_killed_mid_crawl_keeps_its_whole_records_and_resume_completes_it() {
     let summary = check_warc(&python, &[warc]);
     assert!(summary.starts_with(&format!("pages={pages} ")), "{summary}");
 }
+
+#[test]
+fn sitemaps_from_robots_txt_and_sitemap_xml_list_every_page() {
+    let pages = 400;
+    let s = site(pages, 0);
+    let dir = tempdir("sitemaps");
+    let out = dir.join("out.jsonl");
+    // Depth 0: only the seed and what the sitemaps list (an index naming a plain and a
+    // gzipped sitemap, each with half of the pages).
+    let o = crawl(&s.base, &out, &["--sitemaps", "--depth", "0"]);
+    assert!(o.status.success(), "{o:?}");
+    let got = records(&out);
+    assert_eq!(
+        got.len() as u64,
+        pages,
+        "{:?}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for i in 0..pages {
+        let v = &got[&format!("{}/site/{i}", s.base)][0];
+        assert_eq!(v["status"], 200);
+        if i > 0 {
+            let parent = v["parent"].as_str().unwrap();
+            let want = if i < pages / 2 {
+                "sitemap-0.xml"
+            } else {
+                "sitemap-1.xml.gz"
+            };
+            assert!(parent.ends_with(want), "{i}: {parent}");
+        }
+    }
+    // Without --sitemaps, depth 0 is the seed alone.
+    let o = crawl(&s.base, &out, &["--depth", "0"]);
+    assert!(o.status.success(), "{o:?}");
+    assert_eq!(records(&out).len(), 1);
+}
