@@ -147,7 +147,7 @@ fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measu
 }
 
 /// Waits for `child`; returns success and its peak resident set in bytes.
-fn wait_with_rusage(child: Child) -> (bool, u64) {
+pub(crate) fn wait_with_rusage(child: Child) -> (bool, u64) {
     let pid = child.id() as libc::pid_t;
     let mut status = 0;
     // SAFETY: a zeroed rusage is a valid out-parameter.

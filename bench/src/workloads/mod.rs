@@ -1,5 +1,6 @@
 //! The workloads, each run the same way on every runtime.
 
+pub(crate) mod crawl;
 pub(crate) mod echo;
 pub(crate) mod ecosystem;
 pub(crate) mod fetch;
@@ -66,6 +67,7 @@ pub(crate) const NAMES: &[&str] = &[
     "http-idle",
     "fetch-demo",
     "fetch-demo-fast",
+    "crawl",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
@@ -86,6 +88,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "reqwest",
     "aiohttp",
     "aiohttp-uvloop",
+    "scrapy",
+    "wget",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -99,6 +103,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "reqwest",
     "aiohttp",
     "aiohttp-uvloop",
+    "scrapy",
+    "wget",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -130,6 +136,9 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if workload == "fetch-demo" || workload == "fetch-demo-fast" {
         return fetch::supports(runtime);
     }
+    if workload == "crawl" {
+        return crawl::supports(runtime);
+    }
     !matches!(
         runtime,
         "asyncio-rs-protocol"
@@ -139,6 +148,8 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
             | "reqwest"
             | "aiohttp"
             | "aiohttp-uvloop"
+            | "scrapy"
+            | "wget"
     )
 }
 
@@ -170,6 +181,13 @@ pub(crate) fn info(workload: &str) -> Info {
                 count: (echo::CONNECTIONS * echo::shape("echo").1) as f64,
                 unit: "round trips/s",
                 description: "echo server on 2 loops; 100 connections × 10,000 round trips of 64 B (one mio client on the same 2 cores)",
+            };
+        }
+        "crawl" => {
+            return Info {
+                count: crawl::PAGES as f64,
+                unit: "pages/s",
+                description: "the demo server's generated site (20,000 pages, ~10 links each, robots.txt with a disallowed part) crawled whole, robots obeyed, concurrency 64 (wget: one at a time); peak RSS per crawler",
             };
         }
         "fetch-demo-fast" => {
@@ -343,6 +361,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if workload == "fetch-demo-fast" {
         return fetch::run_fast(runtime);
+    }
+    if workload == "crawl" {
+        return crawl::run(runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {

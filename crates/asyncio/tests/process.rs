@@ -184,8 +184,10 @@ fn a_dropped_spawn_async_leaves_no_child_behind() {
     lp.set_default_executor(Some(pool));
     lp.run_until_complete(async {
         let before = children();
+        // An argument no other test uses: the tests of this file run in parallel, and their
+        // children are ours too.
         let mut cmd = Command::new("sleep");
-        cmd.arg("30").kill_on_drop(true);
+        cmd.arg("30.0417").kill_on_drop(true);
         let mut spawning = Box::pin(cmd.spawn_async());
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
@@ -194,6 +196,10 @@ fn a_dropped_spawn_async_leaves_no_child_behind() {
         let started: Vec<u32> = children()
             .into_iter()
             .filter(|p| !before.contains(p))
+            .filter(|p| {
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| c.windows(7).any(|w| w == b"30.0417"))
+            })
             .collect();
         assert_eq!(started.len(), 1, "the pool started the child");
         drop(spawning);

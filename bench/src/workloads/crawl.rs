@@ -1,0 +1,158 @@
+//! Issue 15's workload, `crawl`: the demo server's generated site ([`PAGES`] pages, ~10 links
+//! each, a robots.txt with a disallowed part) crawled whole from `/site/0`, robots obeyed, by
+//! `asyncio-fetch --crawl`, by an equivalent Scrapy spider (`bench/python/crawl_spider.py`, in
+//! the harness's venv) and by `wget --recursive` (Debian's; one connection at a time, as wget
+//! works). Each crawler is a child process: wall time and peak RSS; the pages it got are
+//! checked (a crawler that misses pages fails the run).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use super::Measurement;
+
+/// Pages of the generated site.
+pub(crate) const PAGES: usize = 20_000;
+const CONCURRENCY: usize = 64;
+
+pub(crate) fn supports(runtime: &str) -> bool {
+    matches!(runtime, "asyncio-rs" | "scrapy" | "wget")
+}
+
+fn fetch_bin() -> PathBuf {
+    std::env::current_exe()
+        .expect("current_exe")
+        .with_file_name("asyncio-fetch")
+}
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) fn run(runtime: &str) -> Measurement {
+    let bin = fetch_bin();
+    if !bin.exists() {
+        eprintln!(
+            "crawl left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)"
+        );
+        std::process::exit(3);
+    }
+    let mut server = Command::new(&bin)
+        .args(["--demo-server", "--demo-latency", "0", "--demo-urls"])
+        .arg(PAGES.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the demo server");
+    let mut base = String::new();
+    BufReader::new(server.stdout.as_mut().expect("piped"))
+        .read_line(&mut base)
+        .expect("demo server URL");
+    let server = Child(server);
+    let seed = format!("{}/site/0", base.trim());
+    let dir = std::env::temp_dir().join(format!("asyncio-bench-crawl-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    let out = dir.join("out.jsonl");
+    let c = CONCURRENCY.to_string();
+    let mut cmd = match runtime {
+        "asyncio-rs" => {
+            let mut cmd = Command::new(&bin);
+            cmd.args(["--crawl", "--quiet", "--retries", "0", "--loops", "1"])
+                .args(["--concurrency", &c, "--per-host", &c])
+                .arg(&seed)
+                .arg("-o")
+                .arg(&out);
+            cmd
+        }
+        "scrapy" => {
+            let py = super::echo::python_with(&["scrapy"]).unwrap_or_else(|e| {
+                eprintln!("{e}");
+                std::process::exit(3);
+            });
+            let mut cmd = Command::new(py);
+            cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/crawl_spider.py"))
+                .arg(&seed)
+                .arg(&c)
+                .arg(&out);
+            cmd
+        }
+        _ => {
+            let mut cmd = Command::new("wget");
+            cmd.args(["--recursive", "--level=inf", "--no-verbose", "--no-parent"])
+                .arg("--directory-prefix")
+                .arg(dir.join("wget"))
+                .arg(&seed);
+            cmd
+        }
+    };
+    let t0 = Instant::now();
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("crawl/{runtime} left out: {e}");
+            std::process::exit(3);
+        });
+    let (ok, peak_rss) = super::fetch::wait_with_rusage(child);
+    let wall = t0.elapsed();
+    drop(server);
+    let pages = match runtime {
+        "wget" => count_files(&dir.join("wget")),
+        _ => std::fs::read_to_string(&out)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| {
+                l.contains("/site/")
+                    && (l.contains("\"status\":200") || l.contains("\"status\": 200"))
+            })
+            .count(),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    // wget exits 8 when some URL answered an error; the page count is what matters.
+    if (!ok && runtime != "wget") || pages < PAGES {
+        eprintln!("crawl/{runtime}: {pages} of {PAGES} pages");
+        std::process::exit(1);
+    }
+    Measurement {
+        wall_s: wall.as_secs_f64(),
+        cpu_s: 0.0,
+        bytes_per_task: Some(peak_rss as f64),
+        p50_us: None,
+        p99_us: None,
+        channel: None,
+        server_cpu_s: None,
+    }
+}
+
+/// Files under `dir` whose name is a page number (what wget saved of `/site/<i>`).
+fn count_files(dir: &std::path::Path) -> usize {
+    let mut n = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("private") && !p.ends_with("nofollow") {
+                    stack.push(p);
+                }
+            } else if p.parent().is_some_and(|d| d.ends_with("site"))
+                && p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.parse::<u64>().is_ok())
+            {
+                n += 1;
+            }
+        }
+    }
+    n
+}
