@@ -2,6 +2,7 @@
 robots.txt obeyed, links followed on the seed's host, each page once (Scrapy's dupe filter),
 one JSON line per page written to OUT. Usage: crawl_spider.py SEED CONCURRENCY OUT"""
 
+import re
 import sys
 from urllib.parse import urlparse
 
@@ -15,9 +16,13 @@ class SiteSpider(CrawlSpider):
 
     def __init__(self, seed, **kw):
         self.start_urls = [seed]
-        host = urlparse(seed).hostname
-        self.allowed_domains = [host]
-        self.rules = (Rule(LinkExtractor(allow_domains=[host]), callback="page", follow=True),)
+        # The seed's host and port (allow_domains compares hosts without the port, so a
+        # loopback server's links would all be dropped).
+        u = urlparse(seed)
+        origin = f"{u.scheme}://{u.netloc}/"
+        self.rules = (
+            Rule(LinkExtractor(allow=(re.escape(origin),)), callback="page", follow=True),
+        )
         super().__init__(**kw)
 
     def parse_start_url(self, response, **kw):
