@@ -5,7 +5,6 @@
 //! works). Each crawler is a child process: wall time and peak RSS; the pages it got are
 //! checked (a crawler that misses pages fails the run).
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -20,41 +19,11 @@ pub(crate) fn supports(runtime: &str) -> bool {
     matches!(runtime, "asyncio-rs" | "scrapy" | "wget")
 }
 
-fn fetch_bin() -> PathBuf {
-    std::env::current_exe()
-        .expect("current_exe")
-        .with_file_name("asyncio-fetch")
-}
-
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 pub(crate) fn run(runtime: &str) -> Measurement {
-    let bin = fetch_bin();
-    if !bin.exists() {
-        eprintln!(
-            "crawl left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)"
-        );
-        std::process::exit(3);
-    }
-    let mut server = Command::new(&bin)
-        .args(["--demo-server", "--demo-latency", "0", "--demo-urls"])
-        .arg(PAGES.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the demo server");
-    let mut base = String::new();
-    BufReader::new(server.stdout.as_mut().expect("piped"))
-        .read_line(&mut base)
-        .expect("demo server URL");
-    let server = Child(server);
-    let seed = format!("{}/site/0", base.trim());
+    let bin = super::fetch::fetch_bin();
+    let pages = PAGES.to_string();
+    let (server, base) = super::fetch::demo_server(&["--demo-latency", "0", "--demo-urls", &pages]);
+    let seed = format!("{base}/site/0");
     let dir = std::env::temp_dir().join(format!("asyncio-bench-crawl-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temporary directory");
@@ -120,15 +89,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
         eprintln!("crawl/{runtime}: {pages} of {PAGES} pages");
         std::process::exit(1);
     }
-    Measurement {
-        wall_s: wall.as_secs_f64(),
-        cpu_s: 0.0,
-        bytes_per_task: Some(peak_rss as f64),
-        p50_us: None,
-        p99_us: None,
-        channel: None,
-        server_cpu_s: None,
-    }
+    super::fetch::client_measurement(wall, peak_rss)
 }
 
 /// Files under `dir` whose name is a page number (what wget saved of `/site/<i>`).

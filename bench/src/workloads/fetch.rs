@@ -22,13 +22,14 @@ pub(crate) fn supports(runtime: &str) -> bool {
     )
 }
 
-fn fetch_bin() -> PathBuf {
+pub(crate) fn fetch_bin() -> PathBuf {
     std::env::current_exe()
         .expect("current_exe")
         .with_file_name("asyncio-fetch")
 }
 
-struct Server(Child);
+/// A child process killed when dropped (the demo server).
+pub(crate) struct Server(Child);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -39,6 +40,40 @@ impl Drop for Server {
 
 pub(crate) fn run(runtime: &str) -> Measurement {
     run_with(runtime, 1)
+}
+
+/// Starts `asyncio-fetch --demo-server` with `args`; returns it and its base URL. Exits the
+/// harness (status 3: left out) when asyncio-fetch is not built.
+pub(crate) fn demo_server(args: &[&str]) -> (Server, String) {
+    let bin = fetch_bin();
+    if !bin.exists() {
+        eprintln!("left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)");
+        std::process::exit(3);
+    }
+    let mut server = Command::new(&bin)
+        .arg("--demo-server")
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start the demo server");
+    let mut base = String::new();
+    BufReader::new(server.stdout.as_mut().expect("piped"))
+        .read_line(&mut base)
+        .expect("demo server URL");
+    (Server(server), base.trim().to_owned())
+}
+
+/// A client process's figures: wall time and peak RSS.
+pub(crate) fn client_measurement(wall: std::time::Duration, peak_rss: u64) -> Measurement {
+    Measurement {
+        wall_s: wall.as_secs_f64(),
+        cpu_s: 0.0,
+        bytes_per_task: Some(peak_rss as f64),
+        p50_us: None,
+        p99_us: None,
+        channel: None,
+        server_cpu_s: None,
+    }
 }
 
 /// The demo job with `loops` event loops for asyncio-fetch (and, above 1, reqwest on tokio's
@@ -54,24 +89,11 @@ pub(crate) fn run_fast(runtime: &str) -> Measurement {
 
 fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measurement {
     let bin = fetch_bin();
-    if !bin.exists() {
-        eprintln!("fetch-demo left out: build asyncio-fetch first (cargo build --release -p asyncio-fetch)");
-        std::process::exit(3);
-    }
-    let mut server = Command::new(&bin)
-        .args(["--demo-server", "--demo-latency", &latency_ms.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start the demo server");
-    let mut base = String::new();
-    BufReader::new(server.stdout.as_mut().expect("piped"))
-        .read_line(&mut base)
-        .expect("demo server URL");
-    let server = Server(server);
+    let (server, base) = demo_server(&["--demo-latency", &latency_ms.to_string()]);
     let file = std::env::temp_dir().join(format!("asyncio-bench-urls-{}", std::process::id()));
     let mut f = std::fs::File::create(&file).expect("url file");
     for i in 0..urls {
-        writeln!(f, "{}/page/{i}", base.trim()).expect("write urls");
+        writeln!(f, "{base}/page/{i}").expect("write urls");
     }
     drop(f);
     let c = CONCURRENCY.to_string();
@@ -135,15 +157,7 @@ fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measu
         eprintln!("fetch-demo/{runtime}: the client failed");
         std::process::exit(1);
     }
-    Measurement {
-        wall_s: wall.as_secs_f64(),
-        cpu_s: 0.0,
-        bytes_per_task: Some(peak_rss as f64),
-        p50_us: None,
-        p99_us: None,
-        channel: None,
-        server_cpu_s: None,
-    }
+    client_measurement(wall, peak_rss)
 }
 
 /// Waits for `child`; returns success and its peak resident set in bytes.
