@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 mod common;
-use common::{bin, tempdir};
+use common::{bin, tempdir, RobotsTxt};
 
 /// `asyncio-fetch --demo-server` with a site of `pages` pages; killed when dropped.
 struct Site {
@@ -152,23 +151,15 @@ fn a_killed_crawl_resumes_with_every_page_exactly_once() {
     let dir = tempdir("crawl-kill");
     let out = dir.join("out.jsonl");
     let args = ["--crawl", "--quiet", "--concurrency", "32", "--loops", "2"];
-    let mut child = Command::new(bin())
-        .args(args)
-        .arg(format!("{}/site/0", s.base))
-        .arg("-o")
-        .arg(&out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once results reach the file (a real-time property of another process).
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) < 50_000 {
-        assert!(Instant::now() < deadline, "no output appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill() on our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
+    common::kill_once_grown(
+        Command::new(bin())
+            .args(args)
+            .arg(format!("{}/site/0", s.base))
+            .arg("-o")
+            .arg(&out),
+        &out,
+        50_000,
+    );
     let before = common::lines_after_kill(&out);
     assert!(before.len() < 3300, "the crawl ended before the kill");
     let o = Command::new(bin())
@@ -213,50 +204,6 @@ fn robots_txt_applies_in_list_mode_with_an_explicit_opt_out() {
     assert_eq!(got[&public][0]["error"]["kind"], "robots");
 }
 
-/// A server whose robots.txt is `robots` (or a 503 when `None`), counting its requests.
-fn robots_server(robots: Option<&'static str>) -> (String, std::sync::Arc<common::Watch>) {
-    use std::sync::atomic::Ordering;
-    let watch = std::sync::Arc::new(common::Watch::default());
-    let (tx, rx) = std::sync::mpsc::channel();
-    let w = watch.clone();
-    std::thread::spawn(move || {
-        asyncio::Runner::new()
-            .without_sigint_handling()
-            .run(async move {
-                use asyncio_http::server::{serve, Response, Router};
-                let started = Instant::now();
-                let w2 = w.clone();
-                let router = Router::new()
-                    .get("/robots.txt", move |_| {
-                        let w = w2.clone();
-                        async move {
-                            w.max_in_flight.fetch_add(1, Ordering::SeqCst);
-                            match robots {
-                                Some(r) => Response::text(r),
-                                None => Response::text("down")
-                                    .status(asyncio_http::StatusCode::SERVICE_UNAVAILABLE),
-                            }
-                        }
-                    })
-                    .get("/p/:i", move |_| {
-                        let w = w.clone();
-                        async move {
-                            w.arrivals
-                                .lock()
-                                .unwrap()
-                                .push(started.elapsed().as_secs_f64());
-                            Response::text("page")
-                        }
-                    });
-                let s = serve("127.0.0.1:0", router).await.unwrap();
-                tx.send(format!("http://{}", s.local_addr().unwrap()))
-                    .unwrap();
-                s.serve_forever().await;
-            })
-    });
-    (rx.recv().unwrap(), watch)
-}
-
 fn fetch_list(
     base: &str,
     n: usize,
@@ -265,7 +212,7 @@ fn fetch_list(
 ) -> HashMap<String, Vec<serde_json::Value>> {
     let dir = tempdir(tag);
     let input = dir.join("urls.txt");
-    let list: String = (0..n).map(|i| format!("{base}/p/{i}\n")).collect();
+    let list: String = (0..n).map(|i| format!("{base}/w/{i}\n")).collect();
     std::fs::write(&input, list).unwrap();
     let out = dir.join("out.jsonl");
     let o = Command::new(bin())
@@ -283,10 +230,10 @@ fn fetch_list(
 #[test]
 fn an_unreachable_robots_txt_is_asked_again_then_its_host_is_refused() {
     use std::sync::atomic::Ordering;
-    let (base, watch) = robots_server(None);
+    let (base, watch) = common::watching_server_with(0, RobotsTxt::Unavailable);
     let got = fetch_list(&base, 5, &["--retries", "1"], "robots-503");
     // Asked once, then once more after the back-off; nothing else fetched.
-    assert_eq!(watch.max_in_flight.load(Ordering::SeqCst), 2);
+    assert_eq!(watch.robots_fetches.load(Ordering::SeqCst), 2);
     assert!(watch.arrivals.lock().unwrap().is_empty());
     assert_eq!(got.len(), 5);
     for v in got.values() {
@@ -299,11 +246,12 @@ fn an_unreachable_robots_txt_is_asked_again_then_its_host_is_refused() {
 #[test]
 fn crawl_delay_spaces_a_hosts_requests_and_robots_is_fetched_once() {
     use std::sync::atomic::Ordering;
-    let (base, watch) = robots_server(Some("User-agent: *\nCrawl-delay: 0.2\n"));
+    let (base, watch) =
+        common::watching_server_with(0, RobotsTxt::Text("User-agent: *\nCrawl-delay: 0.2\n"));
     let got = fetch_list(&base, 5, &["--loops", "2"], "crawl-delay");
     assert_eq!(got.len(), 5);
     assert_eq!(
-        watch.max_in_flight.load(Ordering::SeqCst),
+        watch.robots_fetches.load(Ordering::SeqCst),
         1,
         "robots.txt once"
     );
@@ -430,24 +378,17 @@ fn a_warc_killed_mid_crawl_keeps_its_whole_records_and_resume_completes_it() {
     let out = dir.join("out.jsonl");
     let warc = dir.join("crawl.warc.gz");
     let args = ["--crawl", "--quiet", "--concurrency", "32"];
-    let mut child = Command::new(bin())
-        .args(args)
-        .arg(format!("{}/site/0", s.base))
-        .arg("--warc")
-        .arg(&warc)
-        .arg("-o")
-        .arg(&out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while std::fs::metadata(&warc).map(|m| m.len()).unwrap_or(0) < 1_000_000 {
-        assert!(Instant::now() < deadline, "no archive appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill() on our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
+    common::kill_once_grown(
+        Command::new(bin())
+            .args(args)
+            .arg(format!("{}/site/0", s.base))
+            .arg("--warc")
+            .arg(&warc)
+            .arg("-o")
+            .arg(&out),
+        &warc,
+        1_000_000,
+    );
     // Whatever the kill tore, the whole records before it read back.
     let o = Command::new(&python)
         .args([

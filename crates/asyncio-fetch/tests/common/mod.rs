@@ -153,11 +153,29 @@ pub struct Watch {
     pub max_in_flight: std::sync::atomic::AtomicUsize,
     in_flight: std::sync::atomic::AtomicUsize,
     pub arrivals: std::sync::Mutex<Vec<f64>>,
+    /// Requests for `/robots.txt`.
+    pub robots_fetches: std::sync::atomic::AtomicUsize,
+}
+
+/// What a [`watching_server_with`] answers for `/robots.txt`.
+#[derive(Clone, Copy)]
+pub enum RobotsTxt {
+    /// 404: no rules.
+    Missing,
+    /// This file.
+    Text(&'static str),
+    /// 503 every time.
+    Unavailable,
 }
 
 /// A local server whose `/w/<i>` answers after `delay_ms` and records concurrency and
-/// arrival times in the returned [`Watch`].
+/// arrival times in the returned [`Watch`]; it has no robots.txt.
 pub fn watching_server(delay_ms: u64) -> (String, std::sync::Arc<Watch>) {
+    watching_server_with(delay_ms, RobotsTxt::Missing)
+}
+
+/// [`watching_server`] with `robots` for its `/robots.txt` (requests for it are counted).
+pub fn watching_server_with(delay_ms: u64, robots: RobotsTxt) -> (String, std::sync::Arc<Watch>) {
     use std::sync::atomic::Ordering;
     let watch = std::sync::Arc::new(Watch::default());
     let (tx, rx) = std::sync::mpsc::channel();
@@ -168,7 +186,21 @@ pub fn watching_server(delay_ms: u64) -> (String, std::sync::Arc<Watch>) {
             .run(async move {
                 use asyncio_http::server::{serve, Response, Router};
                 let started = std::time::Instant::now();
-                let router = Router::new().get("/w/:i", move |_req| {
+                let counter = w.clone();
+                let router = Router::new().get("/robots.txt", move |_req| {
+                    counter.robots_fetches.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        match robots {
+                            RobotsTxt::Missing => {
+                                Response::text("none").status(asyncio_http::StatusCode::NOT_FOUND)
+                            }
+                            RobotsTxt::Text(t) => Response::text(t),
+                            RobotsTxt::Unavailable => Response::text("down")
+                                .status(asyncio_http::StatusCode::SERVICE_UNAVAILABLE),
+                        }
+                    }
+                });
+                let router = router.get("/w/:i", move |_req| {
                     let w = w.clone();
                     async move {
                         w.arrivals
@@ -191,12 +223,30 @@ pub fn watching_server(delay_ms: u64) -> (String, std::sync::Arc<Watch>) {
     (rx.recv().unwrap(), watch)
 }
 
+/// Starts `cmd` (standard error discarded) and SIGKILLs it once `watched` holds `min_bytes`
+/// (a real-time property of another process: it is polled).
+pub fn kill_once_grown(cmd: &mut std::process::Command, watched: &Path, min_bytes: u64) {
+    use std::time::Instant;
+    let mut child = cmd.stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while std::fs::metadata(watched).map(|m| m.len()).unwrap_or(0) < min_bytes {
+        assert!(
+            Instant::now() < deadline,
+            "{} did not grow to {min_bytes} bytes",
+            watched.display()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    child.wait().unwrap();
+}
+
 /// 3,000 URLs with `extra` arguments: SIGKILL once some results are in the file, then
 /// `--resume`: every URL ends with exactly one line.
 pub fn kill_then_resume(tag: &str, extra: &[&str]) {
     use std::io::Write;
-    use std::process::{Command, Stdio};
-    use std::time::Instant;
+    use std::process::Command;
     let dir = tempdir(tag);
     let base = server(20);
     let input = dir.join("urls.txt");
@@ -207,24 +257,16 @@ pub fn kill_then_resume(tag: &str, extra: &[&str]) {
     drop(f);
     let out = dir.join("out.jsonl");
     let args = ["--concurrency", "50", "--per-host", "50", "--quiet"];
-    let mut child = Command::new(bin())
-        .arg(&input)
-        .args(args)
-        .args(extra)
-        .arg("-o")
-        .arg(&out)
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Kill it once some results reached the file (a real-time property of another process).
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0) == 0 {
-        assert!(Instant::now() < deadline, "no output appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    // SAFETY: kill() on our child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    child.wait().unwrap();
+    kill_once_grown(
+        Command::new(bin())
+            .arg(&input)
+            .args(args)
+            .args(extra)
+            .arg("-o")
+            .arg(&out),
+        &out,
+        1,
+    );
     // Only the last line may be torn: the kill can land inside a write.
     let before = lines_after_kill(&out);
     assert!(
