@@ -13,6 +13,7 @@
 
 mod args;
 mod demo;
+mod document;
 mod frontier;
 mod input;
 mod limits;

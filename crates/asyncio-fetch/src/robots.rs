@@ -204,43 +204,21 @@ impl Robots {
         robots_url.set_path("/robots.txt");
         robots_url.set_query(None);
         robots_url.set_fragment(None);
-        let got = asyncio::time::timeout(self.timeout, async {
-            let mut resp = session
-                .get(&robots_url)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = resp.status().as_u16();
-            let encoding = resp
-                .headers()
-                .get(asyncio_http::header::CONTENT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let mut body = Vec::new();
-            while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-                body.extend_from_slice(&chunk);
-                if body.len() > MAX_ROBOTS {
-                    break;
-                }
-            }
-            Ok::<_, String>((status, encoding, body))
-        })
+        let doc = asyncio::time::timeout(
+            self.timeout,
+            crate::document::fetch(session, &robots_url, MAX_ROBOTS),
+        )
         .await
         .map_err(|_| format!("no answer in {:?}", self.timeout))??;
-        let (status, encoding, body) = got;
-        match status {
-            200..=299 => {
-                // A session that keeps bodies as received (`--warc`) leaves them encoded.
-                let body = asyncio_http::client::decompress(encoding.as_deref(), &body, MAX_ROBOTS)
-                    .map_err(|e| format!("robots.txt: {e}"))?;
-                Ok(texting_robots::Robot::new(&self.agent, &body)
-                    .map(Rules::Parsed)
-                    // Unparseable: as if there were no file.
-                    .unwrap_or(Rules::AllowAll))
-            }
+        match doc.status {
+            // Past 500 KiB the rest is ignored (the RFC allows it).
+            200..=299 => Ok(texting_robots::Robot::new(&self.agent, &doc.body)
+                .map(Rules::Parsed)
+                // Unparseable: as if there were no file.
+                .unwrap_or(Rules::AllowAll)),
             429 => Err("429 Too Many Requests".to_owned()),
             400..=499 => Ok(Rules::AllowAll),
-            // 3xx left after the session's redirects: as unavailable (RFC 9309 §2.3.1.2).
+            // 3xx left after the redirects were followed: as unavailable (RFC 9309 §2.3.1.2).
             300..=399 => Ok(Rules::AllowAll),
             s => Err(format!("status {s}")),
         }

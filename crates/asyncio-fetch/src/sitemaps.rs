@@ -108,32 +108,16 @@ pub(crate) async fn discover(
     pages
 }
 
-/// A sitemap's body as sent; `None` for a 4xx.
+/// A sitemap's body (decoded from its transfer); `None` for a 4xx.
 async fn fetch(session: &ClientSession, url: &str) -> Result<Option<Vec<u8>>, String> {
-    let mut resp = session.get(url).send().await.map_err(|e| e.to_string())?;
-    let status = resp.status().as_u16();
-    if (400..500).contains(&status) {
-        return Ok(None);
+    let url = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let doc = crate::document::fetch(session, &url, MAX_BYTES).await?;
+    match doc.status {
+        400..=499 => Ok(None),
+        200..=299 if doc.truncated => Err("over 50 MiB".to_owned()),
+        200..=299 => Ok(Some(doc.body)),
+        s => Err(format!("status {s}")),
     }
-    if !(200..300).contains(&status) {
-        return Err(format!("status {status}"));
-    }
-    let encoding = resp
-        .headers()
-        .get(asyncio_http::header::CONTENT_ENCODING)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| e.to_string())? {
-        body.extend_from_slice(&chunk);
-        if body.len() > MAX_BYTES {
-            return Err("over 50 MiB".to_owned());
-        }
-    }
-    // A session that keeps bodies as received (`--warc`) leaves the transfer's encoding on.
-    asyncio_http::client::decompress(encoding.as_deref(), &body, MAX_BYTES)
-        .map(Some)
-        .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -263,6 +263,30 @@ fn crawl_delay_spaces_a_hosts_requests_and_robots_is_fetched_once() {
     }
 }
 
+#[test]
+fn a_redirected_robots_txt_is_followed_even_when_the_crawl_follows_no_redirects() {
+    use std::sync::atomic::Ordering;
+    let (base, watch) =
+        common::watching_server_with(0, RobotsTxt::Moved("User-agent: *\nDisallow: /w/\n"));
+    let dir = tempdir("robots-moved");
+    let out = dir.join("out.jsonl");
+    let o = Command::new(bin())
+        .args(["--crawl", "--quiet"])
+        .arg(format!("{base}/w/1"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{o:?}");
+    let got = records(&out);
+    assert_eq!(got[&format!("{base}/w/1")][0]["error"]["kind"], "robots");
+    assert_eq!(watch.robots_fetches.load(Ordering::SeqCst), 1);
+    assert!(
+        watch.arrivals.lock().unwrap().is_empty(),
+        "a disallowed page was fetched"
+    );
+}
+
 /// A Python with warcio (`ASYNCIO_FETCH_PYTHON`, else `python3`); `None` outside CI when
 /// there is none (the caller says it skips).
 fn warcio_python() -> Option<PathBuf> {

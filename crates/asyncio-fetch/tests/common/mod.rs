@@ -166,6 +166,8 @@ pub enum RobotsTxt {
     Text(&'static str),
     /// 503 every time.
     Unavailable,
+    /// A redirect to `/robots-moved.txt`, which holds this file.
+    Moved(&'static str),
 }
 
 /// A local server whose `/w/<i>` answers after `delay_ms` and records concurrency and
@@ -197,7 +199,17 @@ pub fn watching_server_with(delay_ms: u64, robots: RobotsTxt) -> (String, std::s
                             RobotsTxt::Text(t) => Response::text(t),
                             RobotsTxt::Unavailable => Response::text("down")
                                 .status(asyncio_http::StatusCode::SERVICE_UNAVAILABLE),
+                            RobotsTxt::Moved(_) => Response::redirect(
+                                asyncio_http::StatusCode::MOVED_PERMANENTLY,
+                                "/robots-moved.txt",
+                            ),
                         }
+                    }
+                });
+                let router = router.get("/robots-moved.txt", move |_req| async move {
+                    match robots {
+                        RobotsTxt::Moved(t) => Response::text(t),
+                        _ => Response::text("none").status(asyncio_http::StatusCode::NOT_FOUND),
                     }
                 });
                 let router = router.get("/w/:i", move |_req| {
