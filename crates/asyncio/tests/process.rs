@@ -159,16 +159,28 @@ async fn kill_on_drop_kills() {
     until_gone(pid).await;
 }
 
-/// Our children's pids, from /proc.
-fn children() -> Vec<u32> {
+/// Our children running `sleep <arg>`, found by scanning /proc for processes whose parent is
+/// this process (the per-thread `children` files are missing on some kernels and sandboxes).
+fn sleeping_children(arg: &str) -> Vec<u32> {
+    let me = std::process::id().to_string();
     let mut pids = Vec::new();
-    for task in std::fs::read_dir("/proc/self/task").unwrap() {
-        let path = task.unwrap().path().join("children");
-        if let Ok(text) = std::fs::read_to_string(path) {
-            pids.extend(
-                text.split_whitespace()
-                    .filter_map(|p| p.parse::<u32>().ok()),
-            );
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let parent = status
+            .lines()
+            .find_map(|l| l.strip_prefix("PPid:"))
+            .map(str::trim);
+        if parent != Some(me.as_str()) {
+            continue;
+        }
+        let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+        if cmdline.split(|b| *b == 0).any(|a| a == arg.as_bytes()) {
+            pids.push(pid);
         }
     }
     pids
@@ -183,24 +195,18 @@ fn a_dropped_spawn_async_leaves_no_child_behind() {
         .build();
     lp.set_default_executor(Some(pool));
     lp.run_until_complete(async {
-        let before = children();
         // An argument no other test uses: the tests of this file run in parallel, and their
         // children are ours too.
+        let arg = "30.0417";
+        assert!(sleeping_children(arg).is_empty());
         let mut cmd = Command::new("sleep");
-        cmd.arg("30.0417").kill_on_drop(true);
+        cmd.arg(arg).kill_on_drop(true);
         let mut spawning = Box::pin(cmd.spawn_async());
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
         assert!(std::future::Future::poll(spawning.as_mut(), &mut cx).is_pending());
         asyncio::blocking::to_thread(|| ()).await.unwrap();
-        let started: Vec<u32> = children()
-            .into_iter()
-            .filter(|p| !before.contains(p))
-            .filter(|p| {
-                std::fs::read(format!("/proc/{p}/cmdline"))
-                    .is_ok_and(|c| c.windows(7).any(|w| w == b"30.0417"))
-            })
-            .collect();
+        let started = sleeping_children(arg);
         assert_eq!(started.len(), 1, "the pool started the child");
         drop(spawning);
         // Killed at once; reaped by the next spawn's sweep of the orphan list.
