@@ -110,6 +110,21 @@ pub(crate) struct Args {
     /// (suffixes K, M, G).
     #[arg(long, value_parser = parse_size)]
     pub(crate) warc_max_size: Option<u64>,
+    /// Share one job with other workers, on this machine or others, through a Redis server
+    /// (`redis://[:PASSWORD@]HOST[:PORT][/DB]`): its frontier, seen-set, per-host limits and
+    /// results live there. Needs `--job`.
+    #[arg(long, requires = "job")]
+    pub(crate) redis: Option<String>,
+    /// The shared job's name: workers given the same name work on the same job.
+    #[arg(long, requires = "redis")]
+    pub(crate) job: Option<String>,
+    /// Seconds a shared job's URL stays leased to a worker that stops renewing it (one that
+    /// died): then another worker takes it.
+    #[arg(long, default_value_t = 60.0)]
+    pub(crate) lease: f64,
+    /// Print every result line the shared job has recorded (all workers'), then exit.
+    #[arg(long, requires = "redis")]
+    pub(crate) export: bool,
 }
 
 /// `1000`, `64K`, `100M`, `1G` (powers of 1024).
@@ -158,6 +173,10 @@ impl Args {
 
     pub(crate) fn connect_timeout(&self) -> Duration {
         Duration::from_secs_f64(self.connect_timeout.max(0.001))
+    }
+
+    pub(crate) fn lease(&self) -> Duration {
+        Duration::from_secs_f64(self.lease.max(0.1))
     }
 
     pub(crate) fn grace(&self) -> Duration {

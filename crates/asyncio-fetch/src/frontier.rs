@@ -31,6 +31,8 @@ pub(crate) struct Job {
     pub(crate) depth: u32,
     /// The page that linked here (`None` for a seed).
     pub(crate) parent: Option<Arc<str>>,
+    /// A shared job's frontier entry for this job (`--redis`): what its lease is named by.
+    pub(crate) lease: Option<Arc<str>>,
 }
 
 impl Job {
@@ -40,6 +42,7 @@ impl Job {
             url,
             depth: 0,
             parent: None,
+            lease: None,
         }
     }
 }
@@ -257,6 +260,7 @@ fn parse(line: &[u8]) -> Option<Job> {
         url,
         depth,
         parent: (parent != "-").then(|| Arc::from(parent)),
+        lease: None,
     })
 }
 
@@ -269,6 +273,7 @@ mod tests {
             url: url::Url::parse(&format!("http://h/{i}")).unwrap(),
             depth: 1,
             parent: Some(Arc::from("http://h/")),
+            lease: None,
         }
     }
 

@@ -21,9 +21,11 @@ mod lines;
 mod links;
 mod progress;
 mod record;
+mod redis_conn;
 mod robots;
 mod run;
 mod save;
+mod shared;
 mod site;
 mod sitemaps;
 mod summary;
@@ -80,6 +82,11 @@ fn main() {
             }
         } else {
             let Some(path) = args.input.clone() else {
+                if args.redis.is_some() {
+                    // Joining a shared job: its frontier has the URLs.
+                    let none = input::Input::Generated(Box::new(std::iter::empty()), 0);
+                    return finish(run::run(handle, args, none, None, concurrency).await);
+                }
                 eprintln!(
                     "asyncio-fetch: give a file of URLs (or - for standard input), or --demo"
                 );
@@ -101,39 +108,44 @@ fn main() {
             }
             }
         };
-        match run::run(handle, args, input, total, concurrency).await {
-            Ok(outcome) => {
-                let code = match &outcome.ending {
-                    // Like any Unix tool whose reader left: no more output, no message.
-                    run::Ending::BrokenPipe => return 141,
-                    run::Ending::OutputFailed(why) => {
-                        eprintln!("asyncio-fetch: {why}; stopped");
-                        1
-                    }
-                    run::Ending::Interrupted => 130,
-                    run::Ending::Done => 0,
-                };
-                eprint!("{}", outcome.summary);
-                for p in &outcome.problems {
-                    eprintln!("asyncio-fetch: {p}");
-                }
-                if code == 0 && !outcome.problems.is_empty() {
-                    1
-                } else {
-                    code
-                }
-            }
-            Err(e) => {
-                eprintln!("asyncio-fetch: {e}");
-                1
-            }
-        }
+        finish(run::run(handle, args, input, total, concurrency).await)
     });
     if let Err(e) = rt.shutdown(std::time::Duration::from_secs(1)) {
         eprintln!("asyncio-fetch: {e}");
         std::process::exit(1);
     }
     std::process::exit(code);
+}
+
+/// Reports how the run went; returns the exit status.
+fn finish(result: std::io::Result<run::Outcome>) -> i32 {
+    match result {
+        Ok(outcome) => {
+            let code = match &outcome.ending {
+                // Like any Unix tool whose reader left: no more output, no message.
+                run::Ending::BrokenPipe => return 141,
+                run::Ending::OutputFailed(why) => {
+                    eprintln!("asyncio-fetch: {why}; stopped");
+                    1
+                }
+                run::Ending::Interrupted => 130,
+                run::Ending::Done => 0,
+            };
+            eprint!("{}", outcome.summary);
+            for p in &outcome.problems {
+                eprintln!("asyncio-fetch: {p}");
+            }
+            if code == 0 && !outcome.problems.is_empty() {
+                1
+            } else {
+                code
+            }
+        }
+        Err(e) => {
+            eprintln!("asyncio-fetch: {e}");
+            1
+        }
+    }
 }
 
 /// Descriptors kept free for everything that is not a connection: the loop's own, standard

@@ -27,6 +27,8 @@ pub(crate) struct Record {
     pub(crate) follow: Vec<url::Url>,
     /// The fetch's WARC records, ready to append (`--warc`; not written out).
     pub(crate) warc: Vec<u8>,
+    /// A shared job's lease on the URL (`--redis`; not written out).
+    pub(crate) lease: Option<std::sync::Arc<str>>,
 }
 
 /// What a crawled page's line adds.
@@ -118,7 +120,16 @@ impl Output {
         r: &Record,
         before_flush: impl FnOnce() -> io::Result<()>,
     ) -> io::Result<()> {
-        let mut line = r.to_json();
+        self.write_line(&r.to_json(), before_flush)
+    }
+
+    /// Writes one JSON line (given without its newline), as [`write`](Self::write) does.
+    pub(crate) fn write_line(
+        &mut self,
+        line: &str,
+        before_flush: impl FnOnce() -> io::Result<()>,
+    ) -> io::Result<()> {
+        let mut line = line.to_owned();
         line.push('\n');
         // A line larger than the free buffer space goes out as one write after a flush:
         // never split across two writes.

@@ -27,8 +27,10 @@ use crate::input::{parse_line, Input};
 use crate::links::Scope;
 use crate::progress::Progress;
 use crate::record::{redact, CrawlInfo, Output, Record};
+use crate::redis_conn::Address;
 use crate::robots::{Robots, Verdict};
 use crate::save::Saver;
+use crate::shared::{Politeness, SharedJob};
 use crate::summary::Summary;
 
 /// How a run ended.
@@ -70,6 +72,8 @@ struct Hub {
     outstanding: Cell<u64>,
     /// Set by the writer after each result (the crawl's producer waits on it).
     recorded: Event,
+    /// `--redis`: the shared job (its frontier, leases and results).
+    shared: Option<Rc<SharedJob>>,
 }
 
 /// Crawl mode's limits: which links are followed, and how deep.
@@ -134,6 +138,8 @@ struct Common {
     bounds: Option<Bounds>,
     /// `--warc`: the payloads archived so far, for revisit records.
     payloads: Option<crate::warc::Payloads>,
+    /// `--redis`: where the shared job is, for the lanes' own connections.
+    shared: Option<(Address, String)>,
 }
 
 impl Common {
@@ -164,6 +170,7 @@ impl Hub {
                         url,
                         depth,
                         parent: Some(parent.clone()),
+                        lease: None,
                     })?;
                 }
             }
@@ -177,9 +184,9 @@ impl Hub {
         Ok(())
     }
 
-    /// One dealt job is settled (crawl mode): the producer may look again.
+    /// One dealt job is settled (crawl mode, or a shared job): the producer may look again.
     fn settle(&self) {
-        if self.frontier.is_some() {
+        if self.frontier.is_some() || self.shared.is_some() {
             self.outstanding
                 .set(self.outstanding.get().saturating_sub(1));
             self.recorded.set();
@@ -216,6 +223,9 @@ struct Lane {
     slots: RefCell<HashMap<String, Semaphore>>,
     per_host: usize,
     saver: Option<Saver>,
+    /// `--redis`: the host slots and clocks of the whole job (instead of `slots`), or why
+    /// this lane has no connection to it.
+    politeness: Option<Result<Politeness, String>>,
 }
 
 impl Lane {
@@ -276,6 +286,19 @@ pub(crate) async fn run(
 ) -> std::io::Result<Outcome> {
     let started = Instant::now();
     let mut input = input;
+    let shared = match (&args.redis, &args.job) {
+        (Some(url), Some(name)) => {
+            let address = Address::parse(url).map_err(std::io::Error::other)?;
+            let job = SharedJob::open(&address, name, args.lease())
+                .await
+                .map_err(std::io::Error::other)?;
+            Some((address, name.clone(), Rc::new(job)))
+        }
+        _ => None,
+    };
+    if let (true, Some((_, name, job))) = (args.export, &shared) {
+        return export(job, name, &args).await;
+    }
     let done = match (&args.output, args.resume) {
         (Some(p), true) => crate::record::done_urls(p)?,
         _ => HashSet::new(),
@@ -303,7 +326,18 @@ pub(crate) async fn run(
             }
         }
     }
-    let frontier = if args.crawl {
+    // A shared job's scope is every worker's seeds; they join its frontier like any URL.
+    let scope_seeds = match &shared {
+        Some((_, _, job)) if args.crawl => {
+            let all = job.seeds(&seeds).await.map_err(std::io::Error::other)?;
+            job.add(seeds.iter().cloned().map(Job::seed))
+                .await
+                .map_err(std::io::Error::other)?;
+            all
+        }
+        _ => seeds.clone(),
+    };
+    let frontier = if args.crawl && shared.is_none() {
         let path = args.output.as_deref().map(Frontier::path_for);
         let done: Fingerprints = done.iter().map(|u| fingerprint(u)).collect();
         let mut f = Frontier::open(path, args.resume, done)?;
@@ -339,7 +373,9 @@ pub(crate) async fn run(
     // Built here first so that a bad header or TLS setting fails before anything starts.
     let hub_session = session(&args, concurrency, args.per_host())?;
     let lanes = rt.loops().min(concurrency).max(1);
-    let dealing = Dealing::new(&args, lanes);
+    let mut dealing = Dealing::new(&args, lanes);
+    // A shared job's host limits hold in Redis, for every lane of every worker alike.
+    dealing.spread |= shared.is_some();
     let hub = Rc::new(Hub {
         output: RefCell::new(output),
         summary: RefCell::new(summary),
@@ -350,6 +386,7 @@ pub(crate) async fn run(
         warc,
         outstanding: Cell::new(0),
         recorded: Event::new(),
+        shared: shared.as_ref().map(|(_, _, job)| job.clone()),
     });
     let common = Arc::new(Common {
         jobs: (0..lanes)
@@ -362,8 +399,11 @@ pub(crate) async fn run(
         next_at: Mutex::new(HashMap::new()),
         bounds: args
             .crawl
-            .then(|| Bounds::new(args.scope, &seeds, args.depth)),
+            .then(|| Bounds::new(args.scope, &scope_seeds, args.depth)),
         payloads: args.warc.is_some().then(crate::warc::Payloads::default),
+        shared: shared
+            .as_ref()
+            .map(|(address, name, _)| (address.clone(), name.clone())),
     });
     let input_failed: Rc<RefCell<Option<String>>> = Rc::new(RefCell::new(input_failed));
     if args.crawl && args.sitemaps {
@@ -433,15 +473,35 @@ pub(crate) async fn run(
                     hub.settle();
                     continue; // the output is gone: nothing more can be recorded
                 }
+                if let Some((kind, why)) = &record.error {
+                    if kind == "redis" {
+                        // Not the URL's result: its lease runs out and another worker (or a
+                        // later run) fetches it.
+                        let why = format!("the shared job's Redis failed: {why}");
+                        hub.end(Ending::OutputFailed(why), &common);
+                        hub.settle();
+                        continue;
+                    }
+                }
                 // What the line depends on goes first: the links it found (the frontier),
                 // its WARC records.
                 let kept = hub.keep(&common, &mut record);
-                hub.settle();
-                let written = kept.and_then(|()| {
-                    hub.output
+                let written = match (&hub.shared, kept) {
+                    (Some(job), Ok(())) => record_shared(&hub, &common, job, &mut record).await,
+                    (None, Ok(())) => hub
+                        .output
                         .borrow_mut()
                         .write(&record, || hub.flush_dependencies())
-                });
+                        .map(|()| true),
+                    (_, Err(e)) => Err(e),
+                };
+                hub.settle();
+                let written = match written {
+                    Ok(true) => Ok(()),
+                    // Another worker recorded the URL first: nothing to write or count.
+                    Ok(false) => continue,
+                    Err(e) => Err(e),
+                };
                 if let Err(e) = written {
                     let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
                         Ending::BrokenPipe
@@ -472,9 +532,20 @@ pub(crate) async fn run(
     let producer = {
         let (common, hub, input_failed) = (common.clone(), hub.clone(), input_failed.clone());
         let max_pages = args.max_pages;
+        let args_crawl = args.crawl;
         let already = done.len() as u64;
         asyncio::spawn(async move {
             let mut turn = 0usize;
+            if let Some(job) = hub.shared.clone() {
+                if !args_crawl {
+                    add_input(&hub, &job, &mut input, &input_failed).await;
+                }
+                crawl_shared(&hub, &common, &job, dealing, max_pages).await;
+                for q in &common.jobs {
+                    q.shutdown(false);
+                }
+                return;
+            }
             if hub.frontier.is_some() {
                 crawl(
                     &hub,
@@ -538,6 +609,19 @@ pub(crate) async fn run(
         })
     });
 
+    // A shared job's leases are renewed while this worker holds them.
+    let renewer = hub.shared.clone().map(|job| {
+        let every = args.lease() / 3;
+        asyncio::spawn(async move {
+            loop {
+                asyncio::time::sleep(every).await;
+                if let Err(e) = job.renew().await {
+                    eprintln!("asyncio-fetch: cannot renew the shared job's leases: {e}");
+                }
+            }
+        })
+    });
+
     let _ = producer.await;
     // Normal end: every lane drains its queue. Stopped early: the lanes get the grace period,
     // which a second signal cuts short.
@@ -566,6 +650,9 @@ pub(crate) async fn run(
     if let Some(t) = ticker {
         t.task().cancel();
     }
+    if let Some(t) = renewer {
+        t.task().cancel();
+    }
     hub.progress.finish();
     let ending = hub.ending.borrow().clone();
     if !matches!(ending, Ending::OutputFailed(_) | Ending::BrokenPipe) {
@@ -590,6 +677,26 @@ pub(crate) async fn run(
     }
     let mut problems = Vec::new();
     let mut frontier_note = None;
+    if let Some((_, name, job)) = &shared {
+        // What this worker took and did not finish goes back at once (no lease to wait out).
+        let back = job.give_back().await;
+        frontier_note = Some(match back.and(job.totals().await) {
+            Ok(t) => format!(
+                "job {name}: {} recorded by all workers ({} by this one, {} errors in all); {} discovered, {} queued, {} leased{}\n",
+                t.recorded,
+                job.recorded_here(),
+                t.errors,
+                t.discovered,
+                t.queued,
+                t.leased,
+                if t.queued == 0 && t.leased == 0 { ", all done" } else { "" }
+            ),
+            Err(e) => {
+                problems.push(format!("the shared job's Redis: {e}"));
+                String::new()
+            }
+        });
+    }
     if let Some(f) = &hub.frontier {
         let mut f = f.borrow_mut();
         frontier_note = Some(format!(
@@ -656,9 +763,12 @@ async fn add_sitemaps(
     session: &ClientSession,
     seeds: &[url::Url],
 ) -> std::io::Result<()> {
-    let (Some(frontier), Some(bounds)) = (&hub.frontier, &common.bounds) else {
+    let Some(bounds) = &common.bounds else {
         return Ok(());
     };
+    if hub.frontier.is_none() && hub.shared.is_none() {
+        return Ok(());
+    }
     let mut origins: Vec<url::Url> = Vec::new();
     let mut seen = HashSet::new();
     for s in seeds {
@@ -676,14 +786,23 @@ async fn add_sitemaps(
         eprintln!("asyncio-fetch: {p}");
     })
     .await;
-    let mut f = frontier.borrow_mut();
-    for (url, sitemap) in pages {
-        if bounds.contains(&url) {
-            f.add(Job {
-                url,
-                depth: 0,
-                parent: Some(Arc::from(sitemap)),
-            })?;
+    let jobs = pages
+        .into_iter()
+        .filter(|(url, _)| bounds.contains(url))
+        .map(|(url, sitemap)| Job {
+            url,
+            depth: 0,
+            parent: Some(Arc::from(sitemap)),
+            lease: None,
+        });
+    if let Some(job) = &hub.shared {
+        job.add(jobs)
+            .await
+            .map_err(|e| std::io::Error::other(format!("the shared job's Redis: {e}")))?;
+    } else if let Some(frontier) = &hub.frontier {
+        let mut f = frontier.borrow_mut();
+        for j in jobs {
+            f.add(j)?;
         }
     }
     Ok(())
@@ -731,10 +850,15 @@ async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize,
         // Checked on loop 0 before the lanes started: the same settings cannot fail here.
         Err(e) => panic!("lane {index}: {e}"),
     };
+    let politeness = match &common.shared {
+        Some((address, name)) => Some(Politeness::open(address, name, index).await),
+        None => None,
+    };
     let lane = Rc::new(Lane {
         slots: RefCell::new(HashMap::new()),
         per_host,
         saver: args.save.clone().map(Saver::new),
+        politeness,
     });
     let args = Rc::new(args);
     let tasks: Vec<_> = (0..workers)
@@ -766,6 +890,163 @@ async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize,
     let _guard = CancelOnDrop(tasks.iter().map(|t| t.task().clone()).collect());
     for t in tasks {
         let _ = t.await;
+    }
+}
+
+/// `--export`: every line the shared job recorded, to the output.
+async fn export(job: &SharedJob, name: &str, args: &Args) -> std::io::Result<Outcome> {
+    let mut output = Output::open(args.output.as_deref(), false)?;
+    let exported = job
+        .export(|line| output.write_line(line, || Ok(())))
+        .await
+        .and_then(|n| output.finish().map(|()| n).map_err(|e| e.to_string()));
+    Ok(match exported {
+        Ok(n) => Outcome {
+            summary: format!("job {name}: {n} results exported\n"),
+            ending: Ending::Done,
+            problems: Vec::new(),
+        },
+        Err(e) => Outcome {
+            summary: String::new(),
+            ending: Ending::OutputFailed(e),
+            problems: Vec::new(),
+        },
+    })
+}
+
+/// Records `record` in the shared job (with the links to follow from it) and, if it is the
+/// URL's first result, writes its line. Returns whether it was.
+async fn record_shared(
+    hub: &Hub,
+    common: &Common,
+    job: &SharedJob,
+    record: &mut Record,
+) -> std::io::Result<bool> {
+    let Some(lease) = record.lease.take() else {
+        return Err(std::io::Error::other(
+            "a shared job's result without a lease",
+        ));
+    };
+    let links = follow_jobs(common, record);
+    // The WARC records it depends on are durable before the result is.
+    hub.flush_dependencies()?;
+    let line = record.to_json();
+    let first = job
+        .complete(&lease, &line, record.error.is_some(), links)
+        .await
+        .map_err(|e| std::io::Error::other(format!("the shared job's Redis: {e}")))?;
+    if first {
+        hub.output.borrow_mut().write_line(&line, || Ok(()))?;
+    }
+    Ok(first)
+}
+
+/// The jobs of a page's links to follow (those within `--depth`).
+fn follow_jobs(common: &Common, record: &mut Record) -> Vec<Job> {
+    let Some(crawl) = &record.crawl else {
+        return Vec::new();
+    };
+    let depth = crawl.depth + 1;
+    let within = common
+        .bounds
+        .as_ref()
+        .and_then(|b| b.max_depth)
+        .is_none_or(|max| depth <= max);
+    if !within {
+        return Vec::new();
+    }
+    let parent: Arc<str> = Arc::from(record.url.as_str());
+    record
+        .follow
+        .drain(..)
+        .map(|url| Job {
+            url,
+            depth,
+            parent: Some(parent.clone()),
+            lease: None,
+        })
+        .collect()
+}
+
+/// A shared job in list mode: the input's URLs join its frontier (those it has not seen).
+async fn add_input(
+    hub: &Hub,
+    job: &SharedJob,
+    input: &mut Input,
+    input_failed: &RefCell<Option<String>>,
+) {
+    let mut batch = Vec::new();
+    loop {
+        let next = input.next().await;
+        let end = !matches!(next, Ok(Some(_)));
+        match next {
+            Ok(Some((n, line))) => match parse_line(&line) {
+                None => {}
+                Some(Err(reason)) => {
+                    eprintln!("line {n}: {reason}; skipped");
+                    hub.summary.borrow_mut().invalid_lines += 1;
+                }
+                Some(Ok(url)) => batch.push(Job::seed(url)),
+            },
+            Ok(None) => {}
+            Err(e) => *input_failed.borrow_mut() = Some(format!("reading the input failed: {e}")),
+        }
+        if batch.len() >= 1000 || (end && !batch.is_empty()) {
+            if let Err(e) = job.add(batch.drain(..)).await {
+                *input_failed.borrow_mut() = Some(format!("the shared job's Redis: {e}"));
+                return;
+            }
+        }
+        if end {
+            return;
+        }
+    }
+}
+
+/// A shared job's producer: leases jobs and deals them until the job is over (its frontier
+/// empty and no lease open, in all workers) or `max_pages` results and leases are reached,
+/// or the run stops.
+async fn crawl_shared(
+    hub: &Hub,
+    common: &Common,
+    job: &SharedJob,
+    dealing: Dealing,
+    max_pages: Option<u64>,
+) {
+    // Leases in hand wait in the lanes' queues: a batch at a time keeps them few.
+    let batch = common
+        .jobs
+        .iter()
+        .map(|q| q.maxsize())
+        .sum::<usize>()
+        .clamp(1, 256);
+    let mut turn = 0usize;
+    while !hub.stop.is_set() {
+        hub.recorded.clear();
+        let claimed = match job.claim(batch, max_pages).await {
+            Ok(c) => c,
+            Err(e) => {
+                let why = format!("the shared job's Redis failed: {e}");
+                hub.end(Ending::OutputFailed(why), common);
+                return;
+            }
+        };
+        if claimed.jobs.is_empty() {
+            if claimed.leased == 0 {
+                return;
+            }
+            // Other pages in flight may still add links; leases of a dead worker run out.
+            // Ours wake this early; others' are polled.
+            let poll = asyncio::time::sleep(Duration::from_millis(100));
+            let _ = race(race(hub.recorded.wait(), poll), hub.stop.wait()).await;
+            continue;
+        }
+        for j in claimed.jobs {
+            hub.outstanding.set(hub.outstanding.get() + 1);
+            if deal(common, dealing, &mut turn, j).await.is_err() {
+                return;
+            }
+        }
     }
 }
 
@@ -848,14 +1129,31 @@ fn retry_policy(args: &Args) -> RetryPolicy {
     }
 }
 
+/// A record that says the shared job's Redis failed: the writer stops the run on it and
+/// records nothing (the URL's lease runs out and it is fetched again).
+fn redis_failed(mut record: Record, why: String) -> Record {
+    record.error = Some(("redis".to_owned(), why));
+    record
+}
+
 /// Waits for the host's next turn: requests to a host are at least the larger of `--rate`'s
-/// gap and its robots.txt `Crawl-delay` apart (the clock is shared by all lanes).
-async fn pace(args: &Args, common: &Common, host: &str, crawl_delay: Option<Duration>) {
+/// gap and its robots.txt `Crawl-delay` apart (the clock is shared by all lanes, and with
+/// `--redis` by all workers).
+async fn pace(
+    args: &Args,
+    common: &Common,
+    shared: Option<&Politeness>,
+    host: &str,
+    crawl_delay: Option<Duration>,
+) -> Result<(), String> {
     let rate_gap = (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate));
     let gap = match (rate_gap, crawl_delay) {
-        (None, None) => return,
+        (None, None) => return Ok(()),
         (a, b) => a.unwrap_or_default().max(b.unwrap_or_default()),
     };
+    if let Some(p) = shared {
+        return p.pace(host, gap).await;
+    }
     let at = {
         let mut next_at = common.next_at.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -864,6 +1162,7 @@ async fn pace(args: &Args, common: &Common, host: &str, crawl_delay: Option<Dura
         next
     };
     asyncio::time::sleep(at.saturating_duration_since(Instant::now())).await;
+    Ok(())
 }
 
 /// Whether a failed connect ran out of descriptors (ours, or the system's): then the request
@@ -902,7 +1201,12 @@ async fn fetch(
     common: &Common,
     job: Job,
 ) -> Record {
-    let Job { url, depth, parent } = job;
+    let Job {
+        url,
+        depth,
+        parent,
+        lease,
+    } = job;
     let host = url.host_str().unwrap_or("").to_owned();
     let started = Instant::now();
     let mut record = Record {
@@ -924,6 +1228,7 @@ async fn fetch(
         }),
         follow: Vec::new(),
         warc: Vec::new(),
+        lease,
     };
     let crawl_delay = match &common.robots {
         None => None,
@@ -942,16 +1247,33 @@ async fn fetch(
         Method::GET
     };
     let policy = retry_policy(args);
+    let shared = match &lane.politeness {
+        None => None,
+        Some(Ok(p)) => Some(p),
+        Some(Err(e)) => return redis_failed(record, e.clone()),
+    };
     let slot = lane.slot(&record.host);
+    // How long a host slot held in Redis outlives a worker that died holding it.
+    let hold = args.timeout() + Duration::from_secs(10);
     let mut attempts = 0;
     let mut fd_backoff = Duration::from_millis(10);
     let result = loop {
         attempts += 1;
-        pace(args, common, &record.host, crawl_delay).await;
+        if let Err(e) = pace(args, common, shared, &record.host, crawl_delay).await {
+            return redis_failed(record, e);
+        }
+        // The timeout runs inside `once`: from when the slot is held.
         let r = {
+            // With a shared job, the lane's own slots queue its requests in order, and those
+            // holding one ask Redis for one of the job's.
             let _slot = slot.acquire().await;
-            // The timeout runs inside `once`: from here, with the slot held.
-            once(session, args, lane, common, &method, &url).await
+            match shared {
+                Some(p) => match p.slot(&record.host, args.per_host(), hold).await {
+                    Ok(_shared_slot) => once(session, args, lane, common, &method, &url).await,
+                    Err(e) => return redis_failed(record, e),
+                },
+                None => once(session, args, lane, common, &method, &url).await,
+            }
         };
         if let Err(e) = &r {
             if out_of_descriptors(e) {

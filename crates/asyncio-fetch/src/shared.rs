@@ -1,0 +1,589 @@
+//! One job shared by many workers on Redis (`--redis URL --job NAME`).
+//!
+//! Every key of job `NAME` starts with `asyncio-fetch:NAME:`:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `frontier` | list | jobs to fetch, oldest first: `FP \t depth \t parent \t url` |
+//! | `leased` | sorted set | jobs a worker took, scored by when the lease runs out (ms) |
+//! | `seen` | set | fingerprints (16 hex digits) of every URL ever queued |
+//! | `done` | set | fingerprints of every URL whose result is recorded |
+//! | `results` | stream | one entry per URL, field `line`: the JSON line |
+//! | `seeds` | set | every worker's seeds (the crawl's scope is all of them) |
+//! | `stats` | hash | `discovered`, `recorded`, `errors` |
+//! | `next` | hash | each host's next request time (ms; `--rate`, `Crawl-delay`) |
+//! | `slots:HOST` | sorted set | the host's requests in flight (`--per-host`), scored by expiry |
+//!
+//! A job is leased, never popped: taking it moves it to `leased` with an expiry; the worker
+//! renews its leases while it works on them, and a worker that dies (SIGKILL, a lost machine)
+//! stops renewing, so its jobs go back to the front of the frontier when their leases run out.
+//! A result is recorded by one script that drops the lease, adds the fingerprint to `done` and —
+//! only if it was not there — appends the line to `results` and queues the page's new links:
+//! a URL fetched twice (its lease ran out while a slow worker still had it) is recorded once.
+//! The job is over when the frontier is empty and no lease is open.
+//!
+//! Every step is one Lua script, so it is atomic on the server; times come from the server's
+//! clock (`TIME`), so the workers' clocks need not agree.
+//!
+//! Results go to a Redis stream rather than to per-worker files merged later: the stream is
+//! written in the same atomic step that decides "first result for this URL", so "exactly
+//! once" holds with no merge step, and it survives any worker. Each worker also writes the
+//! lines it recorded to its own output; `--export` prints the whole job's.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::frontier::{fingerprint, Job};
+use crate::redis_conn::{Address, Connection, Script};
+
+/// Moves the expired leases back to the front of the frontier, then leases up to `n` jobs (not
+/// past `max` results and leases in all, when `max` > 0), skipping jobs recorded meanwhile.
+/// Returns `{jobs, open leases, frontier length}`.
+const CLAIM: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 1000)
+for i = #expired, 1, -1 do
+  redis.call('ZREM', KEYS[2], expired[i])
+  redis.call('LPUSH', KEYS[1], expired[i])
+end
+local n = tonumber(ARGV[1])
+local max = tonumber(ARGV[3])
+if max > 0 then
+  local room = max - redis.call('SCARD', KEYS[3]) - redis.call('ZCARD', KEYS[2])
+  if room < n then n = room end
+end
+local out = {}
+while #out < n do
+  local e = redis.call('LPOP', KEYS[1])
+  if not e then break end
+  if redis.call('SISMEMBER', KEYS[3], string.sub(e, 1, 16)) == 0 then
+    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), e)
+    out[#out + 1] = e
+  end
+end
+return {out, redis.call('ZCARD', KEYS[2]), redis.call('LLEN', KEYS[1])}
+";
+
+/// Queues the entries whose fingerprint is new. Returns how many.
+const ADD: &str = r"
+local added = 0
+for i = 1, #ARGV do
+  if redis.call('SADD', KEYS[1], string.sub(ARGV[i], 1, 16)) == 1 then
+    redis.call('RPUSH', KEYS[2], ARGV[i])
+    added = added + 1
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[3], 'discovered', added) end
+return added
+";
+
+/// Records a result: drops the lease; if the URL had no result yet, appends the line, counts
+/// it and queues the page's new links. Returns 1 if recorded, 0 if another worker had.
+const COMPLETE: &str = r"
+redis.call('ZREM', KEYS[1], ARGV[1])
+if redis.call('SADD', KEYS[2], string.sub(ARGV[1], 1, 16)) == 0 then return 0 end
+redis.call('XADD', KEYS[3], '*', 'line', ARGV[2])
+redis.call('HINCRBY', KEYS[4], 'recorded', 1)
+if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[4], 'errors', 1) end
+local added = 0
+for i = 4, #ARGV do
+  if redis.call('SADD', KEYS[5], string.sub(ARGV[i], 1, 16)) == 1 then
+    redis.call('RPUSH', KEYS[6], ARGV[i])
+    added = added + 1
+  end
+end
+if added > 0 then redis.call('HINCRBY', KEYS[4], 'discovered', added) end
+return 1
+";
+
+/// Extends the leases still open (a lease another worker's result closed stays closed).
+const RENEW: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+for i = 2, #ARGV do
+  redis.call('ZADD', KEYS[1], 'XX', now + tonumber(ARGV[1]), ARGV[i])
+end
+return 0
+";
+
+/// Gives leases back (a worker stopping early): to the front of the frontier.
+const GIVE_BACK: &str = r"
+for i = #ARGV, 1, -1 do
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then redis.call('LPUSH', KEYS[2], ARGV[i]) end
+end
+return 0
+";
+
+/// A host's next turn: returns how many ms to wait, and moves the host's clock on by the gap.
+const PACE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local at = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if at < now then at = now end
+redis.call('HSET', KEYS[1], ARGV[1], at + tonumber(ARGV[2]))
+return at - now
+";
+
+/// Takes one of a host's slots if fewer than the limit are held (expired holds are dropped).
+/// Returns 1 if taken.
+const ACQUIRE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+return 0
+";
+
+struct Scripts {
+    claim: Script,
+    add: Script,
+    complete: Script,
+    renew: Script,
+    give_back: Script,
+    pace: Script,
+    acquire: Script,
+}
+
+impl Scripts {
+    fn new() -> Self {
+        Self {
+            claim: Script::new(CLAIM),
+            add: Script::new(ADD),
+            complete: Script::new(COMPLETE),
+            renew: Script::new(RENEW),
+            give_back: Script::new(GIVE_BACK),
+            pace: Script::new(PACE),
+            acquire: Script::new(ACQUIRE),
+        }
+    }
+}
+
+/// The job's key names.
+struct Keys {
+    prefix: String,
+}
+
+impl Keys {
+    fn new(job: &str) -> Self {
+        Self {
+            prefix: format!("asyncio-fetch:{job}:"),
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        format!("{}{name}", self.prefix)
+    }
+}
+
+/// A job's entry in the frontier: its fingerprint first (the scripts read it), then what a
+/// [`Job`] holds.
+fn entry(job: &Job) -> String {
+    format!(
+        "{:016x}\t{}\t{}\t{}",
+        fingerprint(job.url.as_str()),
+        job.depth,
+        job.parent.as_deref().unwrap_or(""),
+        job.url
+    )
+}
+
+fn parse_entry(e: &str) -> Option<Job> {
+    let mut parts = e.splitn(4, '\t');
+    let _fp = parts.next()?;
+    let depth = parts.next()?.parse().ok()?;
+    let parent = parts.next()?;
+    let url = url::Url::parse(parts.next()?).ok()?;
+    Some(Job {
+        url,
+        depth,
+        parent: (!parent.is_empty()).then(|| Arc::from(parent)),
+        lease: Some(Arc::from(e)),
+    })
+}
+
+/// What a claim brought.
+pub(crate) struct Claimed {
+    pub(crate) jobs: Vec<Job>,
+    /// Leases open in the whole job (this worker's among them).
+    pub(crate) leased: u64,
+}
+
+/// The job's totals.
+pub(crate) struct Totals {
+    pub(crate) discovered: u64,
+    pub(crate) recorded: u64,
+    pub(crate) errors: u64,
+    pub(crate) queued: u64,
+    pub(crate) leased: u64,
+}
+
+/// Loop 0's side of a shared job: the frontier, the leases and the results.
+pub(crate) struct SharedJob {
+    conn: Connection,
+    keys: Keys,
+    scripts: Scripts,
+    lease: Duration,
+    /// Entries this worker leased and has not recorded: renewed, and given back on a stop.
+    held: RefCell<HashSet<Arc<str>>>,
+    /// Results this worker recorded.
+    recorded: Cell<u64>,
+}
+
+/// Redis's answer, or why there is none.
+pub(crate) type Result<T> = std::result::Result<T, String>;
+
+impl SharedJob {
+    /// Joins job `name` on the Redis at `address`; jobs this worker takes are leased for
+    /// `lease` at a time.
+    pub(crate) async fn open(address: &Address, name: &str, lease: Duration) -> Result<Self> {
+        Ok(Self {
+            conn: Connection::open(address).await?,
+            keys: Keys::new(name),
+            scripts: Scripts::new(),
+            lease,
+            held: RefCell::new(HashSet::new()),
+            recorded: Cell::new(0),
+        })
+    }
+
+    fn lease_ms(&self) -> Vec<u8> {
+        self.lease.as_millis().max(1).to_string().into_bytes()
+    }
+
+    /// Adds this worker's seeds to the job's, and returns all of them (the crawl's scope).
+    pub(crate) async fn seeds(&self, mine: &[url::Url]) -> Result<Vec<url::Url>> {
+        let key = self.keys.key("seeds");
+        if !mine.is_empty() {
+            let mut sadd = redis::cmd("SADD");
+            sadd.arg(&key);
+            for s in mine {
+                sadd.arg(s.as_str());
+            }
+            self.conn.query::<()>(&sadd).await?;
+        }
+        let all: Vec<String> = self.conn.query(redis::cmd("SMEMBERS").arg(&key)).await?;
+        let mut seeds: Vec<url::Url> = all.iter().filter_map(|s| url::Url::parse(s).ok()).collect();
+        seeds.sort();
+        Ok(seeds)
+    }
+
+    /// Queues the jobs whose URL the job has not seen; returns how many were new.
+    pub(crate) async fn add(&self, jobs: impl IntoIterator<Item = Job>) -> Result<u64> {
+        let (seen, frontier, stats) = (
+            self.keys.key("seen"),
+            self.keys.key("frontier"),
+            self.keys.key("stats"),
+        );
+        let mut added = 0;
+        let mut batch: Vec<String> = Vec::new();
+        let mut jobs = jobs.into_iter().peekable();
+        while jobs.peek().is_some() {
+            batch.clear();
+            batch.extend(jobs.by_ref().take(1000).map(|j| entry(&j)));
+            let args: Vec<&[u8]> = batch.iter().map(|e| e.as_bytes()).collect();
+            added += self
+                .conn
+                .eval::<u64>(&self.scripts.add, &[&seen, &frontier, &stats], &args)
+                .await?;
+        }
+        Ok(added)
+    }
+
+    /// Leases up to `n` jobs (not past `max_pages` results and leases in the whole job).
+    pub(crate) async fn claim(&self, n: usize, max_pages: Option<u64>) -> Result<Claimed> {
+        let (frontier, leased, done) = (
+            self.keys.key("frontier"),
+            self.keys.key("leased"),
+            self.keys.key("done"),
+        );
+        let (n, lease, max) = (
+            n.to_string(),
+            self.lease_ms(),
+            max_pages.unwrap_or(0).to_string(),
+        );
+        let (entries, open, _queued): (Vec<String>, u64, u64) = self
+            .conn
+            .eval(
+                &self.scripts.claim,
+                &[&frontier, &leased, &done],
+                &[n.as_bytes(), &lease, max.as_bytes()],
+            )
+            .await?;
+        let mut jobs = Vec::with_capacity(entries.len());
+        let mut held = self.held.borrow_mut();
+        for e in &entries {
+            match parse_entry(e) {
+                Some(job) => {
+                    held.insert(job.lease.clone().expect("set by parse_entry"));
+                    jobs.push(job);
+                }
+                None => {
+                    // Not ours to read (another version's, or damaged): drop its lease, or
+                    // it would come back forever.
+                    eprintln!("asyncio-fetch: the job's frontier holds an unreadable entry {e:?}; dropped");
+                    self.conn
+                        .send_and_forget(redis::cmd("ZREM").arg(&leased).arg(e));
+                }
+            }
+        }
+        Ok(Claimed { jobs, leased: open })
+    }
+
+    /// Records the result `line` of the job leased as `lease`, and queues `links` (those the
+    /// job has not seen). Returns whether this was the URL's first result: `false` means
+    /// another worker recorded it (this one's lease had run out), and the line is not kept.
+    pub(crate) async fn complete(
+        &self,
+        lease: &Arc<str>,
+        line: &str,
+        failed: bool,
+        links: impl IntoIterator<Item = Job>,
+    ) -> Result<bool> {
+        let keys = [
+            self.keys.key("leased"),
+            self.keys.key("done"),
+            self.keys.key("results"),
+            self.keys.key("stats"),
+            self.keys.key("seen"),
+            self.keys.key("frontier"),
+        ];
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let links: Vec<String> = links.into_iter().map(|j| entry(&j)).collect();
+        let mut args: Vec<&[u8]> = vec![
+            lease.as_bytes(),
+            line.as_bytes(),
+            if failed { b"1" } else { b"0" },
+        ];
+        args.extend(links.iter().map(|l| l.as_bytes()));
+        let first: i64 = self.conn.eval(&self.scripts.complete, &keys, &args).await?;
+        self.held.borrow_mut().remove(lease);
+        if first == 1 {
+            self.recorded.set(self.recorded.get() + 1);
+        }
+        Ok(first == 1)
+    }
+
+    /// Extends this worker's open leases (every third of the lease time, from a task).
+    pub(crate) async fn renew(&self) -> Result<()> {
+        let held: Vec<Arc<str>> = self.held.borrow().iter().cloned().collect();
+        if held.is_empty() {
+            return Ok(());
+        }
+        let leased = self.keys.key("leased");
+        let lease = self.lease_ms();
+        for chunk in held.chunks(1000) {
+            let mut args: Vec<&[u8]> = vec![&lease];
+            args.extend(chunk.iter().map(|e| e.as_bytes()));
+            self.conn
+                .eval::<i64>(&self.scripts.renew, &[&leased], &args)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Gives this worker's open leases back to the frontier (a stop before the end).
+    pub(crate) async fn give_back(&self) -> Result<()> {
+        let held: Vec<Arc<str>> = self.held.borrow_mut().drain().collect();
+        let (leased, frontier) = (self.keys.key("leased"), self.keys.key("frontier"));
+        for chunk in held.chunks(1000) {
+            let args: Vec<&[u8]> = chunk.iter().map(|e| e.as_bytes()).collect();
+            self.conn
+                .eval::<i64>(&self.scripts.give_back, &[&leased, &frontier], &args)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Results this worker recorded.
+    pub(crate) fn recorded_here(&self) -> u64 {
+        self.recorded.get()
+    }
+
+    /// The job's totals.
+    pub(crate) async fn totals(&self) -> Result<Totals> {
+        let stats: std::collections::HashMap<String, u64> = self
+            .conn
+            .query(redis::cmd("HGETALL").arg(self.keys.key("stats")))
+            .await?;
+        let queued: u64 = self
+            .conn
+            .query(redis::cmd("LLEN").arg(self.keys.key("frontier")))
+            .await?;
+        let leased: u64 = self
+            .conn
+            .query(redis::cmd("ZCARD").arg(self.keys.key("leased")))
+            .await?;
+        let get = |k: &str| stats.get(k).copied().unwrap_or(0);
+        Ok(Totals {
+            discovered: get("discovered"),
+            recorded: get("recorded"),
+            errors: get("errors"),
+            queued,
+            leased,
+        })
+    }
+
+    /// Calls `each` with every recorded line of the job, oldest first (`--export`).
+    pub(crate) async fn export(
+        &self,
+        mut each: impl FnMut(&str) -> std::io::Result<()>,
+    ) -> Result<u64> {
+        let key = self.keys.key("results");
+        let mut from = "-".to_owned();
+        let mut n = 0;
+        loop {
+            let page: Vec<(String, std::collections::HashMap<String, String>)> = self
+                .conn
+                .query(
+                    redis::cmd("XRANGE")
+                        .arg(&key)
+                        .arg(&from)
+                        .arg("+")
+                        .arg("COUNT")
+                        .arg(1000),
+                )
+                .await?;
+            let Some((last, _)) = page.last() else {
+                return Ok(n);
+            };
+            from = format!("({last}");
+            for (_, fields) in &page {
+                if let Some(line) = fields.get("line") {
+                    each(line).map_err(|e| format!("cannot write a result: {e}"))?;
+                    n += 1;
+                }
+            }
+        }
+    }
+}
+
+/// A lane's side of a shared job: per-host politeness that holds across every worker.
+pub(crate) struct Politeness {
+    conn: Connection,
+    keys: Keys,
+    scripts: Scripts,
+    /// Names this worker's slot holds apart from every other's.
+    token: String,
+    next_token: Cell<u64>,
+}
+
+/// A host slot held in Redis; dropping it frees the slot (without waiting for the reply).
+pub(crate) struct Slot<'a> {
+    owner: &'a Politeness,
+    key: String,
+    token: String,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.owner
+            .conn
+            .send_and_forget(redis::cmd("ZREM").arg(&self.key).arg(&self.token));
+    }
+}
+
+impl Politeness {
+    /// A lane's own connection to the job (lanes live on different loops).
+    pub(crate) async fn open(address: &Address, name: &str, lane: usize) -> Result<Self> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        Ok(Self {
+            conn: Connection::open(address).await?,
+            keys: Keys::new(name),
+            scripts: Scripts::new(),
+            token: format!("{}-{}-{nanos:x}-{lane}", host_name(), std::process::id()),
+            next_token: Cell::new(0),
+        })
+    }
+
+    /// Waits for one of `host`'s `limit` slots in the whole job. A slot held longer than
+    /// `hold` (its worker died) is freed by the server.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: a slot taken while the future was being dropped expires after `hold`.
+    pub(crate) async fn slot(&self, host: &str, limit: usize, hold: Duration) -> Result<Slot<'_>> {
+        let key = self.keys.key(&format!("slots:{host}"));
+        let n = self.next_token.get();
+        self.next_token.set(n + 1);
+        let token = format!("{}-{n}", self.token);
+        let (limit, hold) = (limit.to_string(), hold.as_millis().max(1).to_string());
+        // Slots free up on other machines: there is nothing to wait on but the server, so the
+        // wait polls, from 1 ms doubling to 10 ms (the lane's own slots keep the pollers few).
+        let mut backoff = Duration::from_millis(1);
+        loop {
+            let taken: i64 = self
+                .conn
+                .eval(
+                    &self.scripts.acquire,
+                    &[&key],
+                    &[token.as_bytes(), limit.as_bytes(), hold.as_bytes()],
+                )
+                .await?;
+            if taken == 1 {
+                return Ok(Slot {
+                    owner: self,
+                    key,
+                    token,
+                });
+            }
+            asyncio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(Duration::from_millis(10));
+        }
+    }
+
+    /// Waits for `host`'s next turn, `gap` after the previous request of any worker.
+    pub(crate) async fn pace(&self, host: &str, gap: Duration) -> Result<()> {
+        let gap = gap.as_millis().max(1).to_string();
+        let wait: u64 = self
+            .conn
+            .eval(
+                &self.scripts.pace,
+                &[&self.keys.key("next")],
+                &[host.as_bytes(), gap.as_bytes()],
+            )
+            .await?;
+        asyncio::time::sleep(Duration::from_millis(wait)).await;
+        Ok(())
+    }
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "worker".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_round_trip_and_start_with_the_fingerprint() {
+        let job = Job {
+            url: url::Url::parse("http://h:8/a?b=c").unwrap(),
+            depth: 3,
+            parent: Some(Arc::from("http://h:8/")),
+            lease: None,
+        };
+        let e = entry(&job);
+        assert_eq!(
+            &e[..16],
+            format!("{:016x}", fingerprint("http://h:8/a?b=c"))
+        );
+        let back = parse_entry(&e).unwrap();
+        assert_eq!((back.url.as_str(), back.depth), ("http://h:8/a?b=c", 3));
+        assert_eq!(back.parent.as_deref(), Some("http://h:8/"));
+        assert_eq!(back.lease.as_deref(), Some(e.as_str()));
+        let seed = parse_entry(&entry(&Job::seed(job.url))).unwrap();
+        assert!(seed.parent.is_none());
+        assert!(parse_entry("0123456789abcdef\tx\t\thttp://h/").is_none());
+    }
+}
