@@ -4,94 +4,11 @@
 //! then `--resume`, and WARC archives read back by warcio.
 
 use std::collections::HashMap;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 mod common;
-use common::{bin, tempdir, RobotsTxt};
-
-/// `asyncio-fetch --demo-server` with a site of `pages` pages; killed when dropped.
-struct Site {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Site {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn site(pages: u64, latency_ms: u64) -> Site {
-    let mut child = Command::new(bin())
-        .args(["--demo-server", "--demo-urls"])
-        .arg(pages.to_string())
-        .arg("--demo-latency")
-        .arg(latency_ms.to_string())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    Site {
-        child,
-        base: line.trim().to_owned(),
-    }
-}
-
-/// Every line of a finished run, by URL.
-fn records(path: &Path) -> HashMap<String, Vec<serde_json::Value>> {
-    let mut by_url: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
-    for line in std::fs::read_to_string(path).unwrap().lines() {
-        let v: serde_json::Value = serde_json::from_str(line).unwrap();
-        by_url
-            .entry(v["url"].as_str().unwrap().to_owned())
-            .or_default()
-            .push(v);
-    }
-    by_url
-}
-
-/// What a whole crawl of a site of `pages` pages must have recorded, each URL once.
-fn assert_whole_site(base: &str, pages: u64, got: &HashMap<String, Vec<serde_json::Value>>) {
-    let dups: Vec<_> = got
-        .iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|(u, _)| u)
-        .collect();
-    assert!(dups.is_empty(), "fetched more than once: {dups:?}");
-    for i in 0..pages {
-        let url = format!("{base}/site/{i}");
-        let v = &got.get(&url).unwrap_or_else(|| panic!("{url} missing"))[0];
-        assert_eq!(v["status"], 200, "{v}");
-        assert!(v["links"].as_u64().unwrap() >= 2, "{v}");
-        if i == 0 {
-            assert_eq!(v["depth"], 0);
-            assert!(v["parent"].is_null());
-        } else {
-            assert!(v["depth"].as_u64().unwrap() >= 1, "{v}");
-            assert!(v["parent"].as_str().unwrap().starts_with(base), "{v}");
-        }
-    }
-    let private: Vec<_> = got
-        .keys()
-        .filter(|u| u.contains("/site/private/"))
-        .collect();
-    assert_eq!(private.len() as u64, pages.div_ceil(10));
-    for u in private {
-        assert_eq!(got[u][0]["error"]["kind"], "robots", "{u}");
-    }
-    assert!(
-        !got.keys().any(|u| u.contains("nofollow")),
-        "followed a nofollow link"
-    );
-    assert!(!got.keys().any(|u| !u.starts_with(base)), "left the host");
-    assert_eq!(got.len() as u64, pages + pages.div_ceil(10));
-}
+use common::{assert_whole_site, bin, records, site, tempdir, RobotsTxt};
 
 fn crawl(base: &str, out: &Path, extra: &[&str]) -> std::process::Output {
     Command::new(bin())

@@ -2,7 +2,9 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 pub fn bin() -> PathBuf {
@@ -298,4 +300,192 @@ pub fn kill_then_resume(tag: &str, extra: &[&str]) {
     let after = lines(&out);
     assert_eq!(after.len(), 3000);
     assert!(after.values().all(|&n| n == 1), "a URL was fetched twice");
+}
+
+/// `asyncio-fetch --demo-server` with a site of `pages` pages; killed when dropped.
+pub struct Site {
+    child: Child,
+    pub base: String,
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn site(pages: u64, latency_ms: u64) -> Site {
+    let mut child = Command::new(bin())
+        .args(["--demo-server", "--demo-urls"])
+        .arg(pages.to_string())
+        .arg("--demo-latency")
+        .arg(latency_ms.to_string())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    Site {
+        child,
+        base: line.trim().to_owned(),
+    }
+}
+
+/// Every line of a finished run, by URL.
+pub fn records(path: &Path) -> HashMap<String, Vec<serde_json::Value>> {
+    let mut by_url: HashMap<String, Vec<serde_json::Value>> = HashMap::new();
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        by_url
+            .entry(v["url"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(v);
+    }
+    by_url
+}
+
+/// What a whole crawl of a site of `pages` pages must have recorded, each URL once.
+pub fn assert_whole_site(base: &str, pages: u64, got: &HashMap<String, Vec<serde_json::Value>>) {
+    let dups: Vec<_> = got
+        .iter()
+        .filter(|(_, v)| v.len() > 1)
+        .map(|(u, _)| u)
+        .collect();
+    assert!(dups.is_empty(), "fetched more than once: {dups:?}");
+    for i in 0..pages {
+        let url = format!("{base}/site/{i}");
+        let v = &got.get(&url).unwrap_or_else(|| panic!("{url} missing"))[0];
+        assert_eq!(v["status"], 200, "{v}");
+        assert!(v["links"].as_u64().unwrap() >= 2, "{v}");
+        if i == 0 {
+            assert_eq!(v["depth"], 0);
+            assert!(v["parent"].is_null());
+        } else {
+            assert!(v["depth"].as_u64().unwrap() >= 1, "{v}");
+            assert!(v["parent"].as_str().unwrap().starts_with(base), "{v}");
+        }
+    }
+    let private: Vec<_> = got
+        .keys()
+        .filter(|u| u.contains("/site/private/"))
+        .collect();
+    assert_eq!(private.len() as u64, pages.div_ceil(10));
+    for u in private {
+        assert_eq!(got[u][0]["error"]["kind"], "robots", "{u}");
+    }
+    assert!(
+        !got.keys().any(|u| u.contains("nofollow")),
+        "followed a nofollow link"
+    );
+    assert!(!got.keys().any(|u| !u.starts_with(base)), "left the host");
+    assert_eq!(got.len() as u64, pages + pages.div_ceil(10));
+}
+
+/// A `redis-server` of the test's own, on a free loopback port with its data in a temporary
+/// directory; stopped when dropped.
+pub struct Redis {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+    /// `redis://127.0.0.1:PORT/0`.
+    pub url: String,
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts a [`Redis`]; `None` (the caller skips, saying so) when there is no `redis-server`
+/// outside CI. In CI a missing server fails the test.
+pub fn redis_server(tag: &str) -> Option<Redis> {
+    let found = Command::new("redis-server")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must provide redis-server (.ci/run installs it)"
+        );
+        eprintln!("skipped: no redis-server (apt-get install redis-server)");
+        return None;
+    }
+    let dir = tempdir(&format!("redis-{tag}"));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let redis = Redis {
+        child,
+        dir,
+        port,
+        url: format!("redis://127.0.0.1:{port}/0"),
+    };
+    // Ready when it answers PING (another process: polled, with a deadline).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while redis.command(&["PING"]).as_deref() != Some("+PONG") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "redis-server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    Some(redis)
+}
+
+impl Redis {
+    /// Sends one command; returns the reply's first line (`None` if the server is not up).
+    pub fn command(&self, args: &[&str]) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        let mut req = format!("*{}\r\n", args.len());
+        for a in args {
+            req.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        s.write_all(req.as_bytes()).ok()?;
+        let mut reply = Vec::new();
+        let mut buf = [0u8; 512];
+        while !reply.ends_with(b"\r\n") {
+            let n = s.read(&mut buf).ok()?;
+            if n == 0 {
+                return None;
+            }
+            reply.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&reply).into_owned();
+        Some(text.lines().next().unwrap_or("").to_owned())
+    }
+
+    /// An integer reply (`XLEN`, `ZCARD`, …).
+    pub fn int(&self, args: &[&str]) -> i64 {
+        let r = self.command(args).expect("redis answers");
+        r.strip_prefix(':')
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{args:?}: {r}"))
+    }
 }
