@@ -96,7 +96,11 @@ pub(crate) fn score(workload: &str, r: &Row<'_>) -> f64 {
 /// The figure a chart label shows for a row.
 pub(crate) fn headline(workload: &str, r: &Row<'_>) -> String {
     match (workload, r.bytes_per_task, r.p50_us) {
-        ("fetch-demo" | "fetch-demo-fast" | "fetch-demo-mc" | "crawl", Some(b), _) => {
+        (
+            "fetch-demo" | "fetch-demo-fast" | "fetch-demo-mc" | "crawl" | "crawl-redis",
+            Some(b),
+            _,
+        ) => {
             format!("{:.2} s, peak {:.0} MB", r.median_s, b / 1e6)
         }
         (_, Some(b), _) => format!("{b:.0} B/task"),

@@ -4,6 +4,11 @@
 //! the harness's venv) and by `wget --recursive` (Debian's; one connection at a time, as wget
 //! works). Each crawler is a child process: wall time and peak RSS; the pages it got are
 //! checked (a crawler that misses pages fails the run).
+//!
+//! `crawl-redis`: the same site crawled as one job shared on a local `redis-server`
+//! (`--redis`, `--job`), by two worker processes of one loop each (runtime `asyncio-rs`) and by
+//! one (`asyncio-rs-1-worker`): the ratio is the scaling from one worker to two. Peak RSS is
+//! the largest worker's.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -116,4 +121,112 @@ fn count_files(dir: &std::path::Path) -> usize {
         }
     }
     n
+}
+
+pub(crate) fn supports_redis(runtime: &str) -> bool {
+    matches!(runtime, "asyncio-rs" | "asyncio-rs-1-worker")
+}
+
+/// A `redis-server` on a free loopback port, its data in a temporary directory; stopped
+/// when dropped.
+struct RedisServer {
+    child: std::process::Child,
+    dir: PathBuf,
+    url: String,
+}
+
+impl Drop for RedisServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn redis_server() -> RedisServer {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let dir = std::env::temp_dir().join(format!("asyncio-bench-redis-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let child = Command::new("redis-server")
+        .args([
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .arg("--dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("crawl-redis left out: redis-server: {e} (apt-get install redis-server)");
+            std::process::exit(3);
+        });
+    // Ready when it accepts connections (another process: polled).
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "redis-server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    RedisServer {
+        child,
+        dir,
+        url: format!("redis://127.0.0.1:{port}/0"),
+    }
+}
+
+/// `crawl-redis`: the site as one shared job, by two workers (`asyncio-rs`) or one.
+pub(crate) fn run_redis(runtime: &str) -> Measurement {
+    let workers = if runtime == "asyncio-rs" { 2 } else { 1 };
+    let bin = super::fetch::fetch_bin();
+    let pages = PAGES.to_string();
+    let (server, base) = super::fetch::demo_server(&["--demo-latency", "0", "--demo-urls", &pages]);
+    let redis = redis_server();
+    let job = format!("bench-{}", std::process::id());
+    let c = CONCURRENCY.to_string();
+    let t0 = Instant::now();
+    let children: Vec<_> = (0..workers)
+        .map(|_| {
+            Command::new(&bin)
+                .args(["--crawl", "--quiet", "--retries", "0", "--loops", "1"])
+                .args(["--concurrency", &c, "--per-host", &c])
+                .args(["--redis", &redis.url, "--job", &job])
+                .arg(format!("{base}/site/0"))
+                .args(["-o", "/dev/null"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start a worker")
+        })
+        .collect();
+    let mut peak = 0;
+    let mut all_ok = true;
+    for child in children {
+        let (ok, rss) = super::fetch::wait_with_rusage(child);
+        all_ok &= ok;
+        peak = peak.max(rss);
+    }
+    let wall = t0.elapsed();
+    drop(server);
+    let export = Command::new(&bin)
+        .args(["--redis", &redis.url, "--job", &job, "--export"])
+        .stderr(Stdio::null())
+        .output()
+        .expect("export the job");
+    let pages = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .filter(|l| l.contains("/site/") && l.contains("\"status\":200"))
+        .count();
+    if !all_ok || pages != PAGES {
+        eprintln!("crawl-redis/{runtime}: {pages} of {PAGES} pages");
+        std::process::exit(1);
+    }
+    super::fetch::client_measurement(wall, peak)
 }

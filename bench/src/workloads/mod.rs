@@ -68,6 +68,7 @@ pub(crate) const NAMES: &[&str] = &[
     "fetch-demo",
     "fetch-demo-fast",
     "crawl",
+    "crawl-redis",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
@@ -90,6 +91,7 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "aiohttp-uvloop",
     "scrapy",
     "wget",
+    "asyncio-rs-1-worker",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -105,6 +107,7 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "aiohttp-uvloop",
     "scrapy",
     "wget",
+    "asyncio-rs-1-worker",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -139,6 +142,9 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if workload == "crawl" {
         return crawl::supports(runtime);
     }
+    if workload == "crawl-redis" {
+        return crawl::supports_redis(runtime);
+    }
     !matches!(
         runtime,
         "asyncio-rs-protocol"
@@ -150,6 +156,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
             | "aiohttp-uvloop"
             | "scrapy"
             | "wget"
+            | "asyncio-rs-1-worker"
     )
 }
 
@@ -188,6 +195,13 @@ pub(crate) fn info(workload: &str) -> Info {
                 count: crawl::PAGES as f64,
                 unit: "pages/s",
                 description: "the demo server's generated site (20,000 pages, ~10 links each, robots.txt with a disallowed part) crawled whole, robots obeyed, concurrency 64 (wget: one at a time); peak RSS per crawler",
+            };
+        }
+        "crawl-redis" => {
+            return Info {
+                count: crawl::PAGES as f64,
+                unit: "pages/s",
+                description: "the crawl workload's site as one job shared on a local redis-server: 2 worker processes of one loop (asyncio-rs) against 1 (asyncio-rs-1-worker); the ratio is the scaling; peak RSS of the largest worker",
             };
         }
         "fetch-demo-fast" => {
@@ -364,6 +378,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if workload == "crawl" {
         return crawl::run(runtime);
+    }
+    if workload == "crawl-redis" {
+        return crawl::run_redis(runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {

@@ -204,6 +204,16 @@ impl Hub {
         Ok(())
     }
 
+    /// A result could not be written: the run ends (quietly if the reader went away).
+    fn write_failed(&self, e: &std::io::Error, common: &Common) {
+        let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Ending::BrokenPipe
+        } else {
+            Ending::OutputFailed(format!("cannot write a result: {e}"))
+        };
+        self.end(why, common);
+    }
+
     /// Ends the run early for `why` (the first reason wins) and stops the intake.
     fn end(&self, why: Ending, common: &Common) {
         let mut ending = self.ending.borrow_mut();
@@ -468,63 +478,80 @@ pub(crate) async fn run(
     let writer = {
         let (common, hub) = (common.clone(), hub.clone());
         asyncio::spawn(async move {
-            while let Ok(mut record) = common.results.get().await {
-                if !matches!(*hub.ending.borrow(), Ending::Done | Ending::Interrupted) {
-                    hub.settle();
-                    continue; // the output is gone: nothing more can be recorded
+            while let Ok(first) = common.results.get().await {
+                // A shared job records the results waiting together: one Redis call.
+                let mut batch = vec![first];
+                while hub.shared.is_some() && batch.len() < 512 {
+                    match common.results.get_nowait() {
+                        Ok(r) => batch.push(r),
+                        Err(_) => break,
+                    }
                 }
-                if let Some((kind, why)) = &record.error {
-                    if kind == "redis" {
-                        // Not the URL's result: its lease runs out and another worker (or a
-                        // later run) fetches it.
-                        let why = format!("the shared job's Redis failed: {why}");
-                        hub.end(Ending::OutputFailed(why), &common);
+                let mut ready = Vec::with_capacity(batch.len());
+                for mut record in batch {
+                    if !matches!(*hub.ending.borrow(), Ending::Done | Ending::Interrupted) {
                         hub.settle();
-                        continue;
+                        continue; // the output is gone: nothing more can be recorded
+                    }
+                    if let Some((kind, why)) = &record.error {
+                        if kind == "redis" {
+                            // Not the URL's result: its lease runs out and another worker (or
+                            // a later run) fetches it.
+                            let why = format!("the shared job's Redis failed: {why}");
+                            hub.end(Ending::OutputFailed(why), &common);
+                            hub.settle();
+                            continue;
+                        }
+                    }
+                    // What the line depends on goes first: the links it found (the
+                    // frontier), its WARC records.
+                    match hub.keep(&common, &mut record) {
+                        Ok(()) => ready.push(record),
+                        Err(e) => {
+                            hub.settle();
+                            hub.write_failed(&e, &common);
+                        }
                     }
                 }
-                // What the line depends on goes first: the links it found (the frontier),
-                // its WARC records.
-                let kept = hub.keep(&common, &mut record);
-                let written = match (&hub.shared, kept) {
-                    (Some(job), Ok(())) => record_shared(&hub, &common, job, &mut record).await,
-                    (None, Ok(())) => hub
-                        .output
-                        .borrow_mut()
-                        .write(&record, || hub.flush_dependencies())
-                        .map(|()| true),
-                    (_, Err(e)) => Err(e),
+                let written = match &hub.shared {
+                    Some(job) => record_shared(&hub, &common, job, ready).await,
+                    None => ready
+                        .into_iter()
+                        .map(|r| {
+                            let w = hub
+                                .output
+                                .borrow_mut()
+                                .write(&r, || hub.flush_dependencies());
+                            (r, w.map(|()| true))
+                        })
+                        .collect(),
                 };
-                hub.settle();
-                let written = match written {
-                    Ok(true) => Ok(()),
-                    // Another worker recorded the URL first: nothing to write or count.
-                    Ok(false) => continue,
-                    Err(e) => Err(e),
-                };
-                if let Err(e) = written {
-                    let why = if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        Ending::BrokenPipe
-                    } else {
-                        Ending::OutputFailed(format!("cannot write a result: {e}"))
+                for (record, w) in written {
+                    hub.settle();
+                    match w {
+                        Ok(true) => {}
+                        // Another worker recorded the URL first: nothing to write or count.
+                        Ok(false) => continue,
+                        Err(e) => {
+                            hub.write_failed(&e, &common);
+                            continue;
+                        }
+                    }
+                    let errors = {
+                        let mut s = hub.summary.borrow_mut();
+                        s.add(&record);
+                        if record
+                            .error
+                            .as_ref()
+                            .is_some_and(|(kind, _)| kind == "save")
+                        {
+                            s.save_failed += 1;
+                        }
+                        s.errors()
                     };
-                    hub.end(why, &common);
-                    continue;
+                    hub.progress
+                        .tick(errors, common.in_flight.load(Ordering::Relaxed));
                 }
-                let errors = {
-                    let mut s = hub.summary.borrow_mut();
-                    s.add(&record);
-                    if record
-                        .error
-                        .as_ref()
-                        .is_some_and(|(kind, _)| kind == "save")
-                    {
-                        s.save_failed += 1;
-                    }
-                    s.errors()
-                };
-                hub.progress
-                    .tick(errors, common.in_flight.load(Ordering::Relaxed));
             }
         })
     };
@@ -914,31 +941,63 @@ async fn export(job: &SharedJob, name: &str, args: &Args) -> std::io::Result<Out
     })
 }
 
-/// Records `record` in the shared job (with the links to follow from it) and, if it is the
-/// URL's first result, writes its line. Returns whether it was.
+/// Records `records` in the shared job (with the links to follow from them) in one call, and
+/// writes the lines of those that are their URL's first result. Returns each with whether it
+/// was.
 async fn record_shared(
     hub: &Hub,
     common: &Common,
     job: &SharedJob,
-    record: &mut Record,
-) -> std::io::Result<bool> {
-    let Some(lease) = record.lease.take() else {
-        return Err(std::io::Error::other(
-            "a shared job's result without a lease",
-        ));
-    };
-    let links = follow_jobs(common, record);
-    // The WARC records it depends on are durable before the result is.
-    hub.flush_dependencies()?;
-    let line = record.to_json();
-    let first = job
-        .complete(&lease, &line, record.error.is_some(), links)
-        .await
-        .map_err(|e| std::io::Error::other(format!("the shared job's Redis: {e}")))?;
-    if first {
-        hub.output.borrow_mut().write_line(&line, || Ok(()))?;
+    records: Vec<Record>,
+) -> Vec<(Record, std::io::Result<bool>)> {
+    if records.is_empty() {
+        return Vec::new();
     }
-    Ok(first)
+    // The WARC records they depend on are durable before the results are.
+    if let Err(e) = hub.flush_dependencies() {
+        let why = e.to_string();
+        return records
+            .into_iter()
+            .map(|r| (r, Err(std::io::Error::new(e.kind(), why.clone()))))
+            .collect();
+    }
+    let mut records = records;
+    let mut results = Vec::with_capacity(records.len());
+    for r in &mut records {
+        let Some(lease) = r.lease.take() else {
+            unreachable!("every job of a shared job has its lease");
+        };
+        let links = follow_jobs(common, r);
+        results.push(crate::shared::Finished {
+            lease,
+            line: r.to_json(),
+            failed: r.error.is_some(),
+            links,
+        });
+    }
+    let firsts = match job.complete(&results).await {
+        Ok(f) => f,
+        Err(e) => {
+            let why = format!("the shared job's Redis: {e}");
+            return records
+                .into_iter()
+                .map(|r| (r, Err(std::io::Error::other(why.clone()))))
+                .collect();
+        }
+    };
+    let mut out = Vec::with_capacity(records.len());
+    for ((r, done), first) in records.into_iter().zip(&results).zip(firsts) {
+        let w = if first {
+            hub.output
+                .borrow_mut()
+                .write_line(&done.line, || Ok(()))
+                .map(|()| true)
+        } else {
+            Ok(false)
+        };
+        out.push((r, w));
+    }
+    out
 }
 
 /// The jobs of a page's links to follow (those within `--depth`).

@@ -80,23 +80,37 @@ if added > 0 then redis.call('HINCRBY', KEYS[3], 'discovered', added) end
 return added
 ";
 
-/// Records a result: drops the lease; if the URL had no result yet, appends the line, counts
-/// it and queues the page's new links. Returns 1 if recorded, 0 if another worker had.
+/// Records results, each given as `lease, line, failed (0|1), n, link 1 … link n`: drops the
+/// lease; if the URL had no result yet, appends the line, counts it and queues the page's new
+/// links. Returns one 1 (recorded) or 0 (another worker had) per result.
 const COMPLETE: &str = r"
-redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('SADD', KEYS[2], string.sub(ARGV[1], 1, 16)) == 0 then return 0 end
-redis.call('XADD', KEYS[3], '*', 'line', ARGV[2])
-redis.call('HINCRBY', KEYS[4], 'recorded', 1)
-if ARGV[3] == '1' then redis.call('HINCRBY', KEYS[4], 'errors', 1) end
-local added = 0
-for i = 4, #ARGV do
-  if redis.call('SADD', KEYS[5], string.sub(ARGV[i], 1, 16)) == 1 then
-    redis.call('RPUSH', KEYS[6], ARGV[i])
-    added = added + 1
+local out = {}
+local recorded, errors, added = 0, 0, 0
+local i = 1
+while i <= #ARGV do
+  local e, line, failed, n = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  i = i + 4
+  redis.call('ZREM', KEYS[1], e)
+  if redis.call('SADD', KEYS[2], string.sub(e, 1, 16)) == 1 then
+    redis.call('XADD', KEYS[3], '*', 'line', line)
+    recorded = recorded + 1
+    if failed == '1' then errors = errors + 1 end
+    for j = i, i + n - 1 do
+      if redis.call('SADD', KEYS[5], string.sub(ARGV[j], 1, 16)) == 1 then
+        redis.call('RPUSH', KEYS[6], ARGV[j])
+        added = added + 1
+      end
+    end
+    out[#out + 1] = 1
+  else
+    out[#out + 1] = 0
   end
+  i = i + n
 end
+if recorded > 0 then redis.call('HINCRBY', KEYS[4], 'recorded', recorded) end
+if errors > 0 then redis.call('HINCRBY', KEYS[4], 'errors', errors) end
 if added > 0 then redis.call('HINCRBY', KEYS[4], 'discovered', added) end
-return 1
+return out
 ";
 
 /// Extends the leases still open (a lease another worker's result closed stays closed).
@@ -206,6 +220,18 @@ fn parse_entry(e: &str) -> Option<Job> {
         parent: (!parent.is_empty()).then(|| Arc::from(parent)),
         lease: Some(Arc::from(e)),
     })
+}
+
+/// A fetched job's result, for [`SharedJob::complete`].
+pub(crate) struct Finished {
+    /// The job's lease (its frontier entry).
+    pub(crate) lease: Arc<str>,
+    /// The JSON line.
+    pub(crate) line: String,
+    /// Whether the line reports an error.
+    pub(crate) failed: bool,
+    /// The page's links to follow.
+    pub(crate) links: Vec<Job>,
 }
 
 /// What a claim brought.
@@ -336,16 +362,10 @@ impl SharedJob {
         Ok(Claimed { jobs, leased: open })
     }
 
-    /// Records the result `line` of the job leased as `lease`, and queues `links` (those the
-    /// job has not seen). Returns whether this was the URL's first result: `false` means
-    /// another worker recorded it (this one's lease had run out), and the line is not kept.
-    pub(crate) async fn complete(
-        &self,
-        lease: &Arc<str>,
-        line: &str,
-        failed: bool,
-        links: impl IntoIterator<Item = Job>,
-    ) -> Result<bool> {
+    /// Records `results` in one call. Returns, for each, whether it was its URL's first
+    /// result: `false` means another worker recorded it (this one's lease had run out), and the
+    /// line is not kept.
+    pub(crate) async fn complete(&self, results: &[Finished]) -> Result<Vec<bool>> {
         let keys = [
             self.keys.key("leased"),
             self.keys.key("done"),
@@ -355,19 +375,35 @@ impl SharedJob {
             self.keys.key("frontier"),
         ];
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        let links: Vec<String> = links.into_iter().map(|j| entry(&j)).collect();
-        let mut args: Vec<&[u8]> = vec![
-            lease.as_bytes(),
-            line.as_bytes(),
-            if failed { b"1" } else { b"0" },
-        ];
-        args.extend(links.iter().map(|l| l.as_bytes()));
-        let first: i64 = self.conn.eval(&self.scripts.complete, &keys, &args).await?;
-        self.held.borrow_mut().remove(lease);
-        if first == 1 {
-            self.recorded.set(self.recorded.get() + 1);
+        let links: Vec<Vec<String>> = results
+            .iter()
+            .map(|r| r.links.iter().map(entry).collect())
+            .collect();
+        let counts: Vec<String> = links.iter().map(|l| l.len().to_string()).collect();
+        let mut args: Vec<&[u8]> = Vec::new();
+        for ((r, links), n) in results.iter().zip(&links).zip(&counts) {
+            args.push(r.lease.as_bytes());
+            args.push(r.line.as_bytes());
+            args.push(if r.failed { b"1" } else { b"0" });
+            args.push(n.as_bytes());
+            args.extend(links.iter().map(|l| l.as_bytes()));
         }
-        Ok(first == 1)
+        let firsts: Vec<i64> = self.conn.eval(&self.scripts.complete, &keys, &args).await?;
+        if firsts.len() != results.len() {
+            return Err(format!(
+                "{} answers to {} results",
+                firsts.len(),
+                results.len()
+            ));
+        }
+        let mut held = self.held.borrow_mut();
+        for r in results {
+            held.remove(&r.lease);
+        }
+        let firsts: Vec<bool> = firsts.into_iter().map(|f| f == 1).collect();
+        let new = firsts.iter().filter(|&&f| f).count() as u64;
+        self.recorded.set(self.recorded.get() + new);
+        Ok(firsts)
     }
 
     /// Extends this worker's open leases (every third of the lease time, from a task).
