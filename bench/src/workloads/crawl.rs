@@ -191,12 +191,14 @@ pub(crate) fn run_redis(runtime: &str) -> Measurement {
     let redis = redis_server();
     let job = format!("bench-{}", std::process::id());
     let c = CONCURRENCY.to_string();
+    let per_host = (2 * CONCURRENCY).to_string();
     let t0 = Instant::now();
     let children: Vec<_> = (0..workers)
         .map(|_| {
             Command::new(&bin)
                 .args(["--crawl", "--quiet", "--retries", "0", "--loops", "1"])
-                .args(["--concurrency", &c, "--per-host", &c])
+                // The job's per-host limit binds neither run: two workers' requests at once.
+                .args(["--concurrency", &c, "--per-host", &per_host])
                 .args(["--redis", &redis.url, "--job", &job])
                 .arg(format!("{base}/site/0"))
                 .args(["-o", "/dev/null"])

@@ -914,9 +914,23 @@ async fn run_lane(common: Arc<Common>, args: Args, index: usize, workers: usize,
             }
         }
     }
-    let _guard = CancelOnDrop(tasks.iter().map(|t| t.task().clone()).collect());
+    let mut cancel: Vec<_> = tasks.iter().map(|t| t.task().clone()).collect();
+    // A shared job's lane gives back the host slots it kept once they idle.
+    if let Some(Ok(_)) = &lane.politeness {
+        let lane = lane.clone();
+        let sweeper = asyncio::spawn(async move {
+            if let Some(Ok(p)) = &lane.politeness {
+                p.sweep().await;
+            }
+        });
+        cancel.push(sweeper.task().clone());
+    }
+    let _guard = CancelOnDrop(cancel);
     for t in tasks {
         let _ = t.await;
+    }
+    if let Some(Ok(p)) = &lane.politeness {
+        p.close().await;
     }
 }
 
