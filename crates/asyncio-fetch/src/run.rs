@@ -410,7 +410,11 @@ pub(crate) async fn run(
         bounds: args
             .crawl
             .then(|| Bounds::new(args.scope, &scope_seeds, args.depth)),
-        payloads: args.warc.is_some().then(crate::warc::Payloads::default),
+        payloads: match (&args.warc, args.resume) {
+            (Some(path), true) => Some(crate::warc::archived_payloads(path, args.warc_max_size)?),
+            (Some(_), false) => Some(crate::warc::Payloads::default()),
+            (None, _) => None,
+        },
         shared: shared
             .as_ref()
             .map(|(address, name, _)| (address.clone(), name.clone())),

@@ -19,7 +19,9 @@
 //! - Records are built (and compressed) on the loop that fetched; loop 0 appends them to the
 //!   file before the page's JSON line, and files roll over at `--warc-max-size`
 //!   (`NAME-00000.warc.gz`, `NAME-00001.warc.gz`, … as wget names them).
-//! - `--resume` cuts a torn last record off the newest file and appends after it.
+//! - `--resume` cuts a torn last record off the newest file and appends after it, and reads
+//!   the payload digests of the responses already archived back (every file of the set), so a
+//!   payload archived before the interruption is a `revisit` after it too.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -194,12 +196,7 @@ impl Writer {
         resume: bool,
         info: String,
     ) -> io::Result<Self> {
-        let s = path.to_string_lossy();
-        let stem = s
-            .strip_suffix(".warc.gz")
-            .or_else(|| s.strip_suffix(".gz"))
-            .unwrap_or(&s)
-            .to_owned();
+        let stem = stem_of(path);
         let mut index = 0;
         if resume && max_size.is_some() {
             while Path::new(&name(&stem, max_size, index + 1)).exists() {
@@ -283,6 +280,78 @@ impl Writer {
         self.file.flush()?;
         self.sync.sync_all()
     }
+}
+
+/// `NAME` of `NAME.warc.gz` (or of `NAME.gz`).
+fn stem_of(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_suffix(".warc.gz")
+        .or_else(|| s.strip_suffix(".gz"))
+        .unwrap_or(&s)
+        .to_owned()
+}
+
+/// The payloads of the responses already archived in the set at `path` (`--resume`): digest,
+/// target URI and date of each, read from every whole record of every file (a torn tail is
+/// skipped).
+///
+/// # Errors
+/// A file of the set cannot be read.
+pub(crate) fn archived_payloads(path: &Path, max_size: Option<u64>) -> io::Result<Payloads> {
+    let stem = stem_of(path);
+    let mut seen = HashMap::new();
+    for index in 0.. {
+        let file = match File::open(name(&stem, max_size, index)) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+            Err(e) => return Err(e),
+        };
+        let mut r = BufReader::new(file);
+        while !r.fill_buf()?.is_empty() {
+            let mut record = BufReader::new(flate2::bufread::GzDecoder::new(&mut r));
+            let mut fields = HashMap::new();
+            let mut line = String::new();
+            let head_read = loop {
+                line.clear();
+                match record.read_line(&mut line) {
+                    Ok(0) => break false,
+                    Ok(_) if line == "\r\n" => break true,
+                    Ok(_) => {
+                        if let Some((k, v)) = line.split_once(':') {
+                            fields.insert(k.trim().to_ascii_lowercase(), v.trim().to_owned());
+                        }
+                    }
+                    Err(_) => break false,
+                }
+            };
+            // The rest of the record: a member that does not end whole is a torn tail.
+            if !head_read || io::copy(&mut record, &mut io::sink()).is_err() {
+                break;
+            }
+            if fields.get("warc-type").map(String::as_str) != Some("response") {
+                continue;
+            }
+            let digest = fields
+                .get("warc-payload-digest")
+                .and_then(|d| d.strip_prefix("sha1:"))
+                .and_then(|d| data_encoding::BASE32.decode(d.as_bytes()).ok())
+                .and_then(|d| <[u8; 20]>::try_from(d).ok());
+            if let (Some(digest), Some(uri), Some(date)) = (
+                digest,
+                fields.get("warc-target-uri"),
+                fields.get("warc-date"),
+            ) {
+                if seen.len() < REMEMBERED {
+                    seen.entry(digest)
+                        .or_insert_with(|| (uri.as_str().into(), date.as_str().into()));
+                }
+            }
+        }
+        if max_size.is_none() {
+            break;
+        }
+    }
+    Ok(Payloads(Mutex::new(seen)))
 }
 
 fn name(stem: &str, max_size: Option<u64>, index: u32) -> String {
@@ -400,6 +469,56 @@ mod tests {
             s
         };
         assert!(text.contains("WARC-Type: revisit"), "{text}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_resumed_archive_remembers_the_payloads_archived_before() {
+        let dir = std::env::temp_dir().join(format!("warc-resume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("r.warc.gz");
+        let exchange = |url, body| Exchange {
+            url,
+            ip: None,
+            request: "GET / HTTP/1.1\r\nhost: h\r\n\r\n".into(),
+            response_head: "HTTP/1.1 200 OK\r\n\r\n".into(),
+            body,
+        };
+        // Two files of a rolling set, then a torn record: every whole response is read back.
+        let first = Payloads::default();
+        let mut w = Writer::open(&path, Some(1), false, "software: test\r\n".into()).unwrap();
+        w.write(&records(&exchange("http://h/a", b"same"), &first))
+            .unwrap();
+        w.write(&records(&exchange("http://h/b", b"other"), &first))
+            .unwrap();
+        w.finish().unwrap();
+        let newest = dir.join("r-00002.warc.gz");
+        let torn = records(
+            &exchange("http://h/torn", b"torn body"),
+            &Payloads::default(),
+        );
+        let mut f = OpenOptions::new().append(true).open(&newest).unwrap();
+        f.write_all(&torn[..torn.len() / 2]).unwrap();
+        drop(f);
+        let back = archived_payloads(&path, Some(1)).unwrap();
+        let digest = |b: &[u8]| -> [u8; 20] { Sha1::digest(b).into() };
+        let map = back.0.lock().unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(&*map[&digest(b"same")].0, "http://h/a");
+        assert_eq!(&*map[&digest(b"other")].0, "http://h/b");
+        assert!(!map.contains_key(&digest(b"torn body")));
+        drop(map);
+        // The same payload at another URL, after the resume, is a revisit of the first.
+        let again = records(&exchange("http://h/c", b"same"), &back);
+        let mut text = String::new();
+        flate2::read::MultiGzDecoder::new(&again[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert!(text.contains("WARC-Type: revisit"), "{text}");
+        assert!(
+            text.contains("WARC-Refers-To-Target-URI: http://h/a"),
+            "{text}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -299,3 +299,50 @@ fn a_stalled_workers_urls_are_fetched_again_but_recorded_once() {
     assert_eq!(all.len(), 10);
     assert!(all.values().all(|v| v.len() == 1));
 }
+
+#[test]
+fn an_interrupted_worker_gives_its_leases_back_at_once() {
+    let Some(redis) = redis_server("interrupt") else {
+        return;
+    };
+    let dir = tempdir("shared-interrupt");
+    let (base, watch) = watching_server(60_000);
+    let input = dir.join("urls.txt");
+    let urls: Vec<String> = (0..50).map(|i| format!("{base}/w/{i}")).collect();
+    std::fs::write(&input, urls.join("\n")).unwrap();
+    // A long lease: only a give-back can empty the lease set before the test ends.
+    let child = Command::new(bin())
+        .arg(&input)
+        .args([
+            "--quiet",
+            "--loops",
+            "1",
+            "--concurrency",
+            "4",
+            "--grace",
+            "0",
+        ])
+        .args([
+            "--lease", "600", "--redis", &redis.url, "--job", "int", "-o",
+        ])
+        .arg(dir.join("out.jsonl"))
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while watch.arrivals.lock().unwrap().len() < 4 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    assert!(redis.int(&["ZCARD", "asyncio-fetch:int:leased"]) >= 4);
+    // SAFETY: kill() on our child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(130), "{o:?}");
+    assert_eq!(redis.int(&["ZCARD", "asyncio-fetch:int:leased"]), 0);
+    assert_eq!(redis.int(&["LLEN", "asyncio-fetch:int:frontier"]), 50);
+    assert_eq!(redis.int(&["XLEN", "asyncio-fetch:int:results"]), 0);
+}
