@@ -349,3 +349,48 @@ fn an_interrupted_worker_gives_its_leases_back_at_once() {
     assert_eq!(redis.int(&["LLEN", "asyncio-fetch:int:frontier"]), 50);
     assert_eq!(redis.int(&["XLEN", "asyncio-fetch:int:results"]), 0);
 }
+
+#[test]
+fn max_pages_and_depth_bound_the_whole_job() {
+    let Some(redis) = redis_server("bounds") else {
+        return;
+    };
+    let dir = tempdir("shared-bounds");
+    let s = site(1000, 0);
+    // Two workers together fetch 100 pages, not 100 each.
+    let children: Vec<Child> = (0..2)
+        .map(|i| {
+            crawl_worker(
+                &redis.url,
+                "max",
+                &s.base,
+                &dir.join(format!("max-{i}.jsonl")),
+                &["--max-pages", "100"],
+            )
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for c in children {
+        wait_ok(c);
+    }
+    let all = export(&redis.url, "max", &dir);
+    assert_eq!(all.len(), 100);
+    assert!(all.values().all(|v| v.len() == 1));
+    // Depth 1: the seed and what it links to, nothing deeper.
+    wait_ok(
+        crawl_worker(
+            &redis.url,
+            "deep",
+            &s.base,
+            &dir.join("deep.jsonl"),
+            &["--depth", "1"],
+        )
+        .spawn()
+        .unwrap(),
+    );
+    let all = export(&redis.url, "deep", &dir);
+    assert!(all.len() > 1);
+    assert!(all.values().all(|v| v[0]["depth"].as_u64().unwrap() <= 1));
+    assert!(all.values().any(|v| v[0]["depth"] == 1));
+}
