@@ -56,7 +56,20 @@ impl EventLoop {
         self.remove_watcher(fd, write);
         // Each direction gets its own registration: epoll takes a duplicate of the descriptor.
         let dup = dup(fd)?;
-        let source = AsyncFd::new(dup)?;
+        // The descriptor joins this loop's reactor, whether or not the loop is running.
+        let running = crate::runtime::context::with_core(|c| c.map(|c| Rc::ptr_eq(c, &self.core)));
+        let source = match running {
+            Some(true) => AsyncFd::new(dup)?,
+            None => {
+                let _entered = crate::runtime::context::enter(&self.core);
+                AsyncFd::new(dup)?
+            }
+            Some(false) => {
+                return Err(std::io::Error::other(
+                    "another event loop is running on this thread",
+                ))
+            }
+        };
         let callback = Rc::new(RefCell::new(callback));
         let interest = if write {
             Interest::Writable

@@ -13,6 +13,10 @@ use crate::runtime::exception::ExceptionContext;
 use crate::runtime::task::{JoinHandle, Task};
 use crate::runtime::time::wheel::Payload;
 
+/// A function around each blocking wait of a loop (see [`EventLoop::set_wait_hook`]): it is
+/// given the wait and must call it, once.
+pub type WaitHook = std::rc::Rc<dyn Fn(&mut dyn FnMut())>;
+
 /// An event loop: one per thread, running tasks, callbacks and timers.
 ///
 /// `EventLoop` is a cheap, cloneable handle (`Rc`), and `!Send`: a loop belongs to its thread.
@@ -307,6 +311,31 @@ impl EventLoop {
             Some(p) => p.shutdown(timeout),
             None => crate::blocking::shutdown_default_pool(timeout),
         }
+    }
+
+    /// Wraps every wait of this loop that may block (for I/O, timers or another thread's
+    /// call): `hook` is given the wait and must call it, once. For embeddings that hold a lock
+    /// while the loop runs and must let go of it while the loop sleeps — the Python binding
+    /// releases the GIL around the wait this way. Waits that cannot block (the loop has work
+    /// ready) are not wrapped. `None` removes the hook.
+    ///
+    /// ```
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    /// use std::time::Duration;
+    ///
+    /// let lp = asyncio::EventLoop::new();
+    /// let waits = Rc::new(Cell::new(0));
+    /// let seen = waits.clone();
+    /// lp.set_wait_hook(Some(Rc::new(move |wait: &mut dyn FnMut()| {
+    ///     seen.set(seen.get() + 1);
+    ///     wait();
+    /// })));
+    /// lp.run_until_complete(asyncio::time::sleep(Duration::from_millis(5)));
+    /// assert!(waits.get() >= 1);
+    /// ```
+    pub fn set_wait_hook(&self, hook: Option<WaitHook>) {
+        self.core.set_wait_hook(hook);
     }
 
     /// How many sockets and descriptors are registered with this loop's reactor (for

@@ -14,7 +14,7 @@ pub use crate::runtime::exception::{default_exception_handler, ExceptionContext,
 pub use builder::Builder;
 pub use callback::{Handle, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
-pub use handle::EventLoop;
+pub use handle::{EventLoop, WaitHook};
 pub use remote::{LoopClosed, RemoteCanceller, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
 pub(crate) use runner::{cancel_remaining, run_interruptible};
 pub use runner::{run, Runner};

@@ -83,7 +83,12 @@ pub(crate) struct Core {
     debug: Cell<bool>,
     slow_callback_duration: Cell<Duration>,
     iteration: Cell<u64>,
+    /// Wraps each wait that may block (see `EventLoop::set_wait_hook`).
+    wait_hook: RefCell<Option<WaitHook>>,
 }
+
+/// A function around each blocking wait: it must call the wait it is given, once.
+pub(crate) type WaitHook = Rc<dyn Fn(&mut dyn FnMut())>;
 
 impl Core {
     pub(crate) fn new(config: Config) -> std::io::Result<Rc<Self>> {
@@ -114,6 +119,7 @@ impl Core {
             debug: Cell::new(config.debug),
             slow_callback_duration: Cell::new(config.slow_callback_duration),
             iteration: Cell::new(0),
+            wait_hook: RefCell::new(None),
         }))
     }
 
@@ -468,12 +474,25 @@ impl Core {
 
     fn poll_io(&self, timeout: Option<Duration>) {
         let reactor = &self.reactor;
-        self.poller
-            .borrow_mut()
-            .poll(timeout, |event| reactor.dispatch(event));
-        if timeout != Some(Duration::ZERO) {
-            self.clock.mark_stale();
+        let mut poll = || {
+            self.poller
+                .borrow_mut()
+                .poll(timeout, |event| reactor.dispatch(event));
+        };
+        if timeout == Some(Duration::ZERO) {
+            poll();
+            return;
         }
+        let hook = self.wait_hook.borrow().clone();
+        match hook {
+            Some(hook) => hook(&mut poll),
+            None => poll(),
+        }
+        self.clock.mark_stale();
+    }
+
+    pub(crate) fn set_wait_hook(&self, hook: Option<WaitHook>) {
+        *self.wait_hook.borrow_mut() = hook;
     }
 
     fn drain_remote(&self) {

@@ -1,0 +1,122 @@
+"""The event loop: CPython's Unix selector loop with its scheduling, timers, I/O watching and
+running replaced by asyncio-rs's core (``_core.Loop``).
+
+What asyncio-rs runs: the ready queue (``call_soon``), the timers (``call_later``,
+``call_at``: a timer wheel), readiness of descriptors (``add_reader``, ``add_writer``: mio),
+other threads' calls (``call_soon_threadsafe``) and the run itself, with the GIL released while
+the loop waits. What stays CPython's, unchanged: tasks and futures (its C ``Task`` and
+``Future``), transports and protocols, streams, sockets, subprocesses, signals, DNS and the
+executor — all of them built on the methods above.
+"""
+
+import asyncio
+import selectors
+
+from . import _core
+
+_fileobj_to_fd = selectors._fileobj_to_fd
+
+
+class EventLoop(asyncio.SelectorEventLoop):
+    """An asyncio event loop on asyncio-rs's core."""
+
+    def __init__(self):
+        self._core = _core.Loop(self)
+        self._remote = self._core.remote()
+        # The selector CPython's loop would poll is made but never polled (its transports'
+        # reprs look into it); the core watches the descriptors.
+        super().__init__()
+        self._fast_paths()
+
+    def _fast_paths(self):
+        # Without debug checks, asyncio's scheduling calls go straight to the core: no Python
+        # frame between a Task or Future and the Rust ready queue.
+        core = self._core
+        self.time = core.time
+        if self._debug:
+            for name in ("call_soon", "call_later", "call_at"):
+                self.__dict__.pop(name, None)
+        else:
+            self.call_soon = core.call_soon
+            self.call_later = core.call_later
+            self.call_at = core.call_at
+
+    def set_debug(self, enabled):
+        super().set_debug(enabled)
+        self._fast_paths()
+
+    # ----- scheduling (debug mode: asyncio's checks, then the core) -------------------------
+
+    def call_soon(self, callback, *args, context=None):
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_soon")
+        return self._core.call_soon(callback, *args, context=context)
+
+    def call_later(self, delay, callback, *args, context=None):
+        if delay is None:
+            raise TypeError("delay must not be None")
+        return self.call_at(self.time() + delay, callback, *args, context=context)
+
+    def call_at(self, when, callback, *args, context=None):
+        if when is None:
+            raise TypeError("when cannot be None")
+        self._check_closed()
+        if self._debug:
+            self._check_thread()
+            self._check_callback(callback, "call_at")
+        return self._core.call_at(when, callback, *args, context=context)
+
+    def call_soon_threadsafe(self, callback, *args, context=None):
+        self._check_closed()
+        if self._debug:
+            self._check_callback(callback, "call_soon_threadsafe")
+        return self._remote.call_soon_threadsafe(callback, *args, context=context)
+
+    def _add_callback(self, handle):
+        # asyncio's own handles (signal handlers) join the core's ready queue.
+        if not handle._cancelled:
+            self._core.call_soon(handle._run)
+
+    def _write_to_self(self):
+        # The core wakes itself for call_soon_threadsafe; signals still use the self-pipe.
+        super()._write_to_self()
+
+    # ----- descriptors ------------------------------------------------------------------------
+
+    def _add_reader(self, fd, callback, *args):
+        self._check_closed()
+        return self._core.add_reader(_fileobj_to_fd(fd), callback, *args)
+
+    def _remove_reader(self, fd):
+        if self.is_closed():
+            return False
+        return self._core.remove_reader(_fileobj_to_fd(fd))
+
+    def _add_writer(self, fd, callback, *args):
+        self._check_closed()
+        return self._core.add_writer(_fileobj_to_fd(fd), callback, *args)
+
+    def _remove_writer(self, fd):
+        if self.is_closed():
+            return False
+        return self._core.remove_writer(_fileobj_to_fd(fd))
+
+    # ----- running ----------------------------------------------------------------------------
+
+    def _run_once(self):
+        # asyncio's run_forever calls this until stop(): the core runs until stopped.
+        self._core.run_until_stopped()
+
+    def stop(self):
+        self._stopping = True
+        self._core.stop()
+
+    def close(self):
+        if self.is_running():
+            raise RuntimeError("Cannot close a running event loop")
+        if self.is_closed():
+            return
+        super().close()
+        self._core.close()

@@ -1,0 +1,244 @@
+//! [`Handle`]: a scheduled Python callback (asyncio's `Handle` and `TimerHandle`).
+
+use std::mem::ManuallyDrop;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+use std::thread::ThreadId;
+
+use pyo3::exceptions::{PyAttributeError, PyException};
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyTuple};
+
+/// The callback, its arguments and its context; `None` once cancelled (the references go
+/// at once, as asyncio's do).
+struct Call {
+    callback: Py<PyAny>,
+    args: Py<PyTuple>,
+    context: Py<PyAny>,
+}
+
+/// A scheduled callback. `cancel()` stops it from running (from any thread); a timer's
+/// `when()` is its loop time.
+#[pyclass(frozen, weakref, module = "asyncio_rs._core")]
+pub struct Handle {
+    call: Mutex<Option<Call>>,
+    cancelled: AtomicBool,
+    /// A timer's due time (loop time, seconds).
+    when: Option<f64>,
+    /// A timer's entry in the loop's wheel, taken out on `cancel()`.
+    timer: Mutex<Option<LoopTimer>>,
+    /// Whether the handle repeats (readers and writers): it is not spent by running.
+    repeats: bool,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("cancelled", &self.cancelled.load(Ordering::Relaxed))
+            .field("when", &self.when)
+            .finish()
+    }
+}
+
+/// A timer of the loop, usable only on the loop's thread: cancelled there, and leaked rather
+/// than dropped anywhere else (its parts are the loop's, not thread-safe).
+pub(crate) struct LoopTimer {
+    inner: ManuallyDrop<asyncio::event_loop::TimerHandle>,
+    thread: ThreadId,
+}
+
+impl LoopTimer {
+    pub(crate) fn new(inner: asyncio::event_loop::TimerHandle) -> Self {
+        Self {
+            inner: ManuallyDrop::new(inner),
+            thread: std::thread::current().id(),
+        }
+    }
+}
+
+// SAFETY: the timer handle is only used (cancelled, dropped) on the thread that made it, the
+// loop's; on any other thread it is left alone and leaked (see `Drop`).
+unsafe impl Send for LoopTimer {}
+
+impl Drop for LoopTimer {
+    fn drop(&mut self) {
+        if std::thread::current().id() == self.thread {
+            // SAFETY: dropped once, here, on the thread that owns it.
+            unsafe { ManuallyDrop::drop(&mut self.inner) };
+        }
+    }
+}
+
+impl Handle {
+    pub(crate) fn new(
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Py<PyAny>,
+        when: Option<f64>,
+        repeats: bool,
+    ) -> Self {
+        Self {
+            call: Mutex::new(Some(Call {
+                callback,
+                args,
+                context,
+            })),
+            cancelled: AtomicBool::new(false),
+            when,
+            timer: Mutex::new(None),
+            repeats,
+        }
+    }
+
+    pub(crate) fn set_timer(&self, timer: LoopTimer) {
+        *self.timer.lock().unwrap_or_else(|e| e.into_inner()) = Some(timer);
+    }
+
+    fn parts(&self, py: Python<'_>) -> Option<(Py<PyAny>, Py<PyTuple>, Py<PyAny>)> {
+        let call = self.call.lock().unwrap_or_else(|e| e.into_inner());
+        call.as_ref().map(|c| {
+            (
+                c.callback.clone_ref(py),
+                c.args.clone_ref(py),
+                c.context.clone_ref(py),
+            )
+        })
+    }
+
+    /// Runs the callback in its context, unless cancelled. An `Exception` goes to `report`
+    /// (the loop's exception handler); a `BaseException` (`KeyboardInterrupt`, `SystemExit`)
+    /// is returned, to end the run with it.
+    pub(crate) fn run(
+        slf: &Bound<'_, Self>,
+        report: impl FnOnce(Bound<'_, PyDict>),
+    ) -> Result<(), PyErr> {
+        let py = slf.py();
+        let this = slf.get();
+        if this.cancelled.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        let Some((callback, args, context)) = this.parts(py) else {
+            return Ok(());
+        };
+        if !this.repeats {
+            // Spent: its references go now, as asyncio's handle drops them after running.
+            this.call.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
+        let result = run_in_context(py, &context, &callback, &args);
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_instance_of::<PyException>(py) => {
+                let ctx = PyDict::new(py);
+                let message = format!(
+                    "Exception in callback {}",
+                    describe(callback.bind(py), args.bind(py))
+                );
+                let _ = ctx.set_item("message", message);
+                let _ = ctx.set_item("exception", e.value(py));
+                let _ = ctx.set_item("handle", slf);
+                report(ctx);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// `callback(*args)` inside `context` (what `Context.run` does).
+fn run_in_context(
+    py: Python<'_>,
+    context: &Py<PyAny>,
+    callback: &Py<PyAny>,
+    args: &Py<PyTuple>,
+) -> PyResult<()> {
+    // SAFETY: the GIL is held (`py`); `context` is a live `contextvars.Context` (checked by
+    // `PyContext_Enter`, which fails with a Python error otherwise).
+    if unsafe { pyo3::ffi::PyContext_Enter(context.as_ptr()) } != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    let result = callback.bind(py).call1(args.bind(py)).map(drop);
+    // SAFETY: as above; the context was entered just before.
+    if unsafe { pyo3::ffi::PyContext_Exit(context.as_ptr()) } != 0 {
+        return Err(PyErr::fetch(py));
+    }
+    result
+}
+
+/// `callback(args)` as asyncio writes a callback in messages.
+fn describe(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> String {
+    let name = callback
+        .getattr("__qualname__")
+        .and_then(|n| n.extract::<String>())
+        .or_else(|_| callback.repr().map(|r| r.to_string()))
+        .unwrap_or_else(|_| "<callback>".to_owned());
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.repr().map_or_else(|_| "?".to_owned(), |r| r.to_string()))
+        .collect();
+    format!("{name}({})", args.join(", "))
+}
+
+#[pymethods]
+impl Handle {
+    /// Stops the callback from running; its references are released at once.
+    fn cancel(&self, py: Python<'_>) {
+        if self.cancelled.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let call = self.call.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(call);
+        let timer = self.timer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = timer {
+            if std::thread::current().id() == t.thread {
+                t.inner.cancel();
+            }
+        }
+        let _ = py;
+    }
+
+    fn cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// A timer's due time, in the loop's time.
+    fn when(&self) -> PyResult<f64> {
+        self.when
+            .ok_or_else(|| PyAttributeError::new_err("'Handle' object has no attribute 'when'"))
+    }
+
+    /// The `contextvars.Context` the callback runs in.
+    fn get_context(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.parts(py).map(|(_, _, c)| c)
+    }
+
+    /// Runs the callback now (as asyncio's `Handle._run`), reporting an exception to
+    /// `handler(context)`.
+    fn _run(slf: &Bound<'_, Self>, handler: Option<Bound<'_, PyAny>>) -> PyResult<()> {
+        Handle::run(slf, |ctx| {
+            if let Some(h) = handler {
+                let _ = h.call1((ctx,));
+            }
+        })
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> String {
+        let kind = if self.when.is_some() {
+            "TimerHandle"
+        } else {
+            "Handle"
+        };
+        let state = if self.cancelled() { " cancelled" } else { "" };
+        let when = self.when.map(|w| format!(" when={w}")).unwrap_or_default();
+        match self.parts(py) {
+            Some((cb, args, _)) => format!(
+                "<{kind}{state}{when} {}>",
+                describe(cb.bind(py), args.bind(py))
+            ),
+            None => format!("<{kind}{state}{when}>"),
+        }
+    }
+
+    fn __lt__(&self, other: &Handle) -> bool {
+        self.when.unwrap_or(0.0) < other.when.unwrap_or(0.0)
+    }
+}

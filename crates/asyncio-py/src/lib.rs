@@ -1,0 +1,26 @@
+//! `asyncio_rs._core`: asyncio-rs's event loop core (the ready queue, the timer wheel, the mio
+//! reactor) driving Python callbacks. The Python package `asyncio_rs` (under `python/`) builds
+//! the asyncio event loop on it; see `docs/python.md`.
+//!
+//! - [`Loop`] holds one `asyncio::EventLoop`. It runs on the thread that created it, with the
+//!   GIL held while callbacks run and released while the loop waits (a wait hook).
+//! - [`Handle`] is what `call_soon`, `call_later`, `call_at` and `add_reader` return: a
+//!   callback, its arguments and its `contextvars.Context`.
+//! - [`Remote`] reaches the loop from any thread (`call_soon_threadsafe`).
+
+use pyo3::prelude::*;
+
+mod handle;
+mod py_loop;
+
+pub use handle::Handle;
+pub use py_loop::{Loop, Remote};
+
+/// The extension module.
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Loop>()?;
+    m.add_class::<Remote>()?;
+    m.add_class::<Handle>()?;
+    Ok(())
+}

@@ -1,0 +1,369 @@
+//! [`Loop`]: one `asyncio::EventLoop` driving Python callbacks, and [`Remote`], its handle for
+//! other threads.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+
+use crate::handle::{Handle, LoopTimer};
+
+/// What the loop's callbacks share, from any thread.
+struct Env {
+    /// `weakref.ref` to the Python event loop (its exception handler takes the reports).
+    owner: Py<PyAny>,
+    /// A `BaseException` a callback raised: the run ends with it.
+    fatal: Mutex<Option<PyErr>>,
+    remote: asyncio::RemoteHandle,
+}
+
+impl Env {
+    /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
+    /// loop on a `BaseException` (re-raised by `run_until_stopped`).
+    fn run(&self, py: Python<'_>, handle: &Py<Handle>) {
+        let owner = self.owner.bind(py).call0().ok();
+        let outcome = Handle::run(handle.bind(py), |ctx| {
+            let Some(lp) = owner.as_ref().filter(|o| !o.is_none()) else {
+                return;
+            };
+            if let Err(e) = lp.call_method1("call_exception_handler", (ctx,)) {
+                // The handler itself failed: nothing else can take it.
+                e.print(py);
+            }
+        });
+        if let Err(e) = outcome {
+            let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+            fatal.get_or_insert(e);
+            self.remote.stop();
+        }
+    }
+}
+
+/// The loop's time: `time.monotonic()`'s clock, in seconds.
+fn monotonic() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: a valid out-parameter; CLOCK_MONOTONIC always exists on Linux.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9
+}
+
+/// `contextvars.copy_context()`.
+fn copy_context(py: Python<'_>) -> PyResult<Py<PyAny>> {
+    // SAFETY: the GIL is held; the call returns a new reference or NULL with an error set.
+    unsafe {
+        let ctx = pyo3::ffi::PyContext_CopyCurrent();
+        Bound::from_owned_ptr_or_err(py, ctx).map(Bound::unbind)
+    }
+}
+
+fn delay_of(seconds: f64) -> PyResult<Duration> {
+    if seconds.is_nan() {
+        return Err(PyValueError::new_err("delay is NaN"));
+    }
+    // Far enough to never come (asyncio accepts inf).
+    Ok(Duration::from_secs_f64(seconds.clamp(0.0, 1e9)))
+}
+
+/// An asyncio-rs event loop for Python callbacks. Not thread-safe: use [`Remote`] from other
+/// threads.
+#[pyclass(unsendable, module = "asyncio_rs._core")]
+pub struct Loop {
+    lp: asyncio::EventLoop,
+    env: Arc<Env>,
+}
+
+impl std::fmt::Debug for Loop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Loop")
+            .field("running", &self.lp.is_running())
+            .finish()
+    }
+}
+
+impl Loop {
+    fn check_open(&self) -> PyResult<()> {
+        if self.lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        Ok(())
+    }
+
+    fn handle(
+        py: Python<'_>,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+        when: Option<f64>,
+        repeats: bool,
+    ) -> PyResult<Py<Handle>> {
+        let context = match context {
+            Some(c) if !c.is_none(py) => c,
+            _ => copy_context(py)?,
+        };
+        Py::new(py, Handle::new(callback, args, context, when, repeats))
+    }
+
+    fn schedule_at(
+        &self,
+        py: Python<'_>,
+        when: f64,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        self.check_open()?;
+        let delay = delay_of(when - monotonic())?;
+        let handle = Self::handle(py, callback, args, context, Some(when), false)?;
+        let (env, h) = (self.env.clone(), handle.clone_ref(py));
+        let timer = self
+            .lp
+            .call_later(delay, move || Python::attach(|py| env.run(py, &h)));
+        handle.get().set_timer(LoopTimer::new(timer));
+        Ok(handle)
+    }
+
+    fn watch(
+        &self,
+        py: Python<'_>,
+        fd: i32,
+        write: bool,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+    ) -> PyResult<Py<Handle>> {
+        self.check_open()?;
+        let handle = Self::handle(py, callback, args, None, None, true)?;
+        let (env, h) = (self.env.clone(), handle.clone_ref(py));
+        let on_ready = move || Python::attach(|py| env.run(py, &h));
+        if write {
+            self.lp.add_writer(fd, on_ready)?;
+        } else {
+            self.lp.add_reader(fd, on_ready)?;
+        }
+        Ok(handle)
+    }
+}
+
+#[pymethods]
+impl Loop {
+    /// A new loop; `owner` is the Python event loop whose `call_exception_handler` takes the
+    /// errors of callbacks.
+    #[new]
+    fn new(owner: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = owner.py();
+        let lp = asyncio::EventLoop::builder().build()?;
+        let weak = py.import("weakref")?.getattr("ref")?.call1((owner,))?;
+        let env = Arc::new(Env {
+            owner: weak.unbind(),
+            fatal: Mutex::new(None),
+            remote: lp.remote(),
+        });
+        Ok(Self { lp, env })
+    }
+
+    /// The loop's time (`time.monotonic()`).
+    fn time(&self) -> f64 {
+        monotonic()
+    }
+
+    /// asyncio's `call_soon`.
+    #[pyo3(signature = (callback, *args, context=None))]
+    fn call_soon(
+        &self,
+        py: Python<'_>,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        self.check_open()?;
+        let handle = Self::handle(py, callback, args, context, None, false)?;
+        let (env, h) = (self.env.clone(), handle.clone_ref(py));
+        drop(
+            self.lp
+                .call_soon(move || Python::attach(|py| env.run(py, &h))),
+        );
+        Ok(handle)
+    }
+
+    /// asyncio's `call_later`.
+    #[pyo3(signature = (delay, callback, *args, context=None))]
+    fn call_later(
+        &self,
+        py: Python<'_>,
+        delay: f64,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        let when = monotonic() + delay;
+        self.schedule_at(py, when, callback, args, context)
+    }
+
+    /// asyncio's `call_at`.
+    #[pyo3(signature = (when, callback, *args, context=None))]
+    fn call_at(
+        &self,
+        py: Python<'_>,
+        when: f64,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        self.schedule_at(py, when, callback, args, context)
+    }
+
+    /// Calls `callback(*args)` whenever `fd` is readable, until `remove_reader(fd)`.
+    #[pyo3(signature = (fd, callback, *args))]
+    fn add_reader(
+        &self,
+        py: Python<'_>,
+        fd: i32,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+    ) -> PyResult<Py<Handle>> {
+        self.watch(py, fd, false, callback, args)
+    }
+
+    /// Calls `callback(*args)` whenever `fd` is writable, until `remove_writer(fd)`.
+    #[pyo3(signature = (fd, callback, *args))]
+    fn add_writer(
+        &self,
+        py: Python<'_>,
+        fd: i32,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+    ) -> PyResult<Py<Handle>> {
+        self.watch(py, fd, true, callback, args)
+    }
+
+    fn remove_reader(&self, fd: i32) -> bool {
+        self.lp.remove_reader(fd)
+    }
+
+    fn remove_writer(&self, fd: i32) -> bool {
+        self.lp.remove_writer(fd)
+    }
+
+    /// Runs the loop until `stop()`, with the GIL released while it waits. A `BaseException`
+    /// from a callback (`KeyboardInterrupt`, `SystemExit`) ends the run and is raised here.
+    fn run_until_stopped(&self, py: Python<'_>) -> PyResult<()> {
+        self.check_open()?;
+        if self.lp.is_running() {
+            return Err(PyRuntimeError::new_err(
+                "This event loop is already running",
+            ));
+        }
+        let env = self.env.clone();
+        self.lp
+            .set_wait_hook(Some(std::rc::Rc::new(move |wait: &mut dyn FnMut()| {
+                // SAFETY: this thread holds the GIL (the loop runs inside this method, called
+                // from Python); nothing touches Python objects until it is taken back.
+                let state = unsafe { pyo3::ffi::PyEval_SaveThread() };
+                wait();
+                // SAFETY: `state` is this thread's, saved just above.
+                unsafe { pyo3::ffi::PyEval_RestoreThread(state) };
+                // A signal that came during the wait runs its Python handler now (Ctrl-C's
+                // raises KeyboardInterrupt), as it would after CPython's own loop's select().
+                // SAFETY: the GIL is held again.
+                if unsafe { pyo3::ffi::PyErr_CheckSignals() } != 0 {
+                    Python::attach(|py| {
+                        let e = PyErr::fetch(py);
+                        env.fatal
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .get_or_insert(e);
+                    });
+                    env.remote.stop();
+                }
+            })));
+        self.lp.run_forever();
+        self.lp.set_wait_hook(None);
+        let _ = py;
+        let fatal = self
+            .env
+            .fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match fatal {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Ends `run_until_stopped` after the callbacks already due.
+    fn stop(&self) {
+        self.lp.stop();
+    }
+
+    fn is_running(&self) -> bool {
+        self.lp.is_running()
+    }
+
+    fn is_closed(&self) -> bool {
+        self.lp.is_closed()
+    }
+
+    /// Closes the loop: callbacks not run yet are dropped.
+    fn close(&self) -> PyResult<()> {
+        if self.lp.is_running() {
+            return Err(PyRuntimeError::new_err("Cannot close a running event loop"));
+        }
+        self.lp.close();
+        Ok(())
+    }
+
+    /// The handle other threads use.
+    fn remote(&self) -> Remote {
+        Remote {
+            env: self.env.clone(),
+        }
+    }
+
+    /// Descriptors registered with the reactor (for leak checks).
+    fn _io_sources(&self) -> usize {
+        self.lp.io_source_count()
+    }
+}
+
+/// Reaches a [`Loop`] from any thread.
+#[pyclass(frozen, module = "asyncio_rs._core")]
+pub struct Remote {
+    env: Arc<Env>,
+}
+
+impl std::fmt::Debug for Remote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Remote").finish()
+    }
+}
+
+#[pymethods]
+impl Remote {
+    /// asyncio's `call_soon_threadsafe`: wakes the loop if it sleeps.
+    #[pyo3(signature = (callback, *args, context=None))]
+    fn call_soon_threadsafe(
+        &self,
+        py: Python<'_>,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        let handle = Loop::handle(py, callback, args, context, None, false)?;
+        let (env, h) = (self.env.clone(), handle.clone_ref(py));
+        self.env
+            .remote
+            .call_soon_threadsafe(move || Python::attach(|py| env.run(py, &h)))
+            .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
+        Ok(handle)
+    }
+
+    /// Asks the loop to stop, from any thread.
+    fn stop(&self) {
+        self.env.remote.stop();
+    }
+}
