@@ -69,25 +69,58 @@ fn delay_of(seconds: f64) -> PyResult<Duration> {
     Ok(Duration::from_secs_f64(seconds.clamp(0.0, 1e9)))
 }
 
-/// An asyncio-rs event loop for Python callbacks. Not thread-safe: use [`Remote`] from other
-/// threads.
-#[pyclass(unsendable, module = "asyncio_rs._core")]
+/// An asyncio-rs event loop for Python callbacks. Not thread-safe: its methods fail on any
+/// thread but the one that made it (use [`Remote`] from other threads).
+#[pyclass(frozen, module = "asyncio_rs._core")]
 pub struct Loop {
-    lp: asyncio::EventLoop,
+    lp: OnItsThread,
     env: Arc<Env>,
+}
+
+/// The loop, usable on the thread that made it only; dropped there, or leaked (with the
+/// callbacks it still holds) if Python collects it on another thread.
+struct OnItsThread {
+    lp: std::mem::ManuallyDrop<asyncio::EventLoop>,
+    thread: std::thread::ThreadId,
+}
+
+// SAFETY: the loop is only touched through `get`, which checks the thread, and dropped only on
+// its own thread (see `Drop`).
+unsafe impl Send for OnItsThread {}
+// SAFETY: as above: no access from another thread reaches the loop.
+unsafe impl Sync for OnItsThread {}
+
+impl OnItsThread {
+    fn get(&self) -> PyResult<&asyncio::EventLoop> {
+        if std::thread::current().id() != self.thread {
+            return Err(PyRuntimeError::new_err(
+                "this event loop belongs to another thread (use call_soon_threadsafe)",
+            ));
+        }
+        Ok(&self.lp)
+    }
+}
+
+impl Drop for OnItsThread {
+    fn drop(&mut self) {
+        if std::thread::current().id() == self.thread {
+            // SAFETY: dropped once, on the loop's own thread.
+            unsafe { std::mem::ManuallyDrop::drop(&mut self.lp) };
+        }
+    }
 }
 
 impl std::fmt::Debug for Loop {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Loop")
-            .field("running", &self.lp.is_running())
+            .field("running", &self.lp.get().is_ok_and(|l| l.is_running()))
             .finish()
     }
 }
 
 impl Loop {
     fn check_open(&self) -> PyResult<()> {
-        if self.lp.is_closed() {
+        if self.lp.get()?.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
         Ok(())
@@ -122,6 +155,7 @@ impl Loop {
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let timer = self
             .lp
+            .get()?
             .call_later(delay, move || Python::attach(|py| env.run(py, &h)));
         handle.get().set_timer(LoopTimer::new(timer));
         Ok(handle)
@@ -140,9 +174,9 @@ impl Loop {
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let on_ready = move || Python::attach(|py| env.run(py, &h));
         if write {
-            self.lp.add_writer(fd, on_ready)?;
+            self.lp.get()?.add_writer(fd, on_ready)?;
         } else {
-            self.lp.add_reader(fd, on_ready)?;
+            self.lp.get()?.add_reader(fd, on_ready)?;
         }
         Ok(handle)
     }
@@ -162,7 +196,13 @@ impl Loop {
             fatal: Mutex::new(None),
             remote: lp.remote(),
         });
-        Ok(Self { lp, env })
+        Ok(Self {
+            lp: OnItsThread {
+                lp: std::mem::ManuallyDrop::new(lp),
+                thread: std::thread::current().id(),
+            },
+            env,
+        })
     }
 
     /// The loop's time (`time.monotonic()`).
@@ -184,6 +224,7 @@ impl Loop {
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         drop(
             self.lp
+                .get()?
                 .call_soon(move || Python::attach(|py| env.run(py, &h))),
         );
         Ok(handle)
@@ -240,25 +281,26 @@ impl Loop {
         self.watch(py, fd, true, callback, args)
     }
 
-    fn remove_reader(&self, fd: i32) -> bool {
-        self.lp.remove_reader(fd)
+    fn remove_reader(&self, fd: i32) -> PyResult<bool> {
+        Ok(self.lp.get()?.remove_reader(fd))
     }
 
-    fn remove_writer(&self, fd: i32) -> bool {
-        self.lp.remove_writer(fd)
+    fn remove_writer(&self, fd: i32) -> PyResult<bool> {
+        Ok(self.lp.get()?.remove_writer(fd))
     }
 
     /// Runs the loop until `stop()`, with the GIL released while it waits. A `BaseException`
     /// from a callback (`KeyboardInterrupt`, `SystemExit`) ends the run and is raised here.
     fn run_until_stopped(&self, py: Python<'_>) -> PyResult<()> {
         self.check_open()?;
-        if self.lp.is_running() {
+        if self.lp.get()?.is_running() {
             return Err(PyRuntimeError::new_err(
                 "This event loop is already running",
             ));
         }
         let env = self.env.clone();
         self.lp
+            .get()?
             .set_wait_hook(Some(std::rc::Rc::new(move |wait: &mut dyn FnMut()| {
                 // SAFETY: this thread holds the GIL (the loop runs inside this method, called
                 // from Python); nothing touches Python objects until it is taken back.
@@ -280,8 +322,8 @@ impl Loop {
                     env.remote.stop();
                 }
             })));
-        self.lp.run_forever();
-        self.lp.set_wait_hook(None);
+        self.lp.get()?.run_forever();
+        self.lp.get()?.set_wait_hook(None);
         let _ = py;
         let fatal = self
             .env
@@ -296,24 +338,29 @@ impl Loop {
     }
 
     /// Ends `run_until_stopped` after the callbacks already due.
-    fn stop(&self) {
-        self.lp.stop();
+    fn stop(&self) -> PyResult<()> {
+        self.lp.get()?.stop();
+        Ok(())
     }
 
-    fn is_running(&self) -> bool {
-        self.lp.is_running()
+    fn is_running(&self) -> PyResult<bool> {
+        Ok(self.lp.get()?.is_running())
     }
 
-    fn is_closed(&self) -> bool {
-        self.lp.is_closed()
+    fn is_closed(&self) -> PyResult<bool> {
+        Ok(self.lp.get()?.is_closed())
     }
 
-    /// Closes the loop: callbacks not run yet are dropped.
+    /// Closes the loop: callbacks not run yet are dropped. On another thread (the garbage
+    /// collector finalizing a forgotten loop) nothing can be done: the loop is left as it is.
     fn close(&self) -> PyResult<()> {
-        if self.lp.is_running() {
+        let Ok(lp) = self.lp.get() else {
+            return Ok(());
+        };
+        if lp.is_running() {
             return Err(PyRuntimeError::new_err("Cannot close a running event loop"));
         }
-        self.lp.close();
+        lp.close();
         Ok(())
     }
 
@@ -325,8 +372,8 @@ impl Loop {
     }
 
     /// Descriptors registered with the reactor (for leak checks).
-    fn _io_sources(&self) -> usize {
-        self.lp.io_source_count()
+    fn _io_sources(&self) -> PyResult<usize> {
+        Ok(self.lp.get()?.io_source_count())
     }
 }
 

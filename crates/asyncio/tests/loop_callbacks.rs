@@ -164,3 +164,28 @@ fn nested_loops_on_one_thread_are_refused() {
     });
     assert!(r);
 }
+
+#[test]
+fn threadsafe_callbacks_sent_before_a_call_soon_run_before_it() {
+    let lp = asyncio::EventLoop::new();
+    let order = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let remote = lp.remote();
+    let o = order.clone();
+    std::thread::spawn(move || {
+        remote
+            .call_soon_threadsafe(move || o.lock().unwrap().push("sent from a thread"))
+            .unwrap();
+    })
+    .join()
+    .unwrap();
+    let (o, lp2) = (order.clone(), lp.clone());
+    lp.call_soon(move || {
+        o.lock().unwrap().push("scheduled after");
+        lp2.stop();
+    });
+    lp.run_forever();
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["sent from a thread", "scheduled after"]
+    );
+}

@@ -150,3 +150,49 @@ fn tempdir() -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+#[test]
+fn fd_watchers_register_before_the_loop_runs_and_keep_nothing_open() {
+    use std::os::fd::AsRawFd;
+    let lp = asyncio::EventLoop::new();
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let fd = a.as_raw_fd();
+    let (reads, writes) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    // Both directions of one descriptor, added while the loop is not running.
+    let r = reads.clone();
+    lp.add_reader(fd, move || {
+        // The callback holds no handle of the socket: it reads the descriptor itself.
+        let mut one = [0u8; 1];
+        // SAFETY: `fd` is open while watched (the test closes it after remove_reader); the
+        // buffer is valid for one byte.
+        let n = unsafe { libc::read(fd, one.as_mut_ptr().cast(), 1) };
+        if n == 1 {
+            r.set(r.get() + 1);
+        }
+    })
+    .unwrap();
+    let (w, lp2) = (writes.clone(), lp.clone());
+    lp.add_writer(fd, move || {
+        w.set(w.get() + 1);
+        lp2.remove_writer(fd);
+    })
+    .unwrap();
+    b.write_all(b"x").unwrap();
+    lp.run_until_complete(async {
+        for _ in 0..1000 {
+            if reads.get() == 1 && writes.get() == 1 {
+                return;
+            }
+            asyncio::time::yield_now().await;
+        }
+        panic!("reads {} writes {}", reads.get(), writes.get());
+    });
+    assert!(lp.remove_reader(fd));
+    // Nothing of the loop's holds the socket open: closing it is the peer's end of file at
+    // once, with the loop not running.
+    drop(a);
+    let mut buf = [0u8; 1];
+    b.set_nonblocking(true).unwrap();
+    assert_eq!(b.read(&mut buf).unwrap(), 0);
+}

@@ -3,17 +3,38 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
+use std::task::Poll;
 
 use super::EventLoop;
 use crate::io::{AsyncFd, Interest};
 use crate::runtime::task::JoinHandle;
 
-/// The watchers of one loop, by descriptor and direction (a loop extension).
+/// A descriptor the caller owns (never closed here).
+#[derive(Debug)]
+struct Borrowed(RawFd);
+
+impl AsRawFd for Borrowed {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// One watched descriptor: a single registration for both directions (no duplicate
+/// descriptor, so nothing here keeps the caller's file open), and the task of each direction.
+/// The registration goes the moment neither direction is watched — before the caller closes
+/// the descriptor, as asyncio's transports do right after `remove_reader`.
+struct Watch {
+    source: Rc<RefCell<Option<AsyncFd<Borrowed>>>>,
+    reader: Option<JoinHandle<()>>,
+    writer: Option<JoinHandle<()>>,
+}
+
+/// The watchers of one loop, by descriptor (a loop extension).
 #[derive(Default)]
 pub(crate) struct FdWatchers {
-    watchers: RefCell<HashMap<(RawFd, bool), JoinHandle<()>>>,
+    watchers: RefCell<HashMap<RawFd, Watch>>,
 }
 
 impl EventLoop {
@@ -51,69 +72,104 @@ impl EventLoop {
         &self,
         fd: RawFd,
         write: bool,
-        callback: impl FnMut() + 'static,
+        mut callback: impl FnMut() + 'static,
     ) -> std::io::Result<()> {
-        self.remove_watcher(fd, write);
-        // Each direction gets its own registration: epoll takes a duplicate of the descriptor.
-        let dup = dup(fd)?;
-        // The descriptor joins this loop's reactor, whether or not the loop is running.
-        let running = crate::runtime::context::with_core(|c| c.map(|c| Rc::ptr_eq(c, &self.core)));
-        let source = match running {
-            Some(true) => AsyncFd::new(dup)?,
-            None => {
-                let _entered = crate::runtime::context::enter(&self.core);
-                AsyncFd::new(dup)?
-            }
-            Some(false) => {
-                return Err(std::io::Error::other(
-                    "another event loop is running on this thread",
-                ))
-            }
-        };
-        let callback = Rc::new(RefCell::new(callback));
         let interest = if write {
             Interest::Writable
         } else {
             Interest::Readable
         };
+        let watchers = self.core.extension::<FdWatchers>();
+        let source = {
+            let mut map = watchers.watchers.borrow_mut();
+            if let Some(w) = map.get_mut(&fd) {
+                let old = if write {
+                    w.writer.take()
+                } else {
+                    w.reader.take()
+                };
+                if let Some(old) = old {
+                    old.task().cancel();
+                }
+                w.source.clone()
+            } else {
+                let source = Rc::new(RefCell::new(Some(AsyncFd::new_on(
+                    self.core.clone(),
+                    Borrowed(fd),
+                )?)));
+                map.insert(
+                    fd,
+                    Watch {
+                        source: source.clone(),
+                        reader: None,
+                        writer: None,
+                    },
+                );
+                source
+            }
+        };
         let handle = self.spawn(async move {
             loop {
-                source.ready(interest).await;
-                (callback.borrow_mut())();
-                // Emulate level triggering: if still ready, keep the bit and run again next
-                // turn; otherwise wait for the next edge.
-                let still = crate::sys::ready_now(fd, write).unwrap_or(false);
-                if !still {
-                    source.clear_ready(interest);
+                let watched = std::future::poll_fn(|cx| match source.borrow().as_ref() {
+                    Some(s) => s.poll_ready(cx, interest).map(|()| true),
+                    None => Poll::Ready(false),
+                })
+                .await;
+                if !watched {
+                    return;
                 }
+                // The reactor's bit may be stale (a new registration starts ready, and the
+                // bit stays set after a callback): asyncio's readers are level-triggered, so
+                // the descriptor itself is asked. Not ready: wait for the next edge.
+                if !crate::sys::ready_now(fd, write).unwrap_or(true) {
+                    if let Some(s) = source.borrow().as_ref() {
+                        s.clear_ready(interest);
+                    }
+                    continue;
+                }
+                callback();
                 crate::time::yield_now().await;
             }
         });
-        self.core
-            .extension::<FdWatchers>()
-            .watchers
-            .borrow_mut()
-            .insert((fd, write), handle);
+        let mut map = watchers.watchers.borrow_mut();
+        match map.get_mut(&fd) {
+            Some(w) if write => w.writer = Some(handle),
+            Some(w) => w.reader = Some(handle),
+            // Removed meanwhile (cannot happen: nothing ran in between).
+            None => {
+                handle.task().cancel();
+            }
+        }
         Ok(())
     }
 
     fn remove_watcher(&self, fd: RawFd, write: bool) -> bool {
-        let watchers = self.core.try_extension::<FdWatchers>();
-        let handle = watchers.and_then(|w| w.watchers.borrow_mut().remove(&(fd, write)));
-        match handle {
-            Some(h) => {
-                h.task().cancel();
-                true
+        let Some(watchers) = self.core.try_extension::<FdWatchers>() else {
+            return false;
+        };
+        let mut map = watchers.watchers.borrow_mut();
+        let Some(w) = map.get_mut(&fd) else {
+            return false;
+        };
+        let handle = if write {
+            w.writer.take()
+        } else {
+            w.reader.take()
+        };
+        let Some(handle) = handle else {
+            return false;
+        };
+        handle.task().cancel();
+        if w.reader.is_none() && w.writer.is_none() {
+            if let Some(w) = map.remove(&fd) {
+                // Deregistered now, whatever the tasks do later.
+                let source = w.source.borrow_mut().take();
+                drop(map);
+                drop(source);
             }
-            None => false,
         }
+        true
     }
-}
-
-/// `dup`: epoll keys registrations by descriptor, so a reader and a writer on one
-/// fd need two.
-fn dup(fd: RawFd) -> std::io::Result<std::os::fd::OwnedFd> {
-    crate::sys::dup(fd)
 }
 
 impl std::fmt::Debug for FdWatchers {

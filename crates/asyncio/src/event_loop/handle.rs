@@ -102,11 +102,13 @@ impl EventLoop {
         self.core.spawn(future, name)
     }
 
-    /// Schedules `f` to run in the next iteration, after everything already scheduled (FIFO).
+    /// Schedules `f` to run in the next iteration, after everything already scheduled (FIFO),
+    /// including what other threads sent with `call_soon_threadsafe` before this call.
     ///
     /// # Panics
     /// If the loop is closed.
     pub fn call_soon(&self, f: impl FnOnce() + 'static) -> Handle {
+        self.core.take_remote_first();
         Handle {
             slot: self.core.push_callback(f),
         }

@@ -65,6 +65,19 @@ impl<T: AsRawFd> AsyncFd<T> {
         })
     }
 
+    /// Registers `inner` with `core`'s reactor (running or not).
+    pub(crate) fn new_on(
+        core: std::rc::Rc<crate::runtime::core::Core>,
+        inner: T,
+    ) -> io::Result<Self> {
+        let fd = inner.as_raw_fd();
+        let reg = Registration::new_on(core, &mut SourceFd(&fd))?;
+        Ok(Self {
+            inner: Some(inner),
+            reg,
+        })
+    }
+
     /// The wrapped value.
     pub fn get_ref(&self) -> &T {
         self.inner.as_ref().expect("present until dropped")

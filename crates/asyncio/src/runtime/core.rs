@@ -495,6 +495,14 @@ impl Core {
         *self.wait_hook.borrow_mut() = hook;
     }
 
+    /// Takes what other threads sent, if anything: a callback scheduled now runs after the
+    /// ones sent before it (asyncio keeps one FIFO for both).
+    pub(crate) fn take_remote_first(&self) {
+        if self.shared().has_pending() {
+            self.drain_remote();
+        }
+    }
+
     fn drain_remote(&self) {
         let mut remote = std::mem::take(&mut *self.remote.borrow_mut());
         self.shared().take_remote(&mut remote);

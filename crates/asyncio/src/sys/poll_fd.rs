@@ -18,14 +18,3 @@ pub(crate) fn ready_now(fd: RawFd, write: bool) -> io::Result<bool> {
     }
     Ok(n > 0 && pfd.revents & (events | libc::POLLERR | libc::POLLHUP) != 0)
 }
-
-/// A new descriptor for the same open file as `fd` (close-on-exec).
-pub(crate) fn dup(fd: RawFd) -> io::Result<std::os::fd::OwnedFd> {
-    // SAFETY: F_DUPFD_CLOEXEC reads no memory; an invalid `fd` is reported as EBADF.
-    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
-    if new < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: `new` was just returned by fcntl, is open, and nothing else owns it.
-    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
-}
