@@ -90,6 +90,10 @@ impl Handle {
         }
     }
 
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Acquire)
+    }
+
     pub(crate) fn set_timer(&self, timer: LoopTimer) {
         *self.timer.lock().unwrap_or_else(|e| e.into_inner()) = Some(timer);
     }
@@ -181,7 +185,7 @@ fn describe(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> String {
 #[pymethods]
 impl Handle {
     /// Stops the callback from running; its references are released at once.
-    fn cancel(&self, py: Python<'_>) {
+    pub(crate) fn cancel(&self, py: Python<'_>) {
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }

@@ -1,6 +1,7 @@
 //! [`Loop`]: one `asyncio::EventLoop` driving Python callbacks, and [`Remote`], its handle for
 //! other threads.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -75,6 +76,9 @@ fn delay_of(seconds: f64) -> PyResult<Duration> {
 pub struct Loop {
     lp: OnItsThread,
     env: Arc<Env>,
+    /// The handle of each descriptor's reader and writer: replaced or removed, it is
+    /// cancelled (asyncio's `sock_recv` and friends check their handle before removing).
+    watched: Mutex<HashMap<(i32, bool), Py<Handle>>>,
 }
 
 /// The loop, usable on the thread that made it only; dropped there, or leaked (with the
@@ -172,13 +176,54 @@ impl Loop {
         self.check_open()?;
         let handle = Self::handle(py, callback, args, None, None, true)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
-        let on_ready = move || Python::attach(|py| env.run(py, &h));
+        let lp = self.lp.get()?.clone();
+        let on_ready = move || {
+            Python::attach(|py| {
+                if h.get().is_cancelled() {
+                    // A cancelled reader or writer stops being watched (asyncio's selector
+                    // loop does the same when it meets one).
+                    if write {
+                        lp.remove_writer(fd);
+                    } else {
+                        lp.remove_reader(fd);
+                    }
+                    return;
+                }
+                env.run(py, &h);
+            })
+        };
         if write {
             self.lp.get()?.add_writer(fd, on_ready)?;
         } else {
             self.lp.get()?.add_reader(fd, on_ready)?;
         }
+        let old = self
+            .watched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((fd, write), handle.clone_ref(py));
+        if let Some(old) = old {
+            old.get().cancel(py);
+        }
         Ok(handle)
+    }
+
+    fn unwatch(&self, py: Python<'_>, fd: i32, write: bool) -> PyResult<bool> {
+        let lp = self.lp.get()?;
+        let removed = if write {
+            lp.remove_writer(fd)
+        } else {
+            lp.remove_reader(fd)
+        };
+        let old = self
+            .watched
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&(fd, write));
+        if let Some(old) = old {
+            old.get().cancel(py);
+        }
+        Ok(removed)
     }
 }
 
@@ -202,6 +247,7 @@ impl Loop {
                 thread: std::thread::current().id(),
             },
             env,
+            watched: Mutex::new(HashMap::new()),
         })
     }
 
@@ -281,12 +327,14 @@ impl Loop {
         self.watch(py, fd, true, callback, args)
     }
 
-    fn remove_reader(&self, fd: i32) -> PyResult<bool> {
-        Ok(self.lp.get()?.remove_reader(fd))
+    /// Stops watching `fd` for reading (its handle is cancelled); returns whether it was.
+    fn remove_reader(&self, py: Python<'_>, fd: i32) -> PyResult<bool> {
+        self.unwatch(py, fd, false)
     }
 
-    fn remove_writer(&self, fd: i32) -> PyResult<bool> {
-        Ok(self.lp.get()?.remove_writer(fd))
+    /// Stops watching `fd` for writing (its handle is cancelled); returns whether it was.
+    fn remove_writer(&self, py: Python<'_>, fd: i32) -> PyResult<bool> {
+        self.unwatch(py, fd, true)
     }
 
     /// Runs the loop until `stop()`, with the GIL released while it waits. A `BaseException`

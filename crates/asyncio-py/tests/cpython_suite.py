@@ -62,10 +62,54 @@ def loop_contract_suite(name):
 
 
 def suite_for(module, name):
+    """The module's tests, those that make their loop themselves (`create_event_loop`,
+    `new_loop`: the selector loop) retargeted to `name`'s loop."""
     if module == "test_events":
         return loop_contract_suite(name)
     mod = __import__(f"test.test_asyncio.{module}", fromlist=["*"])
-    return unittest.defaultTestLoader.loadTestsFromModule(mod)
+    if name == "cpython":
+        return unittest.defaultTestLoader.loadTestsFromModule(mod)
+    import asyncio_rs
+
+    def ours(self):
+        return asyncio_rs.EventLoop()
+
+    suite = unittest.TestSuite()
+    for attr in sorted(vars(mod)):
+        cls = getattr(mod, attr)
+        if not (isinstance(cls, type) and issubclass(cls, unittest.TestCase)):
+            continue
+        if cls.__module__ != mod.__name__ or "Proactor" in attr:
+            continue
+        over = {m: ours for m in ("create_event_loop", "new_loop") if hasattr(cls, m)}
+        if over:
+            cls = type(attr, (cls,), over)
+        suite.addTests(unittest.defaultTestLoader.loadTestsFromTestCase(cls))
+    return suite
+
+
+_MADE = [0]
+
+
+def count_loops(name):
+    """Counts the loops of `name` the tests make (many of CPython's tests use its own
+    `TestLoop`, a simulated-time loop, instead of the policy's)."""
+    cls = asyncio.SelectorEventLoop
+    if name != "cpython":
+        import asyncio_rs
+
+        cls = asyncio_rs.EventLoop
+    init = cls.__init__
+
+    def counted(self, *a, **k):
+        _MADE[0] += 1
+        init(self, *a, **k)
+
+    cls.__init__ = counted
+
+
+def loops_made():
+    return _MADE[0]
 
 
 def iter_tests(suite):
@@ -85,6 +129,7 @@ def main():
     ap.add_argument("modules", nargs="*")
     args = ap.parse_args()
     rows = []
+    count_loops(args.loop)
     for module in args.modules or MODULES:
         asyncio.set_event_loop_policy(policy_for(args.loop)())
         try:
@@ -94,6 +139,7 @@ def main():
             continue
         if args.only:
             suite = unittest.TestSuite(t for t in iter_tests(suite) if args.only in t.id())
+        made_before = loops_made()
         stream = sys.stderr if args.verbose else open("/dev/null", "w")
         result = unittest.TextTestRunner(stream=stream, verbosity=2 if args.verbose else 0).run(suite)
         failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
@@ -106,6 +152,7 @@ def main():
                 "failed": failed,
                 "skipped": skipped,
                 "failures": [t.id() for t, _ in result.failures + result.errors],
+                "loops": loops_made() - made_before,
             }
         )
         asyncio.set_event_loop_policy(None)
@@ -118,8 +165,10 @@ def main():
             else:
                 print(
                     f"{r['module']:20} run {r['run']:4}  passed {r['passed']:4}  "
-                    f"failed {r['failed']:3}  skipped {r['skipped']:3}"
+                    f"failed {r['failed']:3}  skipped {r['skipped']:3}  loops made {r['loops']:4}"
                 )
+                for f in r["failures"]:
+                    print(f"    failed: {f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,270 @@
+"""asyncio_rs's loop: what it must do as asyncio's loop does, and what only it can get wrong
+(the GIL while it waits, signals during a wait, descriptors, errors in callbacks).
+
+    python -m unittest discover -s crates/asyncio-py/tests -p 'test_*.py'
+"""
+
+import asyncio
+import contextvars
+import os
+import signal
+import threading
+import unittest
+
+import asyncio_rs
+
+
+def open_fds():
+    return len(os.listdir("/proc/self/fd"))
+
+
+class Basics(unittest.TestCase):
+    def test_run_uses_our_loop_and_returns_the_result(self):
+        async def main():
+            return type(asyncio.get_running_loop())
+
+        self.assertIs(asyncio_rs.run(main()), asyncio_rs.EventLoop)
+
+    def test_install_makes_new_loops_ours(self):
+        asyncio_rs.install()
+        try:
+            loop = asyncio.new_event_loop()
+            self.assertIsInstance(loop, asyncio_rs.EventLoop)
+            loop.close()
+        finally:
+            asyncio.set_event_loop_policy(None)
+
+    def test_callbacks_run_in_order_and_timers_by_time(self):
+        loop = asyncio_rs.new_event_loop()
+        seen = []
+        loop.call_later(0.02, seen.append, "late")
+        loop.call_later(0.01, seen.append, "early")
+        for i in range(3):
+            loop.call_soon(seen.append, i)
+        cancelled = loop.call_soon(seen.append, "cancelled")
+        cancelled.cancel()
+        self.assertTrue(cancelled.cancelled())
+        loop.call_later(0.03, loop.stop)
+        loop.run_forever()
+        loop.close()
+        self.assertEqual(seen, [0, 1, 2, "early", "late"])
+
+    def test_timer_handles_know_when(self):
+        loop = asyncio_rs.new_event_loop()
+        h = loop.call_at(loop.time() + 10, lambda: None)
+        self.assertAlmostEqual(h.when() - loop.time(), 10, delta=0.5)
+        h.cancel()
+        loop.close()
+
+    def test_callbacks_run_in_their_context(self):
+        var = contextvars.ContextVar("var", default="unset")
+        loop = asyncio_rs.new_event_loop()
+        got = []
+        ctx = contextvars.copy_context()
+        ctx.run(var.set, "mine")
+        loop.call_soon(lambda: got.append(var.get()), context=ctx)
+        loop.call_soon(lambda: got.append(var.get()))
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        loop.close()
+        self.assertEqual(got, ["mine", "unset"])
+
+    def test_a_closed_loop_refuses_work(self):
+        loop = asyncio_rs.new_event_loop()
+        loop.close()
+        with self.assertRaises(RuntimeError):
+            loop.call_soon(print)
+        coro = asyncio.sleep(0)
+        with self.assertRaises(RuntimeError):
+            loop.run_until_complete(coro)
+        coro.close()
+
+    def test_run_forever_on_a_running_loop_raises(self):
+        async def main():
+            with self.assertRaises(RuntimeError):
+                asyncio.get_running_loop().run_forever()
+
+        asyncio_rs.run(main())
+
+
+class Threads(unittest.TestCase):
+    def test_the_gil_is_free_while_the_loop_waits(self):
+        # The future is completed by another thread only, which needs the GIL to run: if the
+        # loop held it while waiting, neither could go on (the test would time out).
+        async def main():
+            loop = asyncio.get_running_loop()
+            fut = loop.create_future()
+
+            def worker():
+                total = sum(range(100_000))  # Python code: needs the GIL
+                loop.call_soon_threadsafe(fut.set_result, total)
+
+            threading.Thread(target=worker).start()
+            return await asyncio.wait_for(fut, 30)
+
+        self.assertEqual(asyncio_rs.run(main()), sum(range(100_000)))
+
+    def test_threadsafe_calls_keep_their_order(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            got = []
+            done = loop.create_future()
+
+            def worker():
+                for i in range(1000):
+                    loop.call_soon_threadsafe(got.append, i)
+                loop.call_soon_threadsafe(done.set_result, None)
+
+            threading.Thread(target=worker).start()
+            await done
+            return got
+
+        self.assertEqual(asyncio_rs.run(main()), list(range(1000)))
+
+    def test_a_loop_belongs_to_its_thread(self):
+        loop = asyncio_rs.new_event_loop()
+        errors = []
+
+        def other():
+            try:
+                loop._core.call_soon(print)
+            except RuntimeError as e:
+                errors.append(e)
+
+        t = threading.Thread(target=other)
+        t.start()
+        t.join()
+        loop.close()
+        self.assertEqual(len(errors), 1)
+
+
+class Errors(unittest.TestCase):
+    def test_an_exception_in_a_callback_goes_to_the_handler_and_the_loop_goes_on(self):
+        loop = asyncio_rs.new_event_loop()
+        contexts = []
+        loop.set_exception_handler(lambda lp, ctx: contexts.append(ctx))
+        after = []
+
+        def boom():
+            raise ValueError("boom")
+
+        loop.call_soon(boom)
+        loop.call_soon(after.append, "still running")
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        loop.close()
+        self.assertEqual(after, ["still running"])
+        self.assertIsInstance(contexts[0]["exception"], ValueError)
+        self.assertIn("Exception in callback", contexts[0]["message"])
+
+    def test_keyboard_interrupt_in_a_callback_ends_the_run_and_the_loop_stays_usable(self):
+        loop = asyncio_rs.new_event_loop()
+
+        def interrupt():
+            raise KeyboardInterrupt
+
+        loop.call_soon(interrupt)
+        with self.assertRaises(KeyboardInterrupt):
+            loop.run_forever()
+        self.assertEqual(loop.run_until_complete(asyncio.sleep(0, "again")), "again")
+        loop.close()
+
+    def test_ctrl_c_while_the_loop_waits_raises_keyboard_interrupt(self):
+        loop = asyncio_rs.new_event_loop()
+        waiting = threading.Event()
+        loop.call_soon(waiting.set)
+
+        def press():
+            waiting.wait()
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=press).start()
+        # Nothing else would wake the loop before the 60 s timer: the signal must.
+        started = loop.time()
+        with self.assertRaises(KeyboardInterrupt):
+            loop.run_until_complete(asyncio.sleep(60))
+        self.assertLess(loop.time() - started, 30, "the signal waited for the timer")
+        loop.close()
+
+    def test_a_failing_protocol_closes_its_transport_and_is_reported(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            reports = []
+            loop.set_exception_handler(lambda lp, ctx: reports.append(ctx))
+            lost = loop.create_future()
+
+            class Bad(asyncio.Protocol):
+                def connection_made(self, transport):
+                    self.transport = transport
+
+                def data_received(self, data):
+                    raise RuntimeError("protocol bug")
+
+                def connection_lost(self, exc):
+                    lost.set_result(exc)
+
+            server = await loop.create_server(Bad, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"x")
+            self.assertEqual(await asyncio.wait_for(reader.read(), 10), b"")
+            await asyncio.wait_for(lost, 10)
+            writer.close()
+            server.close()
+            await server.wait_closed()
+            return reports
+
+        reports = asyncio_rs.run(main())
+        self.assertIsInstance(reports[0]["exception"], RuntimeError)
+
+
+class Descriptors(unittest.TestCase):
+    def test_loops_and_connections_leak_no_descriptor(self):
+        async def echo_once():
+            async def handle(reader, writer):
+                writer.write(await reader.read(100))
+                await writer.drain()
+                writer.close()
+
+            server = await asyncio.start_server(handle, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            for _ in range(20):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(b"ping")
+                self.assertEqual(await reader.read(), b"ping")
+                writer.close()
+                await writer.wait_closed()
+            server.close()
+            await server.wait_closed()
+
+        asyncio_rs.run(echo_once())  # the first run opens what stays open (the executor...)
+        before = open_fds()
+        for _ in range(5):
+            asyncio_rs.run(echo_once())
+        self.assertEqual(open_fds(), before)
+
+    def test_reader_and_writer_callbacks(self):
+        loop = asyncio_rs.new_event_loop()
+        r, w = os.pipe()
+        got = []
+
+        def readable():
+            got.append(os.read(r, 10))
+            loop.remove_reader(r)
+            loop.stop()
+
+        def writable():
+            os.write(w, b"data")
+            loop.remove_writer(w)
+
+        loop.add_reader(r, readable)
+        loop.add_writer(w, writable)
+        loop.run_forever()
+        loop.close()
+        os.close(r)
+        os.close(w)
+        self.assertEqual(got, [b"data"])
+
+
+if __name__ == "__main__":
+    unittest.main()
