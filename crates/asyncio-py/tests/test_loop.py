@@ -157,7 +157,9 @@ class Errors(unittest.TestCase):
         self.assertIsInstance(contexts[0]["exception"], ValueError)
         self.assertIn("Exception in callback", contexts[0]["message"])
 
-    def test_keyboard_interrupt_in_a_callback_ends_the_run_and_the_loop_stays_usable(self):
+    def test_keyboard_interrupt_in_a_callback_ends_the_run_and_the_loop_stays_usable(
+        self,
+    ):
         loop = asyncio_rs.new_event_loop()
 
         def interrupt():
@@ -237,7 +239,9 @@ class Descriptors(unittest.TestCase):
             server.close()
             await server.wait_closed()
 
-        asyncio_rs.run(echo_once())  # the first run opens what stays open (the executor...)
+        asyncio_rs.run(
+            echo_once()
+        )  # the first run opens what stays open (the executor...)
         before = open_fds()
         for _ in range(5):
             asyncio_rs.run(echo_once())
