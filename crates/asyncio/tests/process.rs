@@ -201,10 +201,18 @@ fn a_dropped_spawn_async_leaves_no_child_behind() {
         assert!(sleeping_children(arg).is_empty());
         let mut cmd = Command::new("sleep");
         cmd.arg(arg).kill_on_drop(true);
+        // The pool's one thread is held until the spawn has been polled once, so the spawn
+        // cannot have finished by then.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let blocker = asyncio::blocking::to_thread(move || {
+            let _ = held.recv();
+        });
         let mut spawning = Box::pin(cmd.spawn_async());
         let waker = std::task::Waker::noop();
         let mut cx = std::task::Context::from_waker(waker);
         assert!(std::future::Future::poll(spawning.as_mut(), &mut cx).is_pending());
+        release.send(()).unwrap();
+        blocker.await.unwrap();
         asyncio::blocking::to_thread(|| ()).await.unwrap();
         let started = sleeping_children(arg);
         assert_eq!(started.len(), 1, "the pool started the child");
