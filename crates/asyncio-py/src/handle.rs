@@ -121,13 +121,20 @@ impl Handle {
         if this.cancelled.load(Ordering::Acquire) {
             return Ok(());
         }
-        let Some((callback, args, context)) = this.parts(py) else {
+        // A one-shot handle gives its references up as it runs (as asyncio's does after);
+        // a reader's or writer's keeps them for the next time.
+        let parts = if this.repeats {
+            this.parts(py)
+        } else {
+            this.call
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take()
+                .map(|c| (c.callback, c.args, c.context))
+        };
+        let Some((callback, args, context)) = parts else {
             return Ok(());
         };
-        if !this.repeats {
-            // Spent: its references go now, as asyncio's handle drops them after running.
-            this.call.lock().unwrap_or_else(|e| e.into_inner()).take();
-        }
         let result = run_in_context(py, &context, &callback, &args);
         match result {
             Ok(()) => Ok(()),

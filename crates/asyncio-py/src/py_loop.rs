@@ -24,8 +24,9 @@ impl Env {
     /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
     /// loop on a `BaseException` (re-raised by `run_until_stopped`).
     fn run(&self, py: Python<'_>, handle: &Py<Handle>) {
-        let owner = self.owner.bind(py).call0().ok();
         let outcome = Handle::run(handle.bind(py), |ctx| {
+            // The loop is looked up only when there is something to report.
+            let owner = self.owner.bind(py).call0().ok();
             let Some(lp) = owner.as_ref().filter(|o| !o.is_none()) else {
                 return;
             };
