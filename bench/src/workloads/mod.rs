@@ -13,6 +13,7 @@ mod local;
 pub(crate) mod multicore;
 mod os;
 mod pingpong;
+pub(crate) mod pyloop;
 mod rt;
 mod spawn;
 mod timeouts;
@@ -69,6 +70,11 @@ pub(crate) const NAMES: &[&str] = &[
     "fetch-demo-fast",
     "crawl",
     "crawl-redis",
+    "py-call-soon",
+    "py-tasks",
+    "py-sleep0",
+    "py-timers",
+    "py-echo",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
@@ -92,6 +98,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "scrapy",
     "wget",
     "asyncio-rs-1-worker",
+    "rloop",
+    "asyncio-rs-py",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -108,6 +116,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "scrapy",
     "wget",
     "asyncio-rs-1-worker",
+    "rloop",
+    "asyncio-rs-py",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -145,6 +155,9 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     if workload == "crawl-redis" {
         return crawl::supports_redis(runtime);
     }
+    if pyloop::WORKLOADS.contains(&workload) {
+        return pyloop::supports(runtime);
+    }
     !matches!(
         runtime,
         "asyncio-rs-protocol"
@@ -157,10 +170,15 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
             | "scrapy"
             | "wget"
             | "asyncio-rs-1-worker"
+            | "rloop"
+            | "asyncio-rs-py"
     )
 }
 
 pub(crate) fn info(workload: &str) -> Info {
+    if pyloop::WORKLOADS.contains(&workload) {
+        return pyloop::info(workload);
+    }
     match workload {
         "axum-wrk" => {
             return Info {
@@ -381,6 +399,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
     if workload == "crawl-redis" {
         return crawl::run_redis(runtime);
+    }
+    if pyloop::WORKLOADS.contains(&workload) {
+        return pyloop::run(workload, runtime);
     }
     #[cfg(feature = "peers")]
     if let Some(m) = local::run(workload, runtime) {
