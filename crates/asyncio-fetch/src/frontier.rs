@@ -171,12 +171,8 @@ impl Frontier {
         if !self.seen.insert(fingerprint(job.url.as_str())) {
             return Ok(false);
         }
-        let line = format!(
-            "{}\t{}\t{}\n",
-            job.depth,
-            job.parent.as_deref().unwrap_or("-"),
-            job.url
-        );
+        let mut line = line(&job);
+        line.push('\n');
         self.out.write_all(line.as_bytes())?;
         let at = self.written;
         self.written += line.len() as u64;
@@ -250,8 +246,23 @@ impl Frontier {
     }
 }
 
+/// A job as one line of the frontier (no newline): `depth \t parent (or -) \t url`. The
+/// shared job's Redis entries carry the same text after the URL's fingerprint.
+pub(crate) fn line(job: &Job) -> String {
+    format!(
+        "{}\t{}\t{}",
+        job.depth,
+        job.parent.as_deref().unwrap_or("-"),
+        job.url
+    )
+}
+
 fn parse(line: &[u8]) -> Option<Job> {
-    let line = std::str::from_utf8(line).ok()?.trim_end_matches('\n');
+    parse_line(std::str::from_utf8(line).ok()?.trim_end_matches('\n'))
+}
+
+/// The job of a [`line`].
+pub(crate) fn parse_line(line: &str) -> Option<Job> {
     let mut parts = line.splitn(3, '\t');
     let depth = parts.next()?.parse().ok()?;
     let parent = parts.next()?;

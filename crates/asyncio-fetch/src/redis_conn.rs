@@ -32,63 +32,35 @@ pub(crate) struct Address {
 }
 
 impl Address {
-    /// Parses a `redis://` URL.
+    /// Parses a `redis://` URL (with redis-rs's URL rules).
     ///
     /// # Errors
-    /// Another scheme (TLS and Unix sockets are not supported), no host, or a database that is
-    /// not a number.
+    /// Another scheme (TLS and Unix sockets are not supported), or what redis-rs refuses: no
+    /// host, a database that is not a number, bad percent-encoding.
     pub(crate) fn parse(s: &str) -> Result<Self, String> {
-        let url = url::Url::parse(s).map_err(|e| format!("not a Redis URL: {s:?}: {e}"))?;
-        if url.scheme() != "redis" {
+        if !s.starts_with("redis://") {
+            let scheme = s.split_once("://").map_or(s, |(scheme, _)| scheme);
             return Err(format!(
-                "{s:?}: only redis:// URLs are supported (not {}://)",
-                url.scheme()
+                "{s:?}: only redis:// URLs are supported (not {scheme}://)"
             ));
         }
-        let host = url
-            .host_str()
-            .filter(|h| !h.is_empty())
-            .ok_or_else(|| format!("{s:?}: no host"))?
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned();
-        let db = match url.path().trim_matches('/') {
-            "" => 0,
-            d => d
-                .parse()
-                .map_err(|_| format!("{s:?}: the database must be a number, not {d:?}"))?,
+        let info = redis::IntoConnectionInfo::into_connection_info(s)
+            .map_err(|e| format!("not a usable Redis URL {s:?}: {e}"))?;
+        let redis::ConnectionAddr::Tcp(host, port) = info.addr() else {
+            return Err(format!("{s:?}: only plain TCP connections are supported"));
         };
-        let decode = |p: &str| {
-            percent_decode(p).ok_or_else(|| format!("{s:?}: bad percent-encoding in the user info"))
-        };
+        let settings = info.redis_settings();
         Ok(Self {
-            host,
-            port: url.port().unwrap_or(6379),
-            db,
-            user: Some(url.username())
-                .filter(|u| !u.is_empty())
-                .map(decode)
-                .transpose()?,
-            password: url.password().map(decode).transpose()?,
+            host: host
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned(),
+            port: *port,
+            db: settings.db(),
+            user: settings.username().map(str::to_owned),
+            password: settings.password().map(str::to_owned),
         })
     }
-}
-
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 struct Inner {

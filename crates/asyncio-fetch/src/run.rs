@@ -155,24 +155,10 @@ impl Hub {
     /// Takes in what a result brings besides its line: its page's links (into the frontier,
     /// those within depth) and its WARC records.
     fn keep(&self, common: &Common, record: &mut Record) -> std::io::Result<()> {
-        if let (Some(frontier), Some(crawl)) = (&self.frontier, &record.crawl) {
-            let depth = crawl.depth + 1;
-            let within = common
-                .bounds
-                .as_ref()
-                .and_then(|b| b.max_depth)
-                .is_none_or(|max| depth <= max);
-            if within && !record.follow.is_empty() {
-                let parent: Arc<str> = Arc::from(record.url.as_str());
-                let mut f = frontier.borrow_mut();
-                for url in record.follow.drain(..) {
-                    f.add(Job {
-                        url,
-                        depth,
-                        parent: Some(parent.clone()),
-                        lease: None,
-                    })?;
-                }
+        if let Some(frontier) = &self.frontier {
+            let mut f = frontier.borrow_mut();
+            for job in follow_jobs(common, record) {
+                f.add(job)?;
             }
         }
         if let Some(w) = &self.warc {
@@ -1029,7 +1015,7 @@ fn follow_jobs(common: &Common, record: &mut Record) -> Vec<Job> {
         .as_ref()
         .and_then(|b| b.max_depth)
         .is_none_or(|max| depth <= max);
-    if !within {
+    if !within || record.follow.is_empty() {
         return Vec::new();
     }
     let parent: Arc<str> = Arc::from(record.url.as_str());

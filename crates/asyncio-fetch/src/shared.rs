@@ -4,7 +4,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `frontier` | list | jobs to fetch, oldest first: `FP \t depth \t parent \t url` |
+//! | `frontier` | list | jobs to fetch, oldest first: `FP \t depth \t parent (or -) \t url` |
 //! | `leased` | sorted set | jobs a worker took, scored by when the lease runs out (ms) |
 //! | `seen` | set | fingerprints (16 hex digits) of every URL ever queued |
 //! | `done` | set | fingerprints of every URL whose result is recorded |
@@ -196,30 +196,21 @@ impl Keys {
     }
 }
 
-/// A job's entry in the frontier: its fingerprint first (the scripts read it), then what a
-/// [`Job`] holds.
+/// A job's entry in the frontier: its fingerprint first (the scripts read it), then the job
+/// as the local frontier file writes it.
 fn entry(job: &Job) -> String {
     format!(
-        "{:016x}\t{}\t{}\t{}",
+        "{:016x}\t{}",
         fingerprint(job.url.as_str()),
-        job.depth,
-        job.parent.as_deref().unwrap_or(""),
-        job.url
+        crate::frontier::line(job)
     )
 }
 
 fn parse_entry(e: &str) -> Option<Job> {
-    let mut parts = e.splitn(4, '\t');
-    let _fp = parts.next()?;
-    let depth = parts.next()?.parse().ok()?;
-    let parent = parts.next()?;
-    let url = url::Url::parse(parts.next()?).ok()?;
-    Some(Job {
-        url,
-        depth,
-        parent: (!parent.is_empty()).then(|| Arc::from(parent)),
-        lease: Some(Arc::from(e)),
-    })
+    let (_fp, rest) = e.split_once('\t')?;
+    let mut job = crate::frontier::parse_line(rest)?;
+    job.lease = Some(Arc::from(e));
+    Some(job)
 }
 
 /// A fetched job's result, for [`SharedJob::complete`].

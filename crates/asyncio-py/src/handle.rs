@@ -90,10 +90,6 @@ impl Handle {
         }
     }
 
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::Acquire)
-    }
-
     pub(crate) fn set_timer(&self, timer: LoopTimer) {
         *self.timer.lock().unwrap_or_else(|e| e.into_inner()) = Some(timer);
     }
@@ -192,7 +188,8 @@ fn describe(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> String {
 #[pymethods]
 impl Handle {
     /// Stops the callback from running; its references are released at once.
-    pub(crate) fn cancel(&self, py: Python<'_>) {
+    /// (`_py`: the GIL is held while the references are released.)
+    pub(crate) fn cancel(&self, _py: Python<'_>) {
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
@@ -204,10 +201,9 @@ impl Handle {
                 t.inner.cancel();
             }
         }
-        let _ = py;
     }
 
-    fn cancelled(&self) -> bool {
+    pub(crate) fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
     }
 

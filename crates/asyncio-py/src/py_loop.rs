@@ -180,7 +180,7 @@ impl Loop {
         let lp = self.lp.get()?.clone();
         let on_ready = move || {
             Python::attach(|py| {
-                if h.get().is_cancelled() {
+                if h.get().cancelled() {
                     // A cancelled reader or writer stops being watched (asyncio's selector
                     // loop does the same when it meets one).
                     if write {

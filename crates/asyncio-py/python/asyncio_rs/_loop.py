@@ -79,10 +79,6 @@ class EventLoop(asyncio.SelectorEventLoop):
         if not handle._cancelled:
             self._core.call_soon(handle._run)
 
-    def _write_to_self(self):
-        # The core wakes itself for call_soon_threadsafe; signals still use the self-pipe.
-        super()._write_to_self()
-
     # ----- descriptors ------------------------------------------------------------------------
 
     def _add_reader(self, fd, callback, *args):
