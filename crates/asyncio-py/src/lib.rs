@@ -7,14 +7,20 @@
 //! - [`Handle`] is what `call_soon`, `call_later`, `call_at` and `add_reader` return: a
 //!   callback, its arguments and its `contextvars.Context`.
 //! - [`Remote`] reaches the loop from any thread (`call_soon_threadsafe`).
+//! - [`StreamTransport`] is the state and I/O of a stream transport (TCP, Unix, pipes).
 
 use pyo3::prelude::*;
 
+mod bound;
+mod fdio;
 mod handle;
 mod py_loop;
+mod pybuf;
+mod transport;
 
 pub use handle::Handle;
 pub use py_loop::{Loop, Remote};
+pub use transport::StreamTransport;
 
 /// The extension module.
 #[pymodule]
@@ -22,5 +28,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Loop>()?;
     m.add_class::<Remote>()?;
     m.add_class::<Handle>()?;
+    m.add_class::<StreamTransport>()?;
     Ok(())
 }

@@ -12,15 +12,24 @@ use pyo3::types::PyTuple;
 use crate::handle::{Handle, LoopTimer};
 
 /// What the loop's callbacks share, from any thread.
-struct Env {
+pub(crate) struct Env {
     /// `weakref.ref` to the Python event loop (its exception handler takes the reports).
     owner: Py<PyAny>,
     /// A `BaseException` a callback raised: the run ends with it.
     fatal: Mutex<Option<PyErr>>,
-    remote: asyncio::RemoteHandle,
+    pub(crate) remote: asyncio::RemoteHandle,
 }
 
 impl Env {
+    /// Ends the run with `e` (a `KeyboardInterrupt` or `SystemExit` from a callback): the
+    /// first one is raised by `run_until_stopped`.
+    pub(crate) fn set_fatal(&self, e: PyErr) {
+        let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
+        fatal.get_or_insert(e);
+        drop(fatal);
+        self.remote.stop();
+    }
+
     /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
     /// loop on a `BaseException` (re-raised by `run_until_stopped`).
     fn run(&self, py: Python<'_>, handle: &Py<Handle>) {
@@ -36,9 +45,7 @@ impl Env {
             }
         });
         if let Err(e) = outcome {
-            let mut fatal = self.fatal.lock().unwrap_or_else(|p| p.into_inner());
-            fatal.get_or_insert(e);
-            self.remote.stop();
+            self.set_fatal(e);
         }
     }
 }
@@ -124,6 +131,11 @@ impl std::fmt::Debug for Loop {
 }
 
 impl Loop {
+    /// The loop and what its callbacks share (on the loop's thread only).
+    pub(crate) fn parts(&self) -> PyResult<(asyncio::EventLoop, Arc<Env>)> {
+        Ok((self.lp.get()?.clone(), self.env.clone()))
+    }
+
     fn check_open(&self) -> PyResult<()> {
         if self.lp.get()?.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));

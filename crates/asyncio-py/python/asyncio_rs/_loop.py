@@ -12,7 +12,7 @@ executor — all of them built on the methods above.
 import asyncio
 import selectors
 
-from . import _core
+from . import _core, _transports
 
 _fileobj_to_fd = selectors._fileobj_to_fd
 
@@ -98,6 +98,16 @@ class EventLoop(asyncio.SelectorEventLoop):
         if self.is_closed():
             return False
         return self._core.remove_writer(_fileobj_to_fd(fd))
+
+    # ----- transports (Rust's) ----------------------------------------------------------------
+
+    def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
+        return _transports._SocketTransport(self, sock, protocol, waiter, extra, server)
+
+    def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, **kwargs):
+        return _transports.make_ssl_transport(
+            self, rawsock, protocol, sslcontext, waiter, **kwargs
+        )
 
     # ----- running ----------------------------------------------------------------------------
 

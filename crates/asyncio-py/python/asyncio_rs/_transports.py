@@ -1,0 +1,183 @@
+"""Stream transports whose state and I/O are Rust's (``_core.StreamTransport``).
+
+The class here only gives them asyncio's transport classes (``isinstance`` checks such as the
+sendfile fallback's look for ``_FlowControlMixin``), the parts that differ between Python
+versions, and ``repr``. Reading, writing, buffering, flow control and closing run in Rust,
+with the semantics of CPython's ``_SelectorSocketTransport``.
+"""
+
+import inspect
+import warnings
+from asyncio import base_events, constants, futures, protocols, sslproto, transports, trsock
+
+from . import _core
+
+# Python 3.13 passes the transport to Server._attach/_detach; earlier versions pass nothing.
+_SERVER_TAKES_TRANSPORT = len(inspect.signature(base_events.Server._attach).parameters) > 1
+
+
+class _SocketTransport(transports._FlowControlMixin, transports.Transport):
+    """A TCP or Unix socket transport."""
+
+    _start_tls_compatible = True
+    _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
+    max_size = 256 * 1024
+
+    # The mixin's attributes live in the Rust state.
+    _loop = property(lambda self: self._io._loop)
+    _protocol = property(lambda self: self._io.get_protocol())
+    _protocol_paused = property(lambda self: self._io._protocol_paused)
+    _high_water = property(lambda self: self._io.get_write_buffer_limits()[1])
+    _low_water = property(lambda self: self._io.get_write_buffer_limits()[0])
+    _sock = property(lambda self: self._io._sock)
+    _sock_fd = property(lambda self: self._io._sock_fd)
+    _closing = property(lambda self: self._io.is_closing())
+    _conn_lost = property(lambda self: self._io._conn_lost)
+    _eof = property(lambda self: self._io._eof)
+    _paused = property(lambda self: self._io._paused)
+    _server = property(lambda self: self._io._server)
+    _empty_waiter = property(lambda self: self._io._empty_waiter)
+
+    def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
+        self._extra = {} if extra is None else extra
+        self._extra["socket"] = trsock.TransportSocket(sock)
+        try:
+            self._extra["sockname"] = sock.getsockname()
+        except OSError:
+            self._extra["sockname"] = None
+        if "peername" not in self._extra:
+            try:
+                self._extra["peername"] = sock.getpeername()
+            except OSError:
+                self._extra["peername"] = None
+        buffered = isinstance(protocol, protocols.BufferedProtocol)
+        io = _core.StreamTransport(
+            self, loop, sock, protocol, buffered, server, _SERVER_TAKES_TRANSPORT
+        )
+        self._io = io
+        # The hot path: no Python frame between the caller and Rust.
+        self.write = io.write
+        if server is not None:
+            if _SERVER_TAKES_TRANSPORT:
+                server._attach(self)
+            else:
+                server._attach()
+        loop._transports[sock.fileno()] = self
+        # Small writes go out at once (no Nagle delay), as on CPython's loop.
+        base_events._set_nodelay(sock)
+        loop.call_soon(protocol.connection_made, self)
+        # Reading starts once connection_made() has run.
+        loop.call_soon(io._start_reading)
+        if waiter is not None:
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    def __repr__(self):
+        io = self.__dict__.get("_io")
+        info = [self.__class__.__name__]
+        if io is None or io._sock is None:
+            info.append("closed")
+        elif io.is_closing():
+            info.append("closing")
+        if io is not None:
+            info.append(f"fd={io._sock_fd}")
+            lp = io._loop
+            if lp is not None and not lp.is_closed():
+                reading, writing = io._polling()
+                info.append("read=polling" if reading else "read=idle")
+                state = "polling" if writing else "idle"
+                info.append(f"write=<{state}, bufsize={io.get_write_buffer_size()}>")
+        return "<{}>".format(" ".join(info))
+
+    def __del__(self, _warn=warnings.warn):
+        io = self.__dict__.get("_io")
+        try:
+            sock = None if io is None else io._sock
+        except RuntimeError:
+            # Collected on another thread: the Rust state goes home to its loop's thread,
+            # and the socket closes when the last reference to it goes there.
+            return
+        if sock is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            sock.close()
+
+    def get_protocol(self):
+        return self._io.get_protocol()
+
+    def set_protocol(self, protocol):
+        self._io.set_protocol(protocol, isinstance(protocol, protocols.BufferedProtocol))
+
+    def is_closing(self):
+        return self._io.is_closing()
+
+    def is_reading(self):
+        return self._io.is_reading()
+
+    def pause_reading(self):
+        self._io.pause_reading()
+
+    def resume_reading(self):
+        self._io.resume_reading()
+
+    def close(self):
+        self._io.close()
+
+    def abort(self):
+        self._io.abort()
+
+    def write_eof(self):
+        self._io.write_eof()
+
+    def can_write_eof(self):
+        return True
+
+    def writelines(self, list_of_data):
+        self._io.write(b"".join(list_of_data))
+
+    def get_write_buffer_size(self):
+        return self._io.get_write_buffer_size()
+
+    def get_write_buffer_limits(self):
+        return self._io.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high=None, low=None):
+        self._io.set_write_buffer_limits(high, low)
+
+    def _force_close(self, exc):
+        self._io._force_close(exc)
+
+    def _fatal_error(self, exc, message="Fatal error on transport"):
+        self._io._fatal_error(exc, message)
+
+    def _make_empty_waiter(self):
+        if self._io._empty_waiter is not None:
+            raise RuntimeError("Empty waiter is already set")
+        waiter = self._io._loop.create_future()
+        if not self._io.get_write_buffer_size():
+            waiter.set_result(None)
+        self._io._set_empty_waiter(waiter)
+        return waiter
+
+    def _reset_empty_waiter(self):
+        self._io._set_empty_waiter(None)
+
+
+def make_ssl_transport(
+    loop,
+    rawsock,
+    protocol,
+    sslcontext,
+    waiter=None,
+    *,
+    server_side=False,
+    server_hostname=None,
+    extra=None,
+    server=None,
+    **timeouts,
+):
+    """asyncio's own SSL protocol over a Rust socket transport (as CPython's loop does)."""
+    ssl_protocol = sslproto.SSLProtocol(
+        loop, protocol, sslcontext, waiter, server_side, server_hostname, **timeouts
+    )
+    _SocketTransport(loop, rawsock, ssl_protocol, extra=extra, server=server)
+    return ssl_protocol._app_transport
+

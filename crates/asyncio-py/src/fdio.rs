@@ -1,0 +1,62 @@
+//! The system calls of the transports: one non-blocking read, write or half-close of a
+//! descriptor the transport does not own (its Python socket or pipe object does).
+
+use std::io;
+use std::os::fd::RawFd;
+
+/// What a descriptor is: sockets take `recv`/`send` (no `SIGPIPE` on a closed peer), pipes
+/// `read`/`write`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Socket,
+    Pipe,
+}
+
+fn result(n: isize) -> io::Result<usize> {
+    if n < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Reads what is there, at most `buf.len()` bytes; `Ok(0)` is the end of the stream.
+pub(crate) fn read(fd: RawFd, kind: Kind, buf: &mut [u8]) -> io::Result<usize> {
+    let (ptr, len) = (buf.as_mut_ptr().cast(), buf.len());
+    // SAFETY: `ptr` and `len` describe writable memory this call borrows for its duration.
+    let n = unsafe {
+        match kind {
+            Kind::Socket => libc::recv(fd, ptr, len, 0),
+            Kind::Pipe => libc::read(fd, ptr, len),
+        }
+    };
+    result(n)
+}
+
+/// Writes what the kernel takes now, at most `buf.len()` bytes.
+pub(crate) fn write(fd: RawFd, kind: Kind, buf: &[u8]) -> io::Result<usize> {
+    let (ptr, len) = (buf.as_ptr().cast(), buf.len());
+    // SAFETY: `ptr` and `len` describe readable memory this call borrows for its duration.
+    let n = unsafe {
+        match kind {
+            Kind::Socket => libc::send(fd, ptr, len, libc::MSG_NOSIGNAL),
+            Kind::Pipe => libc::write(fd, ptr, len),
+        }
+    };
+    result(n)
+}
+
+/// Shuts the socket's sending side (`shutdown(SHUT_WR)`).
+pub(crate) fn shutdown_write(fd: RawFd) -> io::Result<()> {
+    // SAFETY: a plain system call on a descriptor number; no memory is passed.
+    let r = unsafe { libc::shutdown(fd, libc::SHUT_WR) };
+    result(r as isize).map(drop)
+}
+
+/// Whether an error only means "not now" (try again when the descriptor is ready).
+pub(crate) fn would_block(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+    )
+}

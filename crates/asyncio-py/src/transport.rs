@@ -1,0 +1,1128 @@
+//! [`StreamTransport`]: a stream transport's state and I/O (TCP, Unix sockets, pipes) in Rust.
+//! The loop's reactor wakes it; it reads into a per-thread buffer and calls the Python
+//! protocol (`data_received`, or `get_buffer`/`buffer_updated` for a `BufferedProtocol`),
+//! writes straight to the descriptor and buffers the rest, and runs asyncio's flow control
+//! (water marks, `pause_writing`/`resume_writing`). The Python class
+//! `asyncio_rs._transports._SocketTransport` wraps it in asyncio's transport classes.
+//!
+//! Semantics are those of CPython's `_SelectorSocketTransport`, step for step: the same
+//! callbacks in the same order, the same messages to the exception handler.
+
+use std::cell::{Cell, RefCell};
+use std::future::poll_fn;
+use std::os::fd::{AsRawFd, RawFd};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use asyncio::io::{AsyncFd, Interest};
+use asyncio::JoinHandle;
+use pyo3::exceptions::{
+    PyConnectionError, PyKeyboardInterrupt, PyOSError, PyRuntimeError, PySystemExit, PyTypeError,
+    PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView};
+use pyo3::{intern, PyTraverseError, PyVisit};
+
+use crate::bound::OnThread;
+use crate::fdio::{self, Kind};
+use crate::py_loop::{Env, Loop};
+use crate::pybuf::View;
+
+/// The most one read takes (CPython's `max_size`).
+const MAX_READ: usize = 256 * 1024;
+/// Writes after the connection is lost are counted; from this many on, each is logged.
+const CONNLOST_WRITES_LOGGED: u32 = 5;
+
+thread_local! {
+    /// The read buffer of the thread's transports: a read copies out what it got into a
+    /// `bytes` before the protocol runs, so one buffer serves them all.
+    static READ_BUF: Rc<RefCell<Box<[u8]>>> =
+        Rc::new(RefCell::new(vec![0; MAX_READ].into_boxed_slice()));
+}
+
+/// The descriptor, owned by the Python socket or pipe object.
+struct Borrowed(RawFd);
+
+impl AsRawFd for Borrowed {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0
+    }
+}
+
+/// The Python objects a transport refers to; all but the protocol go when the connection is
+/// lost (as CPython's transport forgets its loop, socket and server).
+#[derive(Default)]
+struct Refs {
+    /// The Python transport this is the state of.
+    owner: Option<Py<PyAny>>,
+    py_loop: Option<Py<PyAny>>,
+    protocol: Option<Py<PyAny>>,
+    sock: Option<Py<PyAny>>,
+    server: Option<Py<PyAny>>,
+    /// `sendfile`'s future for "the write buffer is empty".
+    empty_waiter: Option<Py<PyAny>>,
+}
+
+/// A direction's watcher task, with the number that tells a stopped one it is stale.
+#[derive(Default)]
+struct Watcher {
+    task: RefCell<Option<JoinHandle<()>>>,
+    epoch: Cell<u64>,
+}
+
+impl Watcher {
+    fn active(&self) -> bool {
+        self.task.borrow().is_some()
+    }
+
+    /// Stops the task (it may be the one running now: it sees the new epoch and returns).
+    fn stop(&self) -> bool {
+        self.epoch.set(self.epoch.get() + 1);
+        match self.task.borrow_mut().take() {
+            Some(task) => {
+                task.task().cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// What the write side should do after a step.
+enum Step {
+    /// Wait for the descriptor to be ready again.
+    Wait,
+    /// Try again on the next iteration (more may go now).
+    Again,
+    /// The writer is done (stopped).
+    Done,
+}
+
+struct State {
+    lp: asyncio::EventLoop,
+    env: Arc<Env>,
+    fd: RawFd,
+    kind: Kind,
+    /// Python 3.13's `Server._attach(transport)` (older: `_attach()`).
+    server_takes_transport: bool,
+    /// The `contextvars.Context` the protocol's callbacks run in (a copy of the creator's).
+    context: Py<PyAny>,
+    refs: RefCell<Refs>,
+    buffered: Cell<bool>,
+    connected: Cell<bool>,
+    /// The registration with the reactor: present while a direction is watched.
+    source: RefCell<Option<AsyncFd<Borrowed>>>,
+    reader: Watcher,
+    writer: Watcher,
+    /// The write buffer: `out[out_start..]` is still to be sent.
+    out: RefCell<Vec<u8>>,
+    out_start: Cell<usize>,
+    conn_lost: Cell<u32>,
+    closing: Cell<bool>,
+    paused: Cell<bool>,
+    eof: Cell<bool>,
+    protocol_paused: Cell<bool>,
+    high: Cell<usize>,
+    low: Cell<usize>,
+    read_buf: Rc<RefCell<Box<[u8]>>>,
+}
+
+fn is_exit(py: Python<'_>, e: &PyErr) -> bool {
+    e.is_instance_of::<PyKeyboardInterrupt>(py) || e.is_instance_of::<PySystemExit>(py)
+}
+
+/// An `OSError` (of the subclass its errno selects, as `OSError(errno, msg)` picks).
+fn os_error(e: &std::io::Error) -> PyErr {
+    let code = e.raw_os_error().unwrap_or(0);
+    let text = std::io::Error::from_raw_os_error(code).to_string();
+    // "Broken pipe (os error 32)" → "Broken pipe", as `os.strerror` says it.
+    let text = text.split(" (os error").next().unwrap_or(&text).to_owned();
+    PyOSError::new_err((code, text))
+}
+
+fn water_marks(high: Option<i64>, low: Option<i64>) -> PyResult<(usize, usize)> {
+    let high = match (high, low) {
+        (Some(h), _) => h,
+        (None, None) => 64 * 1024,
+        (None, Some(l)) => l.saturating_mul(4),
+    };
+    let low = low.unwrap_or(high / 4);
+    if !(high >= low && low >= 0) {
+        return Err(PyValueError::new_err(format!(
+            "high ({high}) must be >= low ({low}) must be >= 0"
+        )));
+    }
+    Ok((high as usize, low as usize))
+}
+
+impl State {
+    fn protocol(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.refs
+            .borrow()
+            .protocol
+            .as_ref()
+            .map(|p| p.clone_ref(py))
+    }
+
+    fn owner(&self, py: Python<'_>) -> Py<PyAny> {
+        match &self.refs.borrow().owner {
+            Some(o) => o.clone_ref(py),
+            None => py.None(),
+        }
+    }
+
+    fn py_loop(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.refs.borrow().py_loop.as_ref().map(|p| p.clone_ref(py))
+    }
+
+    fn buffered_len(&self) -> usize {
+        self.out.borrow().len() - self.out_start.get()
+    }
+
+    fn is_reading(&self) -> bool {
+        !self.closing.get() && !self.paused.get()
+    }
+
+    fn debug(&self, py: Python<'_>) -> bool {
+        self.py_loop(py)
+            .and_then(|l| l.bind(py).call_method0("get_debug").ok())
+            .is_some_and(|d| d.is_truthy().unwrap_or(false))
+    }
+
+    /// `logger.<level>(msg, *args)` on the `asyncio` logger; a failure to log is dropped.
+    fn log(&self, py: Python<'_>, level: &str, msg: &str, exc: Option<&Bound<'_, PyAny>>) {
+        let Ok(logger) = py.import("asyncio.log").and_then(|m| m.getattr("logger")) else {
+            return;
+        };
+        let kwargs = PyDict::new(py);
+        if let Some(exc) = exc {
+            let _ = kwargs.set_item("exc_info", exc);
+        }
+        let _ = logger.call_method(level, (msg,), Some(&kwargs));
+    }
+
+    /// In debug mode, logs "<transport> `what`" at debug level (as CPython's transports do).
+    fn debug_log(&self, py: Python<'_>, what: &str) {
+        if self.debug(py) {
+            let repr = self.owner(py).bind(py).repr().map(|r| r.to_string());
+            self.log(
+                py,
+                "debug",
+                &format!("{} {what}", repr.unwrap_or_default()),
+                None,
+            );
+        }
+    }
+
+    /// Runs `f` in the transport's context. Already inside it (a nested call), `f` runs
+    /// where it is.
+    fn in_context<R>(&self, py: Python<'_>, f: impl FnOnce() -> R) -> R {
+        // SAFETY: the GIL is held; `context` is the `contextvars.Context` copied at creation.
+        let entered = unsafe { pyo3::ffi::PyContext_Enter(self.context.as_ptr()) } == 0;
+        if !entered {
+            drop(PyErr::take(py));
+        }
+        let r = f();
+        if entered {
+            // SAFETY: entered just above, on this thread.
+            if unsafe { pyo3::ffi::PyContext_Exit(self.context.as_ptr()) } != 0 {
+                drop(PyErr::take(py));
+            }
+        }
+        r
+    }
+
+    /// `loop.call_exception_handler({...})` with this transport and its protocol.
+    fn report(&self, py: Python<'_>, message: &str, exc: &Bound<'_, PyAny>) {
+        let Some(lp) = self.py_loop(py) else {
+            return;
+        };
+        let ctx = PyDict::new(py);
+        let _ = ctx.set_item("message", message);
+        let _ = ctx.set_item("exception", exc);
+        let _ = ctx.set_item("transport", self.owner(py));
+        let _ = ctx.set_item("protocol", self.protocol(py));
+        if let Err(e) = lp.bind(py).call_method1("call_exception_handler", (ctx,)) {
+            e.print(py);
+        }
+    }
+
+    /// A Python callback's error, where no Python caller takes it: `KeyboardInterrupt` and
+    /// `SystemExit` end the loop's run (raised by `run_forever`), the rest is reported.
+    fn callback_error(&self, py: Python<'_>, e: PyErr, message: &str) {
+        if is_exit(py, &e) {
+            self.env.set_fatal(e);
+        } else {
+            self.report(py, message, e.value(py).as_any());
+        }
+    }
+
+    /// An error that ends the connection (CPython's `_fatal_error`): reported unless it is
+    /// an `OSError` (logged in debug mode only), then the transport is closed at once.
+    fn fatal_error(self: &Rc<Self>, py: Python<'_>, exc: &Bound<'_, PyAny>, message: &str) {
+        if exc.is_instance_of::<PyOSError>() {
+            if self.debug(py) {
+                let owner = self.owner(py);
+                let repr = owner
+                    .bind(py)
+                    .repr()
+                    .map(|r| r.to_string())
+                    .unwrap_or_default();
+                self.log(py, "debug", &format!("{repr}: {message}"), Some(exc));
+            }
+        } else {
+            self.report(py, message, exc);
+        }
+        self.force_close(py, Some(exc.clone().unbind()));
+    }
+
+    /// A protocol method's error: exits end the run, the rest is fatal to the connection.
+    fn protocol_failed(self: &Rc<Self>, py: Python<'_>, e: PyErr, message: &str) {
+        if is_exit(py, &e) {
+            self.env.set_fatal(e);
+        } else {
+            self.fatal_error(py, e.value(py).as_any(), message);
+        }
+    }
+
+    // ----- the reactor registration and the watcher tasks -----------------------------------
+
+    fn ensure_source(&self) -> PyResult<()> {
+        if self.source.borrow().is_none() {
+            let fd = AsyncFd::with_loop(&self.lp, Borrowed(self.fd)).map_err(|e| os_error(&e))?;
+            *self.source.borrow_mut() = Some(fd);
+        }
+        Ok(())
+    }
+
+    /// Deregisters once neither direction is watched (before the descriptor is closed, and
+    /// so that `sock_sendfile` and friends may register it themselves meanwhile).
+    fn release_source(&self) {
+        if !self.reader.active() && !self.writer.active() {
+            let source = self.source.borrow_mut().take();
+            drop(source);
+        }
+    }
+
+    fn poll_source(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<bool> {
+        match self.source.borrow().as_ref() {
+            Some(s) => s.poll_ready(cx, interest).map(|()| true),
+            None => Poll::Ready(false),
+        }
+    }
+
+    fn clear_source(&self, interest: Interest) {
+        if let Some(s) = self.source.borrow().as_ref() {
+            s.clear_ready(interest);
+        }
+    }
+
+    fn check_loop(&self) -> PyResult<()> {
+        if self.lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        Ok(())
+    }
+
+    fn start_reader(self: &Rc<Self>) -> PyResult<()> {
+        if self.reader.active() {
+            return Ok(());
+        }
+        self.check_loop()?;
+        self.ensure_source()?;
+        let epoch = self.reader.epoch.get() + 1;
+        self.reader.epoch.set(epoch);
+        let st = self.clone();
+        let task = self.lp.spawn(async move {
+            loop {
+                let watched = poll_fn(|cx| st.poll_source(cx, Interest::Readable)).await;
+                if !watched || st.reader.epoch.get() != epoch {
+                    return;
+                }
+                let drained = Python::attach(|py| st.read_ready(py));
+                if st.reader.epoch.get() != epoch {
+                    return;
+                }
+                if drained {
+                    st.clear_source(Interest::Readable);
+                }
+                // One read per iteration, as asyncio's loop does.
+                asyncio::time::yield_now().await;
+            }
+        });
+        *self.reader.task.borrow_mut() = Some(task);
+        Ok(())
+    }
+
+    fn stop_reader(&self) -> bool {
+        let was = self.reader.stop();
+        self.release_source();
+        was
+    }
+
+    fn start_writer(self: &Rc<Self>) -> PyResult<()> {
+        if self.writer.active() {
+            return Ok(());
+        }
+        self.check_loop()?;
+        self.ensure_source()?;
+        let epoch = self.writer.epoch.get() + 1;
+        self.writer.epoch.set(epoch);
+        let st = self.clone();
+        let task = self.lp.spawn(async move {
+            loop {
+                let watched = poll_fn(|cx| st.poll_source(cx, Interest::Writable)).await;
+                if !watched || st.writer.epoch.get() != epoch {
+                    return;
+                }
+                let step = Python::attach(|py| st.write_ready(py));
+                if st.writer.epoch.get() != epoch {
+                    return;
+                }
+                match step {
+                    Step::Wait => st.clear_source(Interest::Writable),
+                    Step::Again => asyncio::time::yield_now().await,
+                    Step::Done => return,
+                }
+            }
+        });
+        *self.writer.task.borrow_mut() = Some(task);
+        Ok(())
+    }
+
+    fn stop_writer(&self) -> bool {
+        let was = self.writer.stop();
+        self.release_source();
+        was
+    }
+
+    // ----- reading ---------------------------------------------------------------------------
+
+    /// One read, and the protocol's callback. Returns whether the descriptor is drained (a
+    /// short read or `WouldBlock`): its readiness is then cleared until the next edge.
+    fn read_ready(self: &Rc<Self>, py: Python<'_>) -> bool {
+        if self.conn_lost.get() > 0 {
+            return true;
+        }
+        let Some(protocol) = self.protocol(py) else {
+            return true;
+        };
+        let protocol = protocol.bind(py);
+        self.in_context(py, || {
+            if self.buffered.get() {
+                self.read_into_protocol(py, protocol)
+            } else {
+                self.read_bytes(py, protocol)
+            }
+        })
+    }
+
+    fn read_error(&self) -> &'static str {
+        match self.kind {
+            Kind::Socket => "Fatal read error on socket transport",
+            Kind::Pipe => "Fatal read error on pipe transport",
+        }
+    }
+
+    fn read_bytes(self: &Rc<Self>, py: Python<'_>, protocol: &Bound<'_, PyAny>) -> bool {
+        let got = {
+            let mut buf = self.read_buf.borrow_mut();
+            fdio::read(self.fd, self.kind, &mut buf).map(|n| (n, PyBytes::new(py, &buf[..n])))
+        };
+        match got {
+            Err(e) if fdio::would_block(&e) => e.kind() == std::io::ErrorKind::WouldBlock,
+            Err(e) => {
+                let exc = os_error(&e);
+                self.fatal_error(py, exc.value(py).as_any(), self.read_error());
+                true
+            }
+            Ok((0, _)) => {
+                self.on_eof(py, protocol);
+                true
+            }
+            Ok((n, data)) => {
+                if let Err(e) = protocol.call_method1(intern!(py, "data_received"), (data,)) {
+                    self.protocol_failed(
+                        py,
+                        e,
+                        "Fatal error: protocol.data_received() call failed.",
+                    );
+                }
+                n < MAX_READ
+            }
+        }
+    }
+
+    /// A `BufferedProtocol`: the read goes straight into the protocol's buffer.
+    fn read_into_protocol(self: &Rc<Self>, py: Python<'_>, protocol: &Bound<'_, PyAny>) -> bool {
+        let buf = protocol
+            .call_method1(intern!(py, "get_buffer"), (-1,))
+            .and_then(|b| match b.len() {
+                Ok(0) => Err(PyRuntimeError::new_err(
+                    "get_buffer() returned an empty buffer",
+                )),
+                Ok(_) => Ok(b),
+                Err(e) => Err(e),
+            });
+        let buf = match buf {
+            Ok(b) => b,
+            Err(e) => {
+                self.protocol_failed(py, e, "Fatal error: protocol.get_buffer() call failed.");
+                return true;
+            }
+        };
+        let got = View::new(&buf, true).and_then(|mut view| {
+            fdio::read(self.fd, self.kind, view.bytes_mut()).map_err(|e| {
+                if fdio::would_block(&e) {
+                    // Not an error: told apart below by its type.
+                    pyo3::exceptions::PyBlockingIOError::new_err(())
+                } else {
+                    os_error(&e)
+                }
+            })
+        });
+        drop(buf);
+        match got {
+            Err(e) if e.is_instance_of::<pyo3::exceptions::PyBlockingIOError>(py) => true,
+            Err(e) => {
+                self.protocol_failed(py, e, self.read_error());
+                true
+            }
+            Ok(0) => {
+                self.on_eof(py, protocol);
+                true
+            }
+            Ok(n) => {
+                if let Err(e) = protocol.call_method1(intern!(py, "buffer_updated"), (n,)) {
+                    self.protocol_failed(
+                        py,
+                        e,
+                        "Fatal error: protocol.buffer_updated() call failed.",
+                    );
+                }
+                false
+            }
+        }
+    }
+
+    fn on_eof(self: &Rc<Self>, py: Python<'_>, protocol: &Bound<'_, PyAny>) {
+        self.debug_log(py, "received EOF");
+        let keep_open = match protocol
+            .call_method0(intern!(py, "eof_received"))
+            .and_then(|r| r.is_truthy())
+        {
+            Ok(k) => k,
+            Err(e) => {
+                self.protocol_failed(py, e, "Fatal error: protocol.eof_received() call failed.");
+                return;
+            }
+        };
+        if keep_open {
+            // The protocol may still write; nothing more can be read.
+            self.stop_reader();
+        } else {
+            self.close(py);
+        }
+    }
+
+    // ----- writing ---------------------------------------------------------------------------
+
+    fn write_error(&self) -> &'static str {
+        match self.kind {
+            Kind::Socket => "Fatal write error on socket transport",
+            Kind::Pipe => "Fatal write error on pipe transport",
+        }
+    }
+
+    fn write(self: &Rc<Self>, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let view;
+        let bytes: &[u8] = if let Ok(b) = data.cast::<PyBytes>() {
+            b.as_bytes()
+        } else if data.is_instance_of::<PyByteArray>() || data.is_instance_of::<PyMemoryView>() {
+            view = View::new(data, false)?;
+            view.bytes()
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "data argument must be a bytes-like object, not {:?}",
+                data.get_type().name()?.to_string()
+            )));
+        };
+        if self.eof.get() {
+            return Err(PyRuntimeError::new_err(
+                "Cannot call write() after write_eof()",
+            ));
+        }
+        if self.refs.borrow().empty_waiter.is_some() {
+            return Err(PyRuntimeError::new_err(
+                "unable to write; sendfile is in progress",
+            ));
+        }
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.conn_lost.get() > 0 {
+            if self.conn_lost.get() >= CONNLOST_WRITES_LOGGED {
+                self.log(py, "warning", "socket.send() raised exception.", None);
+            }
+            self.conn_lost.set(self.conn_lost.get() + 1);
+            return Ok(());
+        }
+        let mut rest = bytes;
+        if self.buffered_len() == 0 {
+            // Straight to the descriptor; only what it does not take is buffered.
+            match fdio::write(self.fd, self.kind, bytes) {
+                Ok(n) if n == bytes.len() => return Ok(()),
+                Ok(n) => rest = &bytes[n..],
+                Err(e) if fdio::would_block(&e) => {}
+                Err(e) => {
+                    let exc = os_error(&e);
+                    self.fatal_error(py, exc.value(py).as_any(), self.write_error());
+                    return Ok(());
+                }
+            }
+            self.start_writer()?;
+        }
+        self.out.borrow_mut().extend_from_slice(rest);
+        self.maybe_pause_protocol(py)
+    }
+
+    /// Takes `n` sent bytes off the buffer.
+    fn consume(&self, n: usize) {
+        let mut out = self.out.borrow_mut();
+        let start = self.out_start.get() + n;
+        if start >= out.len() {
+            out.clear();
+            self.out_start.set(0);
+        } else if start > 64 * 1024 && start > out.len() / 2 {
+            out.drain(..start);
+            self.out_start.set(0);
+        } else {
+            self.out_start.set(start);
+        }
+    }
+
+    fn clear_out(&self) {
+        self.out.borrow_mut().clear();
+        self.out_start.set(0);
+    }
+
+    /// The writer's step: send what the buffer holds.
+    fn write_ready(self: &Rc<Self>, py: Python<'_>) -> Step {
+        if self.conn_lost.get() > 0 {
+            self.stop_writer();
+            return Step::Done;
+        }
+        let sent = {
+            let out = self.out.borrow();
+            fdio::write(self.fd, self.kind, &out[self.out_start.get()..])
+        };
+        self.in_context(py, || match sent {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::Again,
+            Err(e) if fdio::would_block(&e) => Step::Wait,
+            Err(e) => {
+                self.stop_writer();
+                self.clear_out();
+                let exc = os_error(&e);
+                let exc = exc.value(py);
+                self.fatal_error(py, exc.as_any(), self.write_error());
+                if let Some(w) = self.refs.borrow().empty_waiter.as_ref() {
+                    let w = w.bind(py);
+                    if !w
+                        .call_method0("done")
+                        .and_then(|d| d.is_truthy())
+                        .unwrap_or(true)
+                    {
+                        let _ = w.call_method1("set_exception", (exc,));
+                    }
+                }
+                Step::Done
+            }
+            Ok(n) => {
+                self.consume(n);
+                if let Err(e) = self.maybe_resume_protocol(py) {
+                    self.env.set_fatal(e);
+                }
+                if self.buffered_len() > 0 {
+                    return if n == 0 { Step::Wait } else { Step::Again };
+                }
+                self.stop_writer();
+                let waiter = self
+                    .refs
+                    .borrow()
+                    .empty_waiter
+                    .as_ref()
+                    .map(|w| w.clone_ref(py));
+                if let Some(w) = waiter {
+                    let w = w.bind(py);
+                    if !w
+                        .call_method0("done")
+                        .and_then(|d| d.is_truthy())
+                        .unwrap_or(true)
+                    {
+                        let _ = w.call_method1("set_result", (py.None(),));
+                    }
+                }
+                if self.closing.get() {
+                    self.connection_lost(py, None);
+                } else if self.eof.get() {
+                    if let Err(e) = fdio::shutdown_write(self.fd) {
+                        self.callback_error(py, os_error(&e), "Exception in write_eof()");
+                    }
+                }
+                Step::Done
+            }
+        })
+    }
+
+    fn maybe_pause_protocol(&self, py: Python<'_>) -> PyResult<()> {
+        if self.buffered_len() <= self.high.get() || self.protocol_paused.get() {
+            return Ok(());
+        }
+        self.protocol_paused.set(true);
+        if let Some(p) = self.protocol(py) {
+            if let Err(e) = p.bind(py).call_method0(intern!(py, "pause_writing")) {
+                if is_exit(py, &e) {
+                    return Err(e);
+                }
+                self.report(py, "protocol.pause_writing() failed", e.value(py).as_any());
+            }
+        }
+        Ok(())
+    }
+
+    fn maybe_resume_protocol(&self, py: Python<'_>) -> PyResult<()> {
+        if !self.protocol_paused.get() || self.buffered_len() > self.low.get() {
+            return Ok(());
+        }
+        self.protocol_paused.set(false);
+        if let Some(p) = self.protocol(py) {
+            if let Err(e) = p.bind(py).call_method0(intern!(py, "resume_writing")) {
+                if is_exit(py, &e) {
+                    return Err(e);
+                }
+                self.report(py, "protocol.resume_writing() failed", e.value(py).as_any());
+            }
+        }
+        Ok(())
+    }
+
+    // ----- closing ---------------------------------------------------------------------------
+
+    fn close(self: &Rc<Self>, py: Python<'_>) {
+        if self.closing.get() {
+            return;
+        }
+        self.closing.set(true);
+        self.stop_reader();
+        if self.buffered_len() == 0 {
+            self.conn_lost.set(self.conn_lost.get() + 1);
+            self.stop_writer();
+            self.schedule_connection_lost(py, None);
+        }
+    }
+
+    fn force_close(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
+        if self.conn_lost.get() > 0 {
+            return;
+        }
+        if self.buffered_len() > 0 {
+            self.clear_out();
+            self.stop_writer();
+        }
+        if !self.closing.get() {
+            self.closing.set(true);
+            self.stop_reader();
+        }
+        self.conn_lost.set(self.conn_lost.get() + 1);
+        self.schedule_connection_lost(py, exc);
+    }
+
+    fn schedule_connection_lost(self: &Rc<Self>, _py: Python<'_>, exc: Option<Py<PyAny>>) {
+        if self.lp.is_closed() {
+            return;
+        }
+        let st = self.clone();
+        drop(self.lp.call_soon(move || {
+            Python::attach(|py| st.in_context(py, || st.connection_lost(py, exc)));
+        }));
+    }
+
+    /// The end: the protocol's `connection_lost`, then the descriptor is closed and the
+    /// transport lets go of its loop, socket and server.
+    fn connection_lost(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
+        let result = if self.connected.get() {
+            match self.protocol(py) {
+                Some(p) => p
+                    .bind(py)
+                    .call_method1(intern!(py, "connection_lost"), (exc,))
+                    .map(drop),
+                None => Ok(()),
+            }
+        } else {
+            Ok(())
+        };
+        self.stop_reader();
+        self.stop_writer();
+        let refs = {
+            let mut r = self.refs.borrow_mut();
+            Refs {
+                owner: r.owner.take(),
+                py_loop: r.py_loop.take(),
+                protocol: r.protocol.take(),
+                sock: r.sock.take(),
+                server: r.server.take(),
+                empty_waiter: r.empty_waiter.as_ref().map(|w| w.clone_ref(py)),
+            }
+        };
+        let mut failure = result.err();
+        if let Some(sock) = &refs.sock {
+            if let Err(e) = sock.bind(py).call_method0("close") {
+                failure.get_or_insert(e);
+            }
+        }
+        if let Some(server) = &refs.server {
+            let detached = if self.server_takes_transport {
+                server
+                    .bind(py)
+                    .call_method1("_detach", (refs.owner.as_ref(),))
+            } else {
+                server.bind(py).call_method0("_detach")
+            };
+            if let Err(e) = detached {
+                failure.get_or_insert(e);
+            }
+        }
+        if let Some(w) = &refs.empty_waiter {
+            let w = w.bind(py);
+            if !w
+                .call_method0("done")
+                .and_then(|d| d.is_truthy())
+                .unwrap_or(true)
+            {
+                let lost = PyConnectionError::new_err("Connection is closed by peer");
+                let _ = w.call_method1("set_exception", (lost.value(py),));
+            }
+        }
+        if let Some(e) = failure {
+            // The loop was forgotten just above; report through the one from before.
+            self.refs.borrow_mut().py_loop = refs.py_loop.as_ref().map(|l| l.clone_ref(py));
+            self.callback_error(py, e, "Exception in callback connection_lost()");
+            self.refs.borrow_mut().py_loop = None;
+        }
+    }
+}
+
+/// The Rust half of `asyncio_rs`'s stream transports.
+#[pyclass(frozen, module = "asyncio_rs._core")]
+pub struct StreamTransport {
+    st: OnThread<Rc<State>>,
+}
+
+impl std::fmt::Debug for StreamTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamTransport")
+            .field("fd", &self.st.get().map(|s| s.fd).ok())
+            .finish()
+    }
+}
+
+#[pymethods]
+impl StreamTransport {
+    /// The state of the Python transport `owner` on `loop` (an `asyncio_rs.EventLoop`) for
+    /// `sock` (a socket, or a pipe's file object when `pipe`).
+    #[new]
+    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, pipe=false))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        py: Python<'_>,
+        owner: Py<PyAny>,
+        py_loop: &Bound<'_, PyAny>,
+        sock: &Bound<'_, PyAny>,
+        protocol: Py<PyAny>,
+        buffered: bool,
+        server: Option<Py<PyAny>>,
+        server_takes_transport: bool,
+        pipe: bool,
+    ) -> PyResult<Self> {
+        let core = py_loop.getattr("_core")?;
+        let core = core.cast::<Loop>()?;
+        let (lp, env) = core.get().parts()?;
+        let fd: RawFd = sock.call_method0("fileno")?.extract()?;
+        // SAFETY: the GIL is held; a new reference or NULL with an error set comes back.
+        let context = unsafe {
+            Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyContext_CopyCurrent())?.unbind()
+        };
+        let st = State {
+            lp,
+            env,
+            fd,
+            kind: if pipe { Kind::Pipe } else { Kind::Socket },
+            server_takes_transport,
+            context,
+            refs: RefCell::new(Refs {
+                owner: Some(owner),
+                py_loop: Some(py_loop.clone().unbind()),
+                protocol: Some(protocol),
+                sock: Some(sock.clone().unbind()),
+                server,
+                empty_waiter: None,
+            }),
+            buffered: Cell::new(buffered),
+            connected: Cell::new(true),
+            source: RefCell::new(None),
+            reader: Watcher::default(),
+            writer: Watcher::default(),
+            out: RefCell::new(Vec::new()),
+            out_start: Cell::new(0),
+            conn_lost: Cell::new(0),
+            closing: Cell::new(false),
+            paused: Cell::new(false),
+            eof: Cell::new(false),
+            protocol_paused: Cell::new(false),
+            high: Cell::new(64 * 1024),
+            low: Cell::new(16 * 1024),
+            read_buf: READ_BUF.with(Rc::clone),
+        };
+        let home = st.env.remote.clone();
+        Ok(Self {
+            st: OnThread::new(Rc::new(st), home),
+        })
+    }
+
+    /// Starts reading, unless paused or closing (scheduled right after `connection_made`).
+    fn _start_reading(&self) -> PyResult<()> {
+        if self.st.get()?.is_reading() {
+            self.st.get()?.start_reader()?;
+        }
+        Ok(())
+    }
+
+    /// asyncio's `Transport.write`: sends now what the descriptor takes, buffers the rest.
+    fn write(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.st.get()?.write(py, data)
+    }
+
+    /// Closes the sending side once the buffer is sent.
+    fn write_eof(&self) -> PyResult<()> {
+        let st = self.st.get()?;
+        if st.closing.get() || st.eof.get() {
+            return Ok(());
+        }
+        st.eof.set(true);
+        if st.buffered_len() == 0 {
+            fdio::shutdown_write(st.fd).map_err(|e| os_error(&e))?;
+        }
+        Ok(())
+    }
+
+    /// Closes after the buffer is sent; `connection_lost(None)` follows.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.st.get()?.close(py);
+        Ok(())
+    }
+
+    /// Closes now, dropping the buffer; `connection_lost(None)` follows.
+    fn abort(&self, py: Python<'_>) -> PyResult<()> {
+        self.st.get()?.force_close(py, None);
+        Ok(())
+    }
+
+    #[pyo3(signature = (exc))]
+    fn _force_close(&self, py: Python<'_>, exc: Option<Py<PyAny>>) -> PyResult<()> {
+        self.st.get()?.force_close(py, exc);
+        Ok(())
+    }
+
+    #[pyo3(signature = (exc, message = "Fatal error on transport"))]
+    fn _fatal_error(&self, py: Python<'_>, exc: &Bound<'_, PyAny>, message: &str) -> PyResult<()> {
+        self.st.get()?.fatal_error(py, exc, message);
+        Ok(())
+    }
+
+    fn is_closing(&self) -> PyResult<bool> {
+        Ok(self.st.get()?.closing.get())
+    }
+
+    fn is_reading(&self) -> PyResult<bool> {
+        Ok(self.st.get()?.is_reading())
+    }
+
+    /// Stops reading until `resume_reading()`.
+    fn pause_reading(&self, py: Python<'_>) -> PyResult<()> {
+        let st = self.st.get()?;
+        if !st.is_reading() {
+            return Ok(());
+        }
+        st.paused.set(true);
+        st.stop_reader();
+        st.debug_log(py, "pauses reading");
+        Ok(())
+    }
+
+    fn resume_reading(&self, py: Python<'_>) -> PyResult<()> {
+        let st = self.st.get()?;
+        if st.closing.get() || !st.paused.get() {
+            return Ok(());
+        }
+        st.paused.set(false);
+        st.start_reader()?;
+        st.debug_log(py, "resumes reading");
+        Ok(())
+    }
+
+    fn get_write_buffer_size(&self) -> PyResult<usize> {
+        Ok(self.st.get()?.buffered_len())
+    }
+
+    /// `(low, high)`.
+    fn get_write_buffer_limits(&self) -> PyResult<(usize, usize)> {
+        let st = self.st.get()?;
+        Ok((st.low.get(), st.high.get()))
+    }
+
+    #[pyo3(signature = (high=None, low=None))]
+    fn set_write_buffer_limits(
+        &self,
+        py: Python<'_>,
+        high: Option<i64>,
+        low: Option<i64>,
+    ) -> PyResult<()> {
+        let (high, low) = water_marks(high, low)?;
+        self.st.get()?.high.set(high);
+        self.st.get()?.low.set(low);
+        self.st.get()?.maybe_pause_protocol(py)
+    }
+
+    fn get_protocol(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self.st.get()?.protocol(py))
+    }
+
+    /// Sets the protocol; `buffered` says it is a `BufferedProtocol`.
+    fn set_protocol(&self, protocol: Py<PyAny>, buffered: bool) -> PyResult<()> {
+        let st = self.st.get()?;
+        st.refs.borrow_mut().protocol = Some(protocol);
+        st.buffered.set(buffered);
+        st.connected.set(true);
+        Ok(())
+    }
+
+    /// `sendfile`'s waiter for an empty buffer (or `None`).
+    fn _set_empty_waiter(&self, waiter: Option<Py<PyAny>>) -> PyResult<()> {
+        self.st.get()?.refs.borrow_mut().empty_waiter = waiter;
+        Ok(())
+    }
+
+    #[getter]
+    fn _empty_waiter(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self
+            .st
+            .get()?
+            .refs
+            .borrow()
+            .empty_waiter
+            .as_ref()
+            .map(|w| w.clone_ref(py)))
+    }
+
+    #[getter]
+    fn _sock(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self
+            .st
+            .get()?
+            .refs
+            .borrow()
+            .sock
+            .as_ref()
+            .map(|s| s.clone_ref(py)))
+    }
+
+    #[getter]
+    fn _sock_fd(&self) -> PyResult<RawFd> {
+        Ok(self.st.get()?.fd)
+    }
+
+    #[getter]
+    fn _loop(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self.st.get()?.py_loop(py))
+    }
+
+    #[getter]
+    fn _server(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        Ok(self
+            .st
+            .get()?
+            .refs
+            .borrow()
+            .server
+            .as_ref()
+            .map(|s| s.clone_ref(py)))
+    }
+
+    #[getter]
+    fn _protocol_paused(&self) -> PyResult<bool> {
+        Ok(self.st.get()?.protocol_paused.get())
+    }
+
+    #[getter]
+    fn _conn_lost(&self) -> PyResult<u32> {
+        Ok(self.st.get()?.conn_lost.get())
+    }
+
+    #[getter]
+    fn _eof(&self) -> PyResult<bool> {
+        Ok(self.st.get()?.eof.get())
+    }
+
+    #[getter]
+    fn _paused(&self) -> PyResult<bool> {
+        Ok(self.st.get()?.paused.get())
+    }
+
+    /// Whether the reactor watches the descriptor for reading and for writing (for `repr`).
+    fn _polling(&self) -> PyResult<(bool, bool)> {
+        let st = self.st.get()?;
+        Ok((st.reader.active(), st.writer.active()))
+    }
+
+    fn __traverse__(&self, visit: PyVisit<'_>) -> Result<(), PyTraverseError> {
+        // While the reactor or the ready queue holds this state (a watched descriptor, a
+        // pending `connection_lost`), its objects are reachable from there, not garbage:
+        // they are not reported, so the collector never breaks them up.
+        // On another thread (a collection started there) nothing is reported either: the
+        // objects stay, at worst until a collection on the loop's thread.
+        let Ok(st) = self.st.get() else {
+            return Ok(());
+        };
+        if Rc::strong_count(st) > 1 {
+            return Ok(());
+        }
+        visit.call(&st.context)?;
+        let Ok(refs) = st.refs.try_borrow() else {
+            return Ok(());
+        };
+        for r in [
+            &refs.owner,
+            &refs.py_loop,
+            &refs.protocol,
+            &refs.sock,
+            &refs.server,
+            &refs.empty_waiter,
+        ] {
+            visit.call(r)?;
+        }
+        Ok(())
+    }
+
+    fn __clear__(&self) {
+        let Ok(st) = self.st.get() else {
+            return;
+        };
+        if let Ok(mut refs) = st.refs.try_borrow_mut() {
+            let old = std::mem::take(&mut *refs);
+            drop(refs);
+            drop(old);
+        }
+    }
+}
