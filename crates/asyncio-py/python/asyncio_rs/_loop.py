@@ -101,7 +101,9 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     # ----- transports (Rust's) ----------------------------------------------------------------
 
-    def _make_socket_transport(self, sock, protocol, waiter=None, *, extra=None, server=None):
+    def _make_socket_transport(
+        self, sock, protocol, waiter=None, *, extra=None, server=None
+    ):
         return _transports._SocketTransport(self, sock, protocol, waiter, extra, server)
 
     def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, **kwargs):

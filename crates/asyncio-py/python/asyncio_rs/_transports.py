@@ -8,12 +8,22 @@ with the semantics of CPython's ``_SelectorSocketTransport``.
 
 import inspect
 import warnings
-from asyncio import base_events, constants, futures, protocols, sslproto, transports, trsock
+from asyncio import (
+    base_events,
+    constants,
+    futures,
+    protocols,
+    sslproto,
+    transports,
+    trsock,
+)
 
 from . import _core
 
 # Python 3.13 passes the transport to Server._attach/_detach; earlier versions pass nothing.
-_SERVER_TAKES_TRANSPORT = len(inspect.signature(base_events.Server._attach).parameters) > 1
+_SERVER_TAKES_TRANSPORT = (
+    len(inspect.signature(base_events.Server._attach).parameters) > 1
+)
 
 
 class _SocketTransport(transports._FlowControlMixin, transports.Transport):
@@ -104,7 +114,9 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
         return self._io.get_protocol()
 
     def set_protocol(self, protocol):
-        self._io.set_protocol(protocol, isinstance(protocol, protocols.BufferedProtocol))
+        self._io.set_protocol(
+            protocol, isinstance(protocol, protocols.BufferedProtocol)
+        )
 
     def is_closing(self):
         return self._io.is_closing()
@@ -180,4 +192,3 @@ def make_ssl_transport(
     )
     _SocketTransport(loop, rawsock, ssl_protocol, extra=extra, server=server)
     return ssl_protocol._app_transport
-
