@@ -545,7 +545,7 @@ impl State {
             view.bytes()
         } else {
             return Err(PyTypeError::new_err(format!(
-                "data argument must be a bytes-like object, not {:?}",
+                "data argument must be a bytes-like object, not '{}'",
                 data.get_type().name()?.to_string()
             )));
         };

@@ -23,6 +23,7 @@ pub struct Builder {
     virtual_time: bool,
     debug: bool,
     slow_callback_duration: Duration,
+    io_check_interval: u32,
 }
 
 impl Default for Builder {
@@ -38,6 +39,7 @@ impl Builder {
             virtual_time: false,
             debug: false,
             slow_callback_duration: Duration::from_millis(100),
+            io_check_interval: 61,
         }
     }
 
@@ -63,6 +65,16 @@ impl Builder {
         self
     }
 
+    /// While callbacks and tasks keep the loop busy, it checks I/O (without waiting) on one
+    /// iteration in `n` (default 61: a system call per iteration is what makes tokio's
+    /// `yield_now` costly). `1` checks on every iteration, as CPython's loop does, so I/O that
+    /// became ready joins the very next iteration, in the order CPython's loop would run it.
+    /// `0` is taken as `1`.
+    pub fn io_check_interval(mut self, n: u32) -> Self {
+        self.io_check_interval = n.max(1);
+        self
+    }
+
     /// Builds the loop.
     ///
     /// # Errors
@@ -72,6 +84,7 @@ impl Builder {
             virtual_time: self.virtual_time,
             debug: self.debug,
             slow_callback_duration: self.slow_callback_duration,
+            io_check_interval: u64::from(self.io_check_interval),
         })?;
         Ok(EventLoop { core })
     }

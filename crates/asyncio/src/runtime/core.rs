@@ -27,11 +27,6 @@ use super::task::{JoinHandle, Task};
 use super::time::clock::Clock;
 use super::time::wheel::{Payload, TimerKey, Wheel};
 
-/// How many busy iterations may pass before the loop checks I/O without blocking. Checking on
-/// every iteration would cost a syscall per `yield_now` (tokio's known cost); never checking
-/// would starve I/O behind tasks that are always ready.
-const IO_CHECK_INTERVAL: u64 = 61;
-
 /// When several timers wait in the current millisecond, the loop sleeps this much past the
 /// first deadline so one wake-up fires them together (a timer alone gets an exact wake-up).
 /// Timers can be this much later; they are never early.
@@ -56,6 +51,10 @@ pub(crate) struct Config {
     pub(crate) virtual_time: bool,
     pub(crate) debug: bool,
     pub(crate) slow_callback_duration: Duration,
+    /// How many busy iterations may pass before the loop checks I/O without blocking. Checking
+    /// on every iteration costs a syscall per `yield_now` (tokio's known cost); never checking
+    /// would starve I/O behind tasks that are always ready.
+    pub(crate) io_check_interval: u64,
 }
 
 pub(crate) struct Core {
@@ -82,6 +81,7 @@ pub(crate) struct Core {
     exception_handler: RefCell<Option<ExceptionHandler>>,
     debug: Cell<bool>,
     slow_callback_duration: Cell<Duration>,
+    io_check_interval: u64,
     iteration: Cell<u64>,
     /// Wraps each wait that may block (see `EventLoop::set_wait_hook`).
     wait_hook: RefCell<Option<WaitHook>>,
@@ -118,6 +118,7 @@ impl Core {
             exception_handler: RefCell::new(None),
             debug: Cell::new(config.debug),
             slow_callback_duration: Cell::new(config.slow_callback_duration),
+            io_check_interval: config.io_check_interval.max(1),
             iteration: Cell::new(0),
             wait_hook: RefCell::new(None),
         }))
@@ -422,7 +423,7 @@ impl Core {
         self.iteration.set(iteration);
         let busy = !self.ready.borrow().is_empty() || self.stopping.get();
         if busy {
-            if iteration % IO_CHECK_INTERVAL == 0 {
+            if iteration % self.io_check_interval == 0 {
                 self.poll_io(Some(Duration::ZERO));
             }
         } else {
