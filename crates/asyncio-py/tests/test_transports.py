@@ -361,13 +361,18 @@ class Errors(unittest.TestCase):
             def data_received(self, data):
                 raise KeyboardInterrupt
 
+        made = []
+
         async def main():
-            server, transport, _ = await server_and_client(loop, Interrupts, Collect)
-            transport.write(b"x")
+            made.extend(await server_and_client(loop, Interrupts, Collect))
+            made[1].write(b"x")
             await asyncio.sleep(10)
 
         with self.assertRaises(KeyboardInterrupt):
             loop.run_until_complete(main())
+        server, transport, _ = made
+        transport.close()
+        server.close()
         for task in asyncio.all_tasks(loop):
             task.cancel()
         loop.run_until_complete(asyncio.sleep(0))
