@@ -546,7 +546,7 @@ impl State {
         } else {
             return Err(PyTypeError::new_err(format!(
                 "data argument must be a bytes-like object, not '{}'",
-                data.get_type().name()?.to_string()
+                data.get_type().name()?
             )));
         };
         if self.eof.get() {
