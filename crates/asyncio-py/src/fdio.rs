@@ -60,3 +60,16 @@ pub(crate) fn would_block(e: &io::Error) -> bool {
         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
     )
 }
+
+/// Whether reading `fd` would not block now: data, end of stream, or an error (a write
+/// pipe's reader closed). The reactor's readiness can be stale; this asks the kernel.
+pub(crate) fn readable_now(fd: RawFd) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid `pollfd` for the call's duration; a zero timeout never blocks.
+    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
+    n > 0 && pfd.revents != 0
+}

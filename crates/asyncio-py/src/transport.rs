@@ -90,6 +90,16 @@ impl Watcher {
     }
 }
 
+/// Which of asyncio's transports this is: CPython's `_SelectorSocketTransport`,
+/// `_UnixReadPipeTransport` or `_UnixWritePipeTransport` (their semantics differ in how
+/// errors, the end of the stream and closing go).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Socket,
+    ReadPipe,
+    WritePipe,
+}
+
 /// What the write side should do after a step.
 enum Step {
     /// Wait for the descriptor to be ready again.
@@ -104,7 +114,7 @@ struct State {
     lp: asyncio::EventLoop,
     env: Arc<Env>,
     fd: RawFd,
-    kind: Kind,
+    role: Role,
     /// Python 3.13's `Server._attach(transport)` (older: `_attach()`).
     server_takes_transport: bool,
     /// The `contextvars.Context` the protocol's callbacks run in (a copy of the creator's).
@@ -120,6 +130,8 @@ struct State {
     out: RefCell<Vec<u8>>,
     out_start: Cell<usize>,
     conn_lost: Cell<u32>,
+    /// `connection_lost` is scheduled (it runs once).
+    lost_scheduled: Cell<bool>,
     closing: Cell<bool>,
     paused: Cell<bool>,
     eof: Cell<bool>,
@@ -158,6 +170,13 @@ fn water_marks(high: Option<i64>, low: Option<i64>) -> PyResult<(usize, usize)> 
 }
 
 impl State {
+    fn kind(&self) -> Kind {
+        match self.role {
+            Role::Socket => Kind::Socket,
+            Role::ReadPipe | Role::WritePipe => Kind::Pipe,
+        }
+    }
+
     fn protocol(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         self.refs
             .borrow()
@@ -262,7 +281,18 @@ impl State {
     /// An error that ends the connection (CPython's `_fatal_error`): reported unless it is
     /// an `OSError` (logged in debug mode only), then the transport is closed at once.
     fn fatal_error(self: &Rc<Self>, py: Python<'_>, exc: &Bound<'_, PyAny>, message: &str) {
-        if exc.is_instance_of::<PyOSError>() {
+        let quiet = match self.role {
+            // A read pipe reports every error but EIO (a terminal whose other side went).
+            Role::ReadPipe => {
+                exc.is_instance_of::<PyOSError>()
+                    && exc
+                        .getattr("errno")
+                        .and_then(|e| e.extract::<i32>())
+                        .is_ok_and(|e| e == libc::EIO)
+            }
+            Role::Socket | Role::WritePipe => exc.is_instance_of::<PyOSError>(),
+        };
+        if quiet {
             if self.debug(py) {
                 let owner = self.owner(py);
                 let repr = owner
@@ -275,7 +305,10 @@ impl State {
         } else {
             self.report(py, message, exc);
         }
-        self.force_close(py, Some(exc.clone().unbind()));
+        match self.role {
+            Role::Socket => self.force_close(py, Some(exc.clone().unbind())),
+            Role::ReadPipe | Role::WritePipe => self.pipe_close(py, Some(exc.clone().unbind())),
+        }
     }
 
     /// A protocol method's error: exits end the run, the rest is fatal to the connection.
@@ -406,6 +439,14 @@ impl State {
         if self.conn_lost.get() > 0 {
             return true;
         }
+        if self.role == Role::WritePipe {
+            // A write pipe is watched for reading only to learn that its reader went (the
+            // descriptor turns readable then; the reactor's first report may be stale).
+            if fdio::readable_now(self.fd) {
+                self.in_context(py, || self.peer_closed(py));
+            }
+            return true;
+        }
         let Some(protocol) = self.protocol(py) else {
             return true;
         };
@@ -420,7 +461,7 @@ impl State {
     }
 
     fn read_error(&self) -> &'static str {
-        match self.kind {
+        match self.kind() {
             Kind::Socket => "Fatal read error on socket transport",
             Kind::Pipe => "Fatal read error on pipe transport",
         }
@@ -429,7 +470,7 @@ impl State {
     fn read_bytes(self: &Rc<Self>, py: Python<'_>, protocol: &Bound<'_, PyAny>) -> bool {
         let got = {
             let mut buf = self.read_buf.borrow_mut();
-            fdio::read(self.fd, self.kind, &mut buf).map(|n| (n, PyBytes::new(py, &buf[..n])))
+            fdio::read(self.fd, self.kind(), &mut buf).map(|n| (n, PyBytes::new(py, &buf[..n])))
         };
         match got {
             Err(e) if fdio::would_block(&e) => e.kind() == std::io::ErrorKind::WouldBlock,
@@ -438,12 +479,25 @@ impl State {
                 self.fatal_error(py, exc.value(py).as_any(), self.read_error());
                 true
             }
+            Ok((0, _)) if self.role == Role::ReadPipe => {
+                self.pipe_eof(py);
+                true
+            }
             Ok((0, _)) => {
                 self.on_eof(py, protocol);
                 true
             }
             Ok((n, data)) => {
-                if let Err(e) = protocol.call_method1(intern!(py, "data_received"), (data,)) {
+                let r = protocol.call_method1(intern!(py, "data_received"), (data,));
+                if let (Err(e), Role::ReadPipe) = (&r, self.role) {
+                    // A read pipe lets the error out of its callback: reported, not fatal.
+                    let e = e.clone_ref(py);
+                    self.callback_error(
+                        py,
+                        e,
+                        "Exception in callback _ReadPipeTransport._read_ready()",
+                    );
+                } else if let Err(e) = r {
                     self.protocol_failed(
                         py,
                         e,
@@ -474,7 +528,7 @@ impl State {
             }
         };
         let got = View::new(&buf, true).and_then(|mut view| {
-            fdio::read(self.fd, self.kind, view.bytes_mut()).map_err(|e| {
+            fdio::read(self.fd, self.kind(), view.bytes_mut()).map_err(|e| {
                 if fdio::would_block(&e) {
                     // Not an error: told apart below by its type.
                     pyo3::exceptions::PyBlockingIOError::new_err(())
@@ -530,7 +584,7 @@ impl State {
     // ----- writing ---------------------------------------------------------------------------
 
     fn write_error(&self) -> &'static str {
-        match self.kind {
+        match self.kind() {
             Kind::Socket => "Fatal write error on socket transport",
             Kind::Pipe => "Fatal write error on pipe transport",
         }
@@ -549,6 +603,9 @@ impl State {
                 data.get_type().name()?
             )));
         };
+        if self.role == Role::WritePipe {
+            return self.write_pipe(py, bytes);
+        }
         if self.eof.get() {
             return Err(PyRuntimeError::new_err(
                 "Cannot call write() after write_eof()",
@@ -572,7 +629,7 @@ impl State {
         let mut rest = bytes;
         if self.buffered_len() == 0 {
             // Straight to the descriptor; only what it does not take is buffered.
-            match fdio::write(self.fd, self.kind, bytes) {
+            match fdio::write(self.fd, self.kind(), bytes) {
                 Ok(n) if n == bytes.len() => return Ok(()),
                 Ok(n) => rest = &bytes[n..],
                 Err(e) if fdio::would_block(&e) => {}
@@ -586,6 +643,133 @@ impl State {
         }
         self.out.borrow_mut().extend_from_slice(rest);
         self.maybe_pause_protocol(py)
+    }
+
+    /// `write` on a write pipe: after the pipe closes (or is closing) writes are dropped and
+    /// counted; an error is fatal.
+    fn write_pipe(self: &Rc<Self>, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.conn_lost.get() > 0 || self.closing.get() {
+            if self.conn_lost.get() >= CONNLOST_WRITES_LOGGED {
+                let msg = "pipe closed by peer or os.write(pipe, data) raised exception.";
+                self.log(py, "warning", msg, None);
+            }
+            self.conn_lost.set(self.conn_lost.get() + 1);
+            return Ok(());
+        }
+        let mut rest = bytes;
+        if self.buffered_len() == 0 {
+            match fdio::write(self.fd, Kind::Pipe, bytes) {
+                Ok(n) if n == bytes.len() => return Ok(()),
+                Ok(n) => rest = &bytes[n..],
+                Err(e) if fdio::would_block(&e) => {}
+                Err(e) => {
+                    self.conn_lost.set(self.conn_lost.get() + 1);
+                    let exc = os_error(&e);
+                    self.fatal_error(py, exc.value(py).as_any(), self.write_error());
+                    return Ok(());
+                }
+            }
+            self.start_writer()?;
+        }
+        self.out.borrow_mut().extend_from_slice(rest);
+        self.maybe_pause_protocol(py)
+    }
+
+    /// A write pipe's writer step.
+    fn write_pipe_ready(self: &Rc<Self>, py: Python<'_>, sent: std::io::Result<usize>) -> Step {
+        match sent {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::Again,
+            Err(e) if fdio::would_block(&e) => Step::Wait,
+            Err(e) => {
+                self.clear_out();
+                self.conn_lost.set(self.conn_lost.get() + 1);
+                self.stop_writer();
+                let exc = os_error(&e);
+                self.fatal_error(py, exc.value(py).as_any(), self.write_error());
+                Step::Done
+            }
+            Ok(n) if n == self.buffered_len() => {
+                self.clear_out();
+                self.stop_writer();
+                if let Err(e) = self.maybe_resume_protocol(py) {
+                    self.env.set_fatal(e);
+                }
+                if self.closing.get() {
+                    self.stop_reader();
+                    self.connection_lost(py, None);
+                }
+                Step::Done
+            }
+            Ok(n) => {
+                self.consume(n);
+                if n == 0 {
+                    Step::Wait
+                } else {
+                    Step::Again
+                }
+            }
+        }
+    }
+
+    /// The reader of a write pipe went (its read side is readable: EOF or error).
+    fn peer_closed(self: &Rc<Self>, py: Python<'_>) {
+        self.debug_log(py, "was closed by peer");
+        if self.buffered_len() > 0 {
+            let exc = pyo3::exceptions::PyBrokenPipeError::new_err(());
+            self.pipe_close(py, Some(exc.value(py).clone().into_any().unbind()));
+        } else {
+            self.pipe_close(py, None);
+        }
+    }
+
+    /// A read pipe's end of stream: `eof_received()`, then `connection_lost(None)`.
+    fn pipe_eof(self: &Rc<Self>, py: Python<'_>) {
+        self.debug_log(py, "was closed by peer");
+        self.closing.set(true);
+        self.stop_reader();
+        if !self.lp.is_closed() {
+            let st = self.clone();
+            drop(self.lp.call_soon(move || {
+                Python::attach(|py| {
+                    st.in_context(py, || {
+                        let Some(p) = st.protocol(py) else {
+                            return;
+                        };
+                        if let Err(e) = p.bind(py).call_method0(intern!(py, "eof_received")) {
+                            st.callback_error(py, e, "Exception in callback eof_received()");
+                        }
+                    });
+                });
+            }));
+        }
+        self.schedule_connection_lost(py, None);
+    }
+
+    /// A pipe's `_close(exc)`: drops what is buffered, stops watching, and schedules
+    /// `connection_lost(exc)`.
+    fn pipe_close(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
+        self.closing.set(true);
+        if self.buffered_len() > 0 {
+            self.stop_writer();
+        }
+        self.clear_out();
+        self.stop_reader();
+        self.schedule_connection_lost(py, exc);
+    }
+
+    /// A write pipe's `write_eof` (and `close`): closes once the buffer is written.
+    fn pipe_write_eof(self: &Rc<Self>, py: Python<'_>) {
+        if self.closing.get() {
+            return;
+        }
+        self.closing.set(true);
+        if self.buffered_len() == 0 {
+            self.stop_reader();
+            self.schedule_connection_lost(py, None);
+        }
     }
 
     /// Takes `n` sent bytes off the buffer.
@@ -616,8 +800,11 @@ impl State {
         }
         let sent = {
             let out = self.out.borrow();
-            fdio::write(self.fd, self.kind, &out[self.out_start.get()..])
+            fdio::write(self.fd, self.kind(), &out[self.out_start.get()..])
         };
+        if self.role == Role::WritePipe {
+            return self.in_context(py, || self.write_pipe_ready(py, sent));
+        }
         self.in_context(py, || match sent {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::Again,
             Err(e) if fdio::would_block(&e) => Step::Wait,
@@ -740,7 +927,7 @@ impl State {
     }
 
     fn schedule_connection_lost(self: &Rc<Self>, _py: Python<'_>, exc: Option<Py<PyAny>>) {
-        if self.lp.is_closed() {
+        if self.lp.is_closed() || self.lost_scheduled.replace(true) {
             return;
         }
         let st = self.clone();
@@ -752,6 +939,10 @@ impl State {
     /// The end: the protocol's `connection_lost`, then the descriptor is closed and the
     /// transport lets go of its loop, socket and server.
     fn connection_lost(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
+        if self.refs.borrow().owner.is_none() {
+            // Already lost (or the collector broke the transport up): once only.
+            return;
+        }
         let result = if self.connected.get() {
             match self.protocol(py) {
                 Some(p) => p
@@ -833,7 +1024,7 @@ impl StreamTransport {
     /// The state of the Python transport `owner` on `loop` (an `asyncio_rs.EventLoop`) for
     /// `sock` (a socket, or a pipe's file object when `pipe`).
     #[new]
-    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, pipe=false))]
+    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, role="socket"))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -844,8 +1035,14 @@ impl StreamTransport {
         buffered: bool,
         server: Option<Py<PyAny>>,
         server_takes_transport: bool,
-        pipe: bool,
+        role: &str,
     ) -> PyResult<Self> {
+        let role = match role {
+            "socket" => Role::Socket,
+            "read-pipe" => Role::ReadPipe,
+            "write-pipe" => Role::WritePipe,
+            other => return Err(PyValueError::new_err(format!("unknown role {other:?}"))),
+        };
         let core = py_loop.getattr("_core")?;
         let core = core.cast::<Loop>()?;
         let (lp, env) = core.get().parts()?;
@@ -858,7 +1055,7 @@ impl StreamTransport {
             lp,
             env,
             fd,
-            kind: if pipe { Kind::Pipe } else { Kind::Socket },
+            role,
             server_takes_transport,
             context,
             refs: RefCell::new(Refs {
@@ -877,6 +1074,7 @@ impl StreamTransport {
             out: RefCell::new(Vec::new()),
             out_start: Cell::new(0),
             conn_lost: Cell::new(0),
+            lost_scheduled: Cell::new(false),
             closing: Cell::new(false),
             paused: Cell::new(false),
             eof: Cell::new(false),
@@ -905,8 +1103,12 @@ impl StreamTransport {
     }
 
     /// Closes the sending side once the buffer is sent.
-    fn write_eof(&self) -> PyResult<()> {
+    fn write_eof(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.st.get()?;
+        if st.role == Role::WritePipe {
+            st.pipe_write_eof(py);
+            return Ok(());
+        }
         if st.closing.get() || st.eof.get() {
             return Ok(());
         }
@@ -919,13 +1121,27 @@ impl StreamTransport {
 
     /// Closes after the buffer is sent; `connection_lost(None)` follows.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        self.st.get()?.close(py);
+        let st = self.st.get()?;
+        match st.role {
+            Role::Socket => st.close(py),
+            Role::ReadPipe if !st.closing.get() => st.pipe_close(py, None),
+            Role::ReadPipe => {}
+            Role::WritePipe => {
+                if st.refs.borrow().sock.is_some() {
+                    st.pipe_write_eof(py);
+                }
+            }
+        }
         Ok(())
     }
 
     /// Closes now, dropping the buffer; `connection_lost(None)` follows.
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
-        self.st.get()?.force_close(py, None);
+        let st = self.st.get()?;
+        match st.role {
+            Role::Socket => st.force_close(py, None),
+            Role::ReadPipe | Role::WritePipe => st.pipe_close(py, None),
+        }
         Ok(())
     }
 
@@ -1036,6 +1252,12 @@ impl StreamTransport {
             .sock
             .as_ref()
             .map(|s| s.clone_ref(py)))
+    }
+
+    /// Replaces (or forgets, with `None`) the socket or pipe object closed at the end.
+    fn _set_sock(&self, sock: Option<Py<PyAny>>) -> PyResult<()> {
+        self.st.get()?.refs.borrow_mut().sock = sock;
+        Ok(())
     }
 
     #[getter]

@@ -464,5 +464,65 @@ class Lifecycle(unittest.TestCase):
             os.fstat(fd)
 
 
+class Pipes(unittest.TestCase):
+    @on_each_loop
+    def test_a_read_pipe_delivers_data_then_eof_then_loss(self, loop):
+        async def main():
+            rfd, wfd = os.pipe()
+            transport, protocol = await loop.connect_read_pipe(
+                Collect, os.fdopen(rfd, "rb", 0)
+            )
+            os.write(wfd, b"through the pipe")
+            await protocol.got.wait()
+            os.close(wfd)
+            self.assertIsNone(await protocol.done)
+            self.assertEqual(bytes(protocol.data), b"through the pipe")
+            self.assertEqual(protocol.events, ["made", "eof", ("lost", None)])
+            self.assertTrue(transport.get_extra_info("pipe").closed)
+            with self.assertRaises(OSError):
+                os.fstat(rfd)
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
+    def test_a_write_pipe_learns_its_reader_went(self, loop):
+        async def main():
+            rfd, wfd = os.pipe()
+            transport, protocol = await loop.connect_write_pipe(
+                Collect, os.fdopen(wfd, "wb", 0)
+            )
+            transport.write(b"x" * 1000)
+            self.assertEqual(os.read(rfd, 2000), b"x" * 1000)
+            # More than the pipe holds: the rest waits in the transport's buffer.
+            transport.write(b"y" * (1 << 20))
+            self.assertGreater(transport.get_write_buffer_size(), 0)
+            os.close(rfd)
+            exc = await protocol.done
+            self.assertIsInstance(exc, BrokenPipeError)
+            self.assertTrue(transport.is_closing())
+            self.assertEqual(transport.get_write_buffer_size(), 0)
+            with self.assertRaises(OSError):
+                os.fstat(wfd)
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
+    def test_a_subprocess_talks_through_pipes(self, loop):
+        async def main():
+            proc = await asyncio.create_subprocess_exec(
+                "cat", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            )
+            payload = os.urandom(500_000)
+            out, _ = await proc.communicate(payload)
+            self.assertEqual(out, payload)
+            self.assertEqual(proc.returncode, 0)
+
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(main())
+        finally:
+            asyncio.set_event_loop(None)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -106,6 +106,12 @@ class EventLoop(asyncio.SelectorEventLoop):
     ):
         return _transports._SocketTransport(self, sock, protocol, waiter, extra, server)
 
+    def _make_read_pipe_transport(self, pipe, protocol, waiter=None, extra=None):
+        return _transports._ReadPipeTransport(self, pipe, protocol, waiter, extra)
+
+    def _make_write_pipe_transport(self, pipe, protocol, waiter=None, extra=None):
+        return _transports._WritePipeTransport(self, pipe, protocol, waiter, extra)
+
     def _make_ssl_transport(self, rawsock, protocol, sslcontext, waiter=None, **kwargs):
         return _transports.make_ssl_transport(
             self, rawsock, protocol, sslcontext, waiter, **kwargs

@@ -7,6 +7,8 @@ with the semantics of CPython's ``_SelectorSocketTransport``.
 """
 
 import inspect
+import os
+import stat
 import warnings
 from asyncio import (
     base_events,
@@ -171,6 +173,151 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 
     def _reset_empty_waiter(self):
         self._io._set_empty_waiter(None)
+
+
+class _PipeTransport:
+    """What the read and write pipe transports share."""
+
+    _loop = property(lambda self: self._io._loop)
+    _protocol = property(lambda self: self._io.get_protocol())
+    _pipe = property(
+        lambda self: self._io._sock, lambda self, pipe: self._io._set_sock(pipe)
+    )
+    _fileno = property(lambda self: self._io._sock_fd)
+    _closing = property(lambda self: self._io.is_closing())
+
+    def _setup(self, loop, pipe, protocol, extra, role, allowed, message):
+        self._extra = {} if extra is None else extra
+        self._extra["pipe"] = pipe
+        mode = os.fstat(pipe.fileno()).st_mode
+        if not any(check(mode) for check in allowed):
+            raise ValueError(message)
+        os.set_blocking(pipe.fileno(), False)
+        io = _core.StreamTransport(self, loop, pipe, protocol, False, role=role)
+        self._io = io
+        loop.call_soon(protocol.connection_made, self)
+        return io, mode
+
+    def __repr__(self):
+        io = self.__dict__.get("_io")
+        info = [self.__class__.__name__]
+        if io is None or io._sock is None:
+            info.append("closed")
+        elif io.is_closing():
+            info.append("closing")
+        if io is not None:
+            info.append(f"fd={io._sock_fd}")
+            lp = io._loop
+            if io._sock is not None and lp is not None and not lp.is_closed():
+                reading, writing = io._polling()
+                info.append("polling" if reading or writing else "idle")
+                if isinstance(self, transports.WriteTransport):
+                    info.append(f"bufsize={io.get_write_buffer_size()}")
+            else:
+                info.append("open" if io._sock is not None else "closed")
+        return "<{}>".format(" ".join(info))
+
+    def __del__(self, _warn=warnings.warn):
+        io = self.__dict__.get("_io")
+        try:
+            pipe = None if io is None else io._sock
+        except RuntimeError:
+            return  # collected on another thread: see _SocketTransport.__del__
+        if pipe is not None:
+            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            pipe.close()
+
+    def get_protocol(self):
+        return self._io.get_protocol()
+
+    def set_protocol(self, protocol):
+        self._io.set_protocol(protocol, False)
+
+    def is_closing(self):
+        return self._io.is_closing()
+
+    def close(self):
+        self._io.close()
+
+    def _fatal_error(self, exc, message="Fatal error on pipe transport"):
+        self._io._fatal_error(exc, message)
+
+
+class _ReadPipeTransport(_PipeTransport, transports.ReadTransport):
+    """The read end of a pipe (or a socket, or a character device)."""
+
+    max_size = 256 * 1024
+
+    def __init__(self, loop, pipe, protocol, waiter=None, extra=None):
+        io, _ = self._setup(
+            loop,
+            pipe,
+            protocol,
+            extra,
+            "read-pipe",
+            (stat.S_ISFIFO, stat.S_ISSOCK, stat.S_ISCHR),
+            "Pipe transport is for pipes/sockets only.",
+        )
+        loop.call_soon(io._start_reading)
+        if waiter is not None:
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    def is_reading(self):
+        return self._io.is_reading()
+
+    def pause_reading(self):
+        self._io.pause_reading()
+
+    def resume_reading(self):
+        self._io.resume_reading()
+
+
+class _WritePipeTransport(
+    _PipeTransport, transports._FlowControlMixin, transports.WriteTransport
+):
+    """The write end of a pipe (or a socket, or a character device)."""
+
+    _protocol_paused = property(lambda self: self._io._protocol_paused)
+    _high_water = property(lambda self: self._io.get_write_buffer_limits()[1])
+    _low_water = property(lambda self: self._io.get_write_buffer_limits()[0])
+
+    def __init__(self, loop, pipe, protocol, waiter=None, extra=None):
+        io, mode = self._setup(
+            loop,
+            pipe,
+            protocol,
+            extra,
+            "write-pipe",
+            (stat.S_ISFIFO, stat.S_ISSOCK, stat.S_ISCHR),
+            "Pipe transport is only for pipes, sockets and character devices",
+        )
+        self.write = io.write
+        # Watching the descriptor for reading tells when the reader goes (pipes, sockets).
+        if stat.S_ISSOCK(mode) or stat.S_ISFIFO(mode):
+            loop.call_soon(io._start_reading)
+        if waiter is not None:
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    def writelines(self, list_of_data):
+        self._io.write(b"".join(list_of_data))
+
+    def can_write_eof(self):
+        return True
+
+    def write_eof(self):
+        self._io.write_eof()
+
+    def abort(self):
+        self._io.abort()
+
+    def get_write_buffer_size(self):
+        return self._io.get_write_buffer_size()
+
+    def get_write_buffer_limits(self):
+        return self._io.get_write_buffer_limits()
+
+    def set_write_buffer_limits(self, high=None, low=None):
+        self._io.set_write_buffer_limits(high, low)
 
 
 def make_ssl_transport(
