@@ -73,3 +73,31 @@ pub(crate) fn readable_now(fd: RawFd) -> bool {
     let n = unsafe { libc::poll(&mut pfd, 1, 0) };
     n > 0 && pfd.revents != 0
 }
+
+/// One datagram from an IPv4 socket, with its sender.
+pub(crate) fn recv_from_v4(
+    fd: RawFd,
+    buf: &mut [u8],
+) -> io::Result<(usize, std::net::SocketAddrV4)> {
+    // SAFETY: all-zero is a valid `sockaddr_in`.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: `buf` is writable for its length; `addr` and `len` are valid out-parameters
+    // sized for an IPv4 address, all borrowed for the call only.
+    let n = unsafe {
+        libc::recvfrom(
+            fd,
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            0,
+            std::ptr::addr_of_mut!(addr).cast(),
+            &mut len,
+        )
+    };
+    let n = result(n)?;
+    let ip = std::net::Ipv4Addr::from(u32::from_be(addr.sin_addr.s_addr));
+    Ok((
+        n,
+        std::net::SocketAddrV4::new(ip, u16::from_be(addr.sin_port)),
+    ))
+}

@@ -464,6 +464,85 @@ class Lifecycle(unittest.TestCase):
             os.fstat(fd)
 
 
+class Datagrams(unittest.TestCase):
+    class Endpoint(asyncio.DatagramProtocol):
+        def __init__(self):
+            self.got = asyncio.Queue()
+            self.errors = asyncio.Queue()
+
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def datagram_received(self, data, addr):
+            self.got.put_nowait((data, addr))
+
+        def error_received(self, exc):
+            self.errors.put_nowait(exc)
+
+    @on_each_loop
+    def test_udp_datagrams_come_whole_with_their_sender(self, loop):
+        async def main():
+            a, _ = await loop.create_datagram_endpoint(
+                self.Endpoint, local_addr=("127.0.0.1", 0)
+            )
+            b, pb = await loop.create_datagram_endpoint(
+                self.Endpoint, local_addr=("127.0.0.1", 0)
+            )
+            b_addr = b.get_extra_info("sockname")
+            for size in (1, 1000, 60000):
+                a.sendto(b"d" * size, b_addr)
+            a.sendto(bytearray(b"last"), b_addr)
+            got = [await pb.got.get() for _ in range(4)]
+            self.assertEqual([len(d) for d, _ in got], [1, 1000, 60000, 4])
+            self.assertEqual({addr for _, addr in got}, {a.get_extra_info("sockname")})
+            self.assertEqual(a.get_write_buffer_size(), 0)
+            a.close()
+            b.close()
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
+    def test_unix_datagrams_and_their_addresses(self, loop):
+        import tempfile
+
+        async def main():
+            with tempfile.TemporaryDirectory() as d:
+                pa_path, pb_path = os.path.join(d, "a"), os.path.join(d, "b")
+                a, _ = await loop.create_datagram_endpoint(
+                    self.Endpoint, local_addr=pa_path, family=socket.AF_UNIX
+                )
+                b, pb = await loop.create_datagram_endpoint(
+                    self.Endpoint, local_addr=pb_path, family=socket.AF_UNIX
+                )
+                a.sendto(b"hello", pb_path)
+                self.assertEqual(await pb.got.get(), (b"hello", pa_path))
+                a.close()
+                b.close()
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
+    def test_a_connected_endpoint_keeps_to_its_peer_and_hears_refusals(self, loop):
+        async def main():
+            # A port nobody listens on: bound, then closed.
+            probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            probe.bind(("127.0.0.1", 0))
+            dead = probe.getsockname()
+            probe.close()
+            t, p = await loop.create_datagram_endpoint(self.Endpoint, remote_addr=dead)
+            with self.assertRaisesRegex(ValueError, "Invalid address: must be None or"):
+                t.sendto(b"x", ("127.0.0.1", 9))
+            t.sendto(b"x")
+            t.sendto(b"y", dead)
+            # The kernel's "port unreachable" reaches error_received.
+            exc = await asyncio.wait_for(p.errors.get(), 10)
+            self.assertIsInstance(exc, ConnectionRefusedError)
+            self.assertFalse(t.is_closing())
+            t.close()
+
+        loop.run_until_complete(main())
+
+
 class Pipes(unittest.TestCase):
     @on_each_loop
     def test_a_read_pipe_delivers_data_then_eof_then_loss(self, loop):

@@ -106,6 +106,13 @@ class EventLoop(asyncio.SelectorEventLoop):
     ):
         return _transports._SocketTransport(self, sock, protocol, waiter, extra, server)
 
+    def _make_datagram_transport(
+        self, sock, protocol, address=None, waiter=None, extra=None
+    ):
+        return _transports._DatagramTransport(
+            self, sock, protocol, address, waiter, extra
+        )
+
     def _make_read_pipe_transport(self, pipe, protocol, waiter=None, extra=None):
         return _transports._ReadPipeTransport(self, pipe, protocol, waiter, extra)
 

@@ -28,6 +28,20 @@ _SERVER_TAKES_TRANSPORT = (
 )
 
 
+def _socket_extra(extra, sock):
+    """The socket's entries of ``get_extra_info``, as CPython's transports fill them."""
+    extra["socket"] = trsock.TransportSocket(sock)
+    try:
+        extra["sockname"] = sock.getsockname()
+    except OSError:
+        extra["sockname"] = None
+    if "peername" not in extra:
+        try:
+            extra["peername"] = sock.getpeername()
+        except OSError:
+            extra["peername"] = None
+
+
 class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     """A TCP or Unix socket transport."""
 
@@ -52,16 +66,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 
     def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
         self._extra = {} if extra is None else extra
-        self._extra["socket"] = trsock.TransportSocket(sock)
-        try:
-            self._extra["sockname"] = sock.getsockname()
-        except OSError:
-            self._extra["sockname"] = None
-        if "peername" not in self._extra:
-            try:
-                self._extra["peername"] = sock.getpeername()
-            except OSError:
-                self._extra["peername"] = None
+        _socket_extra(self._extra, sock)
         buffered = isinstance(protocol, protocols.BufferedProtocol)
         io = _core.StreamTransport(
             self, loop, sock, protocol, buffered, server, _SERVER_TAKES_TRANSPORT
@@ -173,6 +178,58 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 
     def _reset_empty_waiter(self):
         self._io._set_empty_waiter(None)
+
+
+class _DatagramTransport(transports._FlowControlMixin, transports.DatagramTransport):
+    """A UDP (or Unix datagram) transport."""
+
+    max_size = 256 * 1024
+
+    _loop = _SocketTransport._loop
+    _protocol = _SocketTransport._protocol
+    _protocol_paused = _SocketTransport._protocol_paused
+    _high_water = _SocketTransport._high_water
+    _low_water = _SocketTransport._low_water
+    _sock = _SocketTransport._sock
+    _sock_fd = _SocketTransport._sock_fd
+    _closing = _SocketTransport._closing
+    _conn_lost = _SocketTransport._conn_lost
+
+    def __init__(self, loop, sock, protocol, address=None, waiter=None, extra=None):
+        self._extra = {} if extra is None else extra
+        _socket_extra(self._extra, sock)
+        io = _core.StreamTransport(
+            self,
+            loop,
+            sock,
+            protocol,
+            False,
+            role="datagram",
+            address=address,
+            peer_connected=bool(self._extra["peername"]),
+        )
+        self._io = io
+        self._address = address
+        # The hot path: no Python frame between the caller and Rust.
+        self.sendto = io.sendto
+        loop._transports[sock.fileno()] = self
+        loop.call_soon(protocol.connection_made, self)
+        loop.call_soon(io._start_reading)
+        if waiter is not None:
+            loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    __repr__ = _SocketTransport.__repr__
+    __del__ = _SocketTransport.__del__
+    get_protocol = _SocketTransport.get_protocol
+    set_protocol = _SocketTransport.set_protocol
+    is_closing = _SocketTransport.is_closing
+    close = _SocketTransport.close
+    abort = _SocketTransport.abort
+    get_write_buffer_size = _SocketTransport.get_write_buffer_size
+    get_write_buffer_limits = _SocketTransport.get_write_buffer_limits
+    set_write_buffer_limits = _SocketTransport.set_write_buffer_limits
+    _force_close = _SocketTransport._force_close
+    _fatal_error = _SocketTransport._fatal_error
 
 
 class _PipeTransport:

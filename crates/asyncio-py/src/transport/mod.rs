@@ -25,6 +25,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyMemoryView};
 use pyo3::{intern, PyTraverseError, PyVisit};
 
+mod datagram;
+
 use crate::bound::OnThread;
 use crate::fdio::{self, Kind};
 use crate::py_loop::{Env, Loop};
@@ -98,6 +100,7 @@ pub(crate) enum Role {
     Socket,
     ReadPipe,
     WritePipe,
+    Datagram,
 }
 
 /// What the write side should do after a step.
@@ -130,6 +133,15 @@ struct State {
     out: RefCell<Vec<u8>>,
     out_start: Cell<usize>,
     conn_lost: Cell<u32>,
+    /// A datagram transport's queue: whole datagrams and their addresses.
+    dgrams: RefCell<std::collections::VecDeque<(Py<PyBytes>, Py<PyAny>)>>,
+    dgram_size: Cell<usize>,
+    /// A connected datagram endpoint's remote address (`sendto` refuses others).
+    remote_address: Option<Py<PyAny>>,
+    /// The socket has a peer: datagrams go with `send`, not `sendto`.
+    peer_connected: bool,
+    /// An IPv4 datagram socket: received here, not through `recvfrom`.
+    native_v4: bool,
     /// `connection_lost` is scheduled (it runs once).
     lost_scheduled: Cell<bool>,
     closing: Cell<bool>,
@@ -154,6 +166,22 @@ fn os_error(e: &std::io::Error) -> PyErr {
     PyOSError::new_err((code, text))
 }
 
+/// `f` on the bytes of `data` (`bytes`, `bytearray` or `memoryview`, as asyncio's transports
+/// take); a `TypeError` for anything else.
+pub(crate) fn with_bytes<R>(data: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> PyResult<R> {
+    if let Ok(b) = data.cast::<PyBytes>() {
+        return Ok(f(b.as_bytes()));
+    }
+    if data.is_instance_of::<PyByteArray>() || data.is_instance_of::<PyMemoryView>() {
+        let view = View::new(data, false)?;
+        return Ok(f(view.bytes()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "data argument must be a bytes-like object, not '{}'",
+        data.get_type().name()?
+    )))
+}
+
 fn water_marks(high: Option<i64>, low: Option<i64>) -> PyResult<(usize, usize)> {
     let high = match (high, low) {
         (Some(h), _) => h,
@@ -172,7 +200,7 @@ fn water_marks(high: Option<i64>, low: Option<i64>) -> PyResult<(usize, usize)> 
 impl State {
     fn kind(&self) -> Kind {
         match self.role {
-            Role::Socket => Kind::Socket,
+            Role::Socket | Role::Datagram => Kind::Socket,
             Role::ReadPipe | Role::WritePipe => Kind::Pipe,
         }
     }
@@ -197,6 +225,9 @@ impl State {
     }
 
     fn buffered_len(&self) -> usize {
+        if self.role == Role::Datagram {
+            return self.dgram_size.get();
+        }
         self.out.borrow().len() - self.out_start.get()
     }
 
@@ -290,7 +321,7 @@ impl State {
                         .and_then(|e| e.extract::<i32>())
                         .is_ok_and(|e| e == libc::EIO)
             }
-            Role::Socket | Role::WritePipe => exc.is_instance_of::<PyOSError>(),
+            Role::Socket | Role::WritePipe | Role::Datagram => exc.is_instance_of::<PyOSError>(),
         };
         if quiet {
             if self.debug(py) {
@@ -306,7 +337,7 @@ impl State {
             self.report(py, message, exc);
         }
         match self.role {
-            Role::Socket => self.force_close(py, Some(exc.clone().unbind())),
+            Role::Socket | Role::Datagram => self.force_close(py, Some(exc.clone().unbind())),
             Role::ReadPipe | Role::WritePipe => self.pipe_close(py, Some(exc.clone().unbind())),
         }
     }
@@ -452,7 +483,9 @@ impl State {
         };
         let protocol = protocol.bind(py);
         self.in_context(py, || {
-            if self.buffered.get() {
+            if self.role == Role::Datagram {
+                self.read_datagram(py, protocol)
+            } else if self.buffered.get() {
                 self.read_into_protocol(py, protocol)
             } else {
                 self.read_bytes(py, protocol)
@@ -591,18 +624,10 @@ impl State {
     }
 
     fn write(self: &Rc<Self>, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let view;
-        let bytes: &[u8] = if let Ok(b) = data.cast::<PyBytes>() {
-            b.as_bytes()
-        } else if data.is_instance_of::<PyByteArray>() || data.is_instance_of::<PyMemoryView>() {
-            view = View::new(data, false)?;
-            view.bytes()
-        } else {
-            return Err(PyTypeError::new_err(format!(
-                "data argument must be a bytes-like object, not '{}'",
-                data.get_type().name()?
-            )));
-        };
+        with_bytes(data, |bytes| self.write_bytes(py, bytes))?
+    }
+
+    fn write_bytes(self: &Rc<Self>, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
         if self.role == Role::WritePipe {
             return self.write_pipe(py, bytes);
         }
@@ -790,6 +815,9 @@ impl State {
     fn clear_out(&self) {
         self.out.borrow_mut().clear();
         self.out_start.set(0);
+        let dropped = std::mem::take(&mut *self.dgrams.borrow_mut());
+        drop(dropped);
+        self.dgram_size.set(0);
     }
 
     /// The writer's step: send what the buffer holds.
@@ -797,6 +825,9 @@ impl State {
         if self.conn_lost.get() > 0 {
             self.stop_writer();
             return Step::Done;
+        }
+        if self.role == Role::Datagram {
+            return self.in_context(py, || self.sendto_ready(py));
         }
         let sent = {
             let out = self.out.borrow();
@@ -1024,7 +1055,7 @@ impl StreamTransport {
     /// The state of the Python transport `owner` on `loop` (an `asyncio_rs.EventLoop`) for
     /// `sock` (a socket, or a pipe's file object when `pipe`).
     #[new]
-    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, role="socket"))]
+    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, role="socket", address=None, peer_connected=false))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -1036,11 +1067,14 @@ impl StreamTransport {
         server: Option<Py<PyAny>>,
         server_takes_transport: bool,
         role: &str,
+        address: Option<Py<PyAny>>,
+        peer_connected: bool,
     ) -> PyResult<Self> {
         let role = match role {
             "socket" => Role::Socket,
             "read-pipe" => Role::ReadPipe,
             "write-pipe" => Role::WritePipe,
+            "datagram" => Role::Datagram,
             other => return Err(PyValueError::new_err(format!("unknown role {other:?}"))),
         };
         let core = py_loop.getattr("_core")?;
@@ -1075,6 +1109,12 @@ impl StreamTransport {
             out_start: Cell::new(0),
             conn_lost: Cell::new(0),
             lost_scheduled: Cell::new(false),
+            dgrams: RefCell::new(std::collections::VecDeque::new()),
+            dgram_size: Cell::new(0),
+            remote_address: address,
+            peer_connected,
+            native_v4: role == Role::Datagram
+                && sock.getattr("family")?.extract::<i32>()? == libc::AF_INET,
             closing: Cell::new(false),
             paused: Cell::new(false),
             eof: Cell::new(false),
@@ -1102,6 +1142,17 @@ impl StreamTransport {
         self.st.get()?.write(py, data)
     }
 
+    /// asyncio's `DatagramTransport.sendto`.
+    #[pyo3(signature = (data, addr=None))]
+    fn sendto(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        addr: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        self.st.get()?.sendto(py, data, addr)
+    }
+
     /// Closes the sending side once the buffer is sent.
     fn write_eof(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.st.get()?;
@@ -1123,7 +1174,7 @@ impl StreamTransport {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.st.get()?;
         match st.role {
-            Role::Socket => st.close(py),
+            Role::Socket | Role::Datagram => st.close(py),
             Role::ReadPipe if !st.closing.get() => st.pipe_close(py, None),
             Role::ReadPipe => {}
             Role::WritePipe => {
@@ -1139,7 +1190,7 @@ impl StreamTransport {
     fn abort(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.st.get()?;
         match st.role {
-            Role::Socket => st.force_close(py, None),
+            Role::Socket | Role::Datagram => st.force_close(py, None),
             Role::ReadPipe | Role::WritePipe => st.pipe_close(py, None),
         }
         Ok(())
@@ -1321,6 +1372,7 @@ impl StreamTransport {
             return Ok(());
         }
         visit.call(&st.context)?;
+        visit.call(&st.remote_address)?;
         let Ok(refs) = st.refs.try_borrow() else {
             return Ok(());
         };
