@@ -602,6 +602,23 @@ class Pipes(unittest.TestCase):
         finally:
             asyncio.set_event_loop(None)
 
+    def test_asyncio_rs_reaps_children_through_pidfds_without_a_thread(self):
+        import threading
+
+        async def main():
+            threads = threading.active_count()
+            proc = await asyncio.create_subprocess_exec(
+                "sh", "-c", "read line; exit 7", stdin=asyncio.subprocess.PIPE
+            )
+            # While the child runs, no waiting thread was started for it.
+            self.assertEqual(threading.active_count(), threads)
+            proc.stdin.write(b"go\n")
+            self.assertEqual(await proc.wait(), 7)
+            with self.assertRaises(ChildProcessError):
+                os.waitpid(proc.pid, os.WNOHANG)  # already reaped
+
+        asyncio_rs.run(main())
+
 
 if __name__ == "__main__":
     unittest.main()

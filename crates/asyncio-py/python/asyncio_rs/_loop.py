@@ -10,7 +10,9 @@ executor — all of them built on the methods above.
 """
 
 import asyncio
+import os
 import selectors
+from asyncio import events, unix_events
 
 from . import _core, _transports
 
@@ -124,6 +126,85 @@ class EventLoop(asyncio.SelectorEventLoop):
             self, rawsock, protocol, sslcontext, waiter, **kwargs
         )
 
+    # ----- subprocesses: reaped through pidfds ------------------------------------------------
+
+    async def _make_subprocess_transport(
+        self,
+        protocol,
+        args,
+        shell,
+        stdin,
+        stdout,
+        stderr,
+        bufsize,
+        extra=None,
+        **kwargs,
+    ):
+        if _policy_watcher() is not None:
+            # A child watcher set on purpose (asyncio.set_child_watcher) keeps its job.
+            return await super()._make_subprocess_transport(
+                protocol, args, shell, stdin, stdout, stderr, bufsize, extra, **kwargs
+            )
+        waiter = self.create_future()
+        transport = unix_events._UnixSubprocessTransport(
+            self,
+            protocol,
+            args,
+            shell,
+            stdin,
+            stdout,
+            stderr,
+            bufsize,
+            waiter=waiter,
+            extra=extra,
+            **kwargs,
+        )
+        self._reap_when_done(transport.get_pid(), transport)
+        try:
+            await waiter
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException:
+            transport.close()
+            await transport._wait()
+            raise
+        return transport
+
+    def _reap_when_done(self, pid, transport):
+        """Reaps `pid` the moment it exits: its pidfd turns readable on this loop (no thread,
+        no SIGCHLD handler)."""
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            pidfd = None  # already gone (and reaped elsewhere): reported below
+        except OSError:
+            # No pidfds (an old kernel, a seccomp filter): a thread waits, as asyncio's
+            # ThreadedChildWatcher does.
+            watcher = unix_events.ThreadedChildWatcher()
+            watcher.add_child_handler(pid, self._child_watcher_callback, transport)
+            return
+
+        def reap():
+            if pidfd is not None:
+                self._remove_reader(pidfd)
+                os.close(pidfd)
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:
+                returncode = 255
+                unix_events.logger.warning(
+                    "Unknown child process pid %d, will report returncode 255", pid
+                )
+            else:
+                returncode = os.waitstatus_to_exitcode(status)
+            if not self.is_closed():
+                transport._process_exited(returncode)
+
+        if pidfd is None:
+            self.call_soon(reap)
+        else:
+            self._add_reader(pidfd, reap)
+
     # ----- running ----------------------------------------------------------------------------
 
     def _run_once(self):
@@ -141,3 +222,13 @@ class EventLoop(asyncio.SelectorEventLoop):
             return
         super().close()
         self._core.close()
+
+
+def _policy_watcher():
+    """A child watcher chosen for the event loop policy (None when none was, or when it is
+    asyncio's default, the ThreadedChildWatcher made on first use: pidfds do its job)."""
+    policy = events.get_event_loop_policy()
+    watcher = getattr(policy, "_watcher", None)
+    if isinstance(watcher, unix_events.ThreadedChildWatcher):
+        return None
+    return watcher
