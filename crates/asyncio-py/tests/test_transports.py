@@ -614,10 +614,11 @@ class Pipes(unittest.TestCase):
             self.assertEqual(threading.active_count(), threads)
             proc.stdin.write(b"go\n")
             self.assertEqual(await proc.wait(), 7)
-            with self.assertRaises(ChildProcessError):
-                os.waitpid(proc.pid, os.WNOHANG)  # already reaped
+            return proc.pid
 
-        asyncio_rs.run(main())
+        pid = asyncio_rs.run(main())
+        with self.assertRaises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)  # already reaped
 
 
 if __name__ == "__main__":
