@@ -247,7 +247,12 @@ impl Loop {
     #[new]
     fn new(owner: &Bound<'_, PyAny>) -> PyResult<Self> {
         let py = owner.py();
-        let lp = asyncio::EventLoop::builder().build()?;
+        let lp = asyncio::EventLoop::builder()
+            // I/O is checked on every iteration, as CPython's loop does: what became ready
+            // runs in the same iteration it would there (a server accepts before its client
+            // finishes connecting, say), whatever else keeps the loop busy.
+            .io_check_interval(1)
+            .build()?;
         let weak = py.import("weakref")?.getattr("ref")?.call1((owner,))?;
         let env = Arc::new(Env {
             owner: weak.unbind(),

@@ -189,3 +189,52 @@ fn threadsafe_callbacks_sent_before_a_call_soon_run_before_it() {
         ["sent from a thread", "scheduled after"]
     );
 }
+
+/// How many busy iterations pass between a descriptor turning readable and its reader
+/// running, with the loop checking I/O every `interval` busy iterations. A task yields in a
+/// loop to keep the loop busy, counting its turns; a byte is written after its first turn.
+fn turns_until_reader_runs(interval: u32) -> u64 {
+    use std::cell::Cell;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::rc::Rc;
+    let lp = EventLoop::builder()
+        .io_check_interval(interval)
+        .build()
+        .unwrap();
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let turns = Rc::new(Cell::new(0u64));
+    let seen_at = Rc::new(Cell::new(None));
+    {
+        let (turns, seen_at) = (turns.clone(), seen_at.clone());
+        lp.add_reader(a.as_raw_fd(), move || {
+            if seen_at.get().is_none() {
+                seen_at.set(Some(turns.get()));
+            }
+        })
+        .unwrap();
+    }
+    let (t, s) = (turns.clone(), seen_at.clone());
+    lp.run_until_complete(async move {
+        // Let the reader's watcher start and wait, then make it readable.
+        asyncio::time::yield_now().await;
+        asyncio::time::yield_now().await;
+        b.write_all(b"x").unwrap();
+        let written_at = t.get();
+        while s.get().is_none() {
+            t.set(t.get() + 1);
+            asyncio::time::yield_now().await;
+        }
+        s.get().unwrap() - written_at
+    })
+}
+
+#[test]
+fn io_is_checked_every_iteration_with_an_interval_of_one() {
+    // The reader runs on the very next iteration, busy or not (CPython's loop's order).
+    assert!(turns_until_reader_runs(1) <= 2);
+    // By default I/O waits up to the interval while the loop stays busy.
+    let default = turns_until_reader_runs(61);
+    assert!(default > 2 && default <= 62, "{default}");
+}

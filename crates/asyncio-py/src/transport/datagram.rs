@@ -5,6 +5,7 @@
 //! `send`/`sendto`, so addresses mean exactly what they mean to Python's socket module.
 
 use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
 
 use pyo3::exceptions::{PyBlockingIOError, PyInterruptedError, PyOSError, PyValueError};
 use pyo3::intern;
@@ -217,7 +218,7 @@ impl State {
             return Step::Again;
         }
         self.stop_writer();
-        if self.closing.get() {
+        if self.closing.load(Relaxed) {
             self.connection_lost(py, None);
         }
         Step::Done

@@ -12,6 +12,8 @@ use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -144,7 +146,9 @@ struct State {
     native_v4: bool,
     /// `connection_lost` is scheduled (it runs once).
     lost_scheduled: Cell<bool>,
-    closing: Cell<bool>,
+    /// `close()` or an error started the end (shared with the Python object, which answers
+    /// `is_closing()` from any thread: a finalizer may ask from the collector's).
+    closing: Arc<AtomicBool>,
     paused: Cell<bool>,
     eof: Cell<bool>,
     protocol_paused: Cell<bool>,
@@ -232,7 +236,7 @@ impl State {
     }
 
     fn is_reading(&self) -> bool {
-        !self.closing.get() && !self.paused.get()
+        !self.closing.load(Relaxed) && !self.paused.get()
     }
 
     fn debug(&self, py: Python<'_>) -> bool {
@@ -676,7 +680,7 @@ impl State {
         if bytes.is_empty() {
             return Ok(());
         }
-        if self.conn_lost.get() > 0 || self.closing.get() {
+        if self.conn_lost.get() > 0 || self.closing.load(Relaxed) {
             if self.conn_lost.get() >= CONNLOST_WRITES_LOGGED {
                 let msg = "pipe closed by peer or os.write(pipe, data) raised exception.";
                 self.log(py, "warning", msg, None);
@@ -722,7 +726,7 @@ impl State {
                 if let Err(e) = self.maybe_resume_protocol(py) {
                     self.env.set_fatal(e);
                 }
-                if self.closing.get() {
+                if self.closing.load(Relaxed) {
                     self.stop_reader();
                     self.connection_lost(py, None);
                 }
@@ -753,7 +757,7 @@ impl State {
     /// A read pipe's end of stream: `eof_received()`, then `connection_lost(None)`.
     fn pipe_eof(self: &Rc<Self>, py: Python<'_>) {
         self.debug_log(py, "was closed by peer");
-        self.closing.set(true);
+        self.closing.store(true, Relaxed);
         self.stop_reader();
         if !self.lp.is_closed() {
             let st = self.clone();
@@ -776,7 +780,7 @@ impl State {
     /// A pipe's `_close(exc)`: drops what is buffered, stops watching, and schedules
     /// `connection_lost(exc)`.
     fn pipe_close(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
-        self.closing.set(true);
+        self.closing.store(true, Relaxed);
         if self.buffered_len() > 0 {
             self.stop_writer();
         }
@@ -787,10 +791,10 @@ impl State {
 
     /// A write pipe's `write_eof` (and `close`): closes once the buffer is written.
     fn pipe_write_eof(self: &Rc<Self>, py: Python<'_>) {
-        if self.closing.get() {
+        if self.closing.load(Relaxed) {
             return;
         }
-        self.closing.set(true);
+        self.closing.store(true, Relaxed);
         if self.buffered_len() == 0 {
             self.stop_reader();
             self.schedule_connection_lost(py, None);
@@ -882,7 +886,7 @@ impl State {
                         let _ = w.call_method1("set_result", (py.None(),));
                     }
                 }
-                if self.closing.get() {
+                if self.closing.load(Relaxed) {
                     self.connection_lost(py, None);
                 } else if self.eof.get() {
                     if let Err(e) = fdio::shutdown_write(self.fd) {
@@ -929,10 +933,10 @@ impl State {
     // ----- closing ---------------------------------------------------------------------------
 
     fn close(self: &Rc<Self>, py: Python<'_>) {
-        if self.closing.get() {
+        if self.closing.load(Relaxed) {
             return;
         }
-        self.closing.set(true);
+        self.closing.store(true, Relaxed);
         self.stop_reader();
         if self.buffered_len() == 0 {
             self.conn_lost.set(self.conn_lost.get() + 1);
@@ -949,8 +953,8 @@ impl State {
             self.clear_out();
             self.stop_writer();
         }
-        if !self.closing.get() {
-            self.closing.set(true);
+        if !self.closing.load(Relaxed) {
+            self.closing.store(true, Relaxed);
             self.stop_reader();
         }
         self.conn_lost.set(self.conn_lost.get() + 1);
@@ -1040,6 +1044,7 @@ impl State {
 #[pyclass(frozen, module = "asyncio_rs._core")]
 pub struct StreamTransport {
     st: OnThread<Rc<State>>,
+    closing: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for StreamTransport {
@@ -1085,6 +1090,7 @@ impl StreamTransport {
         let context = unsafe {
             Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyContext_CopyCurrent())?.unbind()
         };
+        let closing = Arc::new(AtomicBool::new(false));
         let st = State {
             lp,
             env,
@@ -1115,7 +1121,7 @@ impl StreamTransport {
             peer_connected,
             native_v4: role == Role::Datagram
                 && sock.getattr("family")?.extract::<i32>()? == libc::AF_INET,
-            closing: Cell::new(false),
+            closing: closing.clone(),
             paused: Cell::new(false),
             eof: Cell::new(false),
             protocol_paused: Cell::new(false),
@@ -1126,6 +1132,7 @@ impl StreamTransport {
         let home = st.env.remote.clone();
         Ok(Self {
             st: OnThread::new(Rc::new(st), home),
+            closing,
         })
     }
 
@@ -1160,7 +1167,7 @@ impl StreamTransport {
             st.pipe_write_eof(py);
             return Ok(());
         }
-        if st.closing.get() || st.eof.get() {
+        if st.closing.load(Relaxed) || st.eof.get() {
             return Ok(());
         }
         st.eof.set(true);
@@ -1175,7 +1182,7 @@ impl StreamTransport {
         let st = self.st.get()?;
         match st.role {
             Role::Socket | Role::Datagram => st.close(py),
-            Role::ReadPipe if !st.closing.get() => st.pipe_close(py, None),
+            Role::ReadPipe if !st.closing.load(Relaxed) => st.pipe_close(py, None),
             Role::ReadPipe => {}
             Role::WritePipe => {
                 if st.refs.borrow().sock.is_some() {
@@ -1208,8 +1215,9 @@ impl StreamTransport {
         Ok(())
     }
 
-    fn is_closing(&self) -> PyResult<bool> {
-        Ok(self.st.get()?.closing.get())
+    /// Whether the transport is closing or closed (from any thread).
+    fn is_closing(&self) -> bool {
+        self.closing.load(Relaxed)
     }
 
     fn is_reading(&self) -> PyResult<bool> {
@@ -1230,7 +1238,7 @@ impl StreamTransport {
 
     fn resume_reading(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.st.get()?;
-        if st.closing.get() || !st.paused.get() {
+        if st.closing.load(Relaxed) || !st.paused.get() {
             return Ok(());
         }
         st.paused.set(false);
