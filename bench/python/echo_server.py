@@ -1,5 +1,7 @@
-"""Echo servers for asyncio-bench: `asyncio` (streams, as asyncio's docs show) or `uvloop`
-(a Protocol on uvloop, its fastest form). Binds 127.0.0.1:0, prints the port, serves."""
+"""Echo servers for asyncio-bench: `asyncio` (streams, as asyncio's docs show), `uvloop`
+(a Protocol on uvloop, its fastest form), or `streams LOOP` (the streams server on LOOP:
+asyncio, uvloop, rloop or asyncio_rs; the py-echo-streams workload). Binds 127.0.0.1:0,
+prints the port, serves."""
 
 import asyncio
 import socket
@@ -8,7 +10,10 @@ import sys
 
 async def handle(reader, writer):
     sock = writer.get_extra_info("socket")
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except AttributeError:
+        pass  # rloop's socket wrapper has no setsockopt (asyncio's loops set it already)
     while True:
         data = await reader.read(65536)
         if not data:
@@ -37,8 +42,28 @@ async def main(kind):
         await server.serve_forever()
 
 
+def new_loop(name):
+    if name == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    if name == "rloop":
+        import rloop
+
+        return rloop.new_event_loop()
+    if name == "asyncio_rs":
+        import asyncio_rs
+
+        return asyncio_rs.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 if __name__ == "__main__":
     kind = sys.argv[1]
+    if kind == "streams":
+        with asyncio.Runner(loop_factory=lambda: new_loop(sys.argv[2])) as runner:
+            runner.run(main("asyncio"))
+        sys.exit(0)
     if kind == "uvloop":
         import uvloop
 

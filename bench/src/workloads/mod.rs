@@ -75,6 +75,7 @@ pub(crate) const NAMES: &[&str] = &[
     "py-sleep0",
     "py-timers",
     "py-echo",
+    "py-echo-streams",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",
@@ -135,7 +136,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
         return multicore::supports(workload, runtime);
     }
     if echo::WORKLOADS.contains(&workload) {
-        return echo::supports(runtime);
+        return echo::supports(workload, runtime);
     }
     if workload == "hyper-wrk" {
         return hyper_wrk::supports(runtime);
@@ -313,6 +314,9 @@ pub(crate) fn info(workload: &str) -> Info {
                     "echo server; 100 connections × 10,000 round trips of 64 B (one mio client)"
                 }
                 "echo-1k" => "echo server; 100 connections × 10,000 round trips of 1 KiB",
+                "py-echo-streams" => {
+                    "Python: asyncio streams echo server; 100 connections × 1,000 round trips of 64 B (the mio client)"
+                }
                 _ => "echo server; 100 connections × 200 round trips of 100 KiB",
             },
         };

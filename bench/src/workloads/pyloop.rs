@@ -44,7 +44,7 @@ pub(crate) fn info(workload: &str) -> super::Info {
 }
 
 /// A Python with `runtime`'s loop importable.
-fn python_for(runtime: &str) -> Result<PathBuf, String> {
+pub(crate) fn python_for(runtime: &str) -> Result<PathBuf, String> {
     match runtime {
         "uvloop" => super::echo::python_with(&["uvloop"]),
         "rloop" => super::echo::python_with(&["rloop"]),
@@ -74,17 +74,22 @@ fn python_for(runtime: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// The name `loop_micro.py` and `echo_server.py` know `runtime`'s loop by.
+pub(crate) fn loop_name(runtime: &str) -> &str {
+    match runtime {
+        "python-asyncio" => "asyncio",
+        "asyncio-rs-py" => "asyncio_rs",
+        other => other,
+    }
+}
+
 pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     let py = python_for(runtime).unwrap_or_else(|e| {
         eprintln!("{workload}/{runtime} {e}");
         std::process::exit(3);
     });
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/loop_micro.py");
-    let name = match runtime {
-        "python-asyncio" => "asyncio",
-        "asyncio-rs-py" => "asyncio_rs",
-        other => other,
-    };
+    let name = loop_name(runtime);
     let out = Command::new(py)
         .arg(script)
         .arg(name)

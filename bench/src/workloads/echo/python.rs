@@ -28,6 +28,16 @@ pub(super) fn command(runtime: &str) -> Result<Command, String> {
     Ok(c)
 }
 
+/// The command that starts the asyncio streams echo server on `runtime`'s Python loop
+/// (`py-echo-streams`): CPython's own, uvloop, rloop or asyncio_rs.
+pub(super) fn streams_command(runtime: &str) -> Result<Command, String> {
+    let python = super::super::pyloop::python_for(runtime)?;
+    let name = super::super::pyloop::loop_name(runtime);
+    let mut c = Command::new(python);
+    c.arg(script()).arg("streams").arg(name);
+    Ok(c)
+}
+
 fn ensure_venv() -> Result<PathBuf, String> {
     python_with(&["uvloop"])
 }
