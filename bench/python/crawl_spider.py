@@ -21,7 +21,9 @@ class SiteSpider(CrawlSpider):
         u = urlparse(seed)
         origin = f"{u.scheme}://{u.netloc}/"
         self.rules = (
-            Rule(LinkExtractor(allow=(re.escape(origin),)), callback="page", follow=True),
+            Rule(
+                LinkExtractor(allow=(re.escape(origin),)), callback="page", follow=True
+            ),
         )
         super().__init__(**kw)
 

@@ -24,7 +24,9 @@ async def main(path, concurrency):
                 try:
                     async with session.get(url) as resp:
                         body = await resp.read()
-                        rec.update(status=resp.status, bytes=len(body), final_url=str(resp.url))
+                        rec.update(
+                            status=resp.status, bytes=len(body), final_url=str(resp.url)
+                        )
                 except Exception as e:  # noqa: BLE001
                     rec["error"] = {"kind": type(e).__name__, "message": str(e)}
                 rec["elapsed_ms"] = (time.perf_counter() - start) * 1000

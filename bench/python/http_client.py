@@ -27,7 +27,13 @@ async def main(url, count, concurrency, fresh):
 
 
 if __name__ == "__main__":
-    url, count, concurrency, loop, fresh = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5] == "fresh"
+    url, count, concurrency, loop, fresh = (
+        sys.argv[1],
+        int(sys.argv[2]),
+        int(sys.argv[3]),
+        sys.argv[4],
+        sys.argv[5] == "fresh",
+    )
     if loop == "uvloop":
         import uvloop
 

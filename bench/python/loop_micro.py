@@ -2,10 +2,14 @@
 
     python loop_micro.py LOOP WORKLOAD   # LOOP: asyncio | uvloop | asyncio_rs | rloop
 
-Prints the seconds the workload took (the loop's own time, setup excluded).
+Prints the seconds the workload took (the loop's own time, setup excluded); `idle_conns`
+also prints the bytes of memory each connection added.
 """
 
 import asyncio
+import gc
+import os
+import resource
 import sys
 import time
 
@@ -127,13 +131,68 @@ def echo(loop):
     return loop.run_until_complete(main())
 
 
+def rss_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def idle_conns(loop):
+    """Opens 2,000 loopback connections and leaves them idle; returns the seconds that took
+    and the memory (resident bytes) each connection added, both ends counted."""
+    n = 2_000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(
+        resource.RLIMIT_NOFILE, (max(soft, min(hard, 4 * n + 100)), hard)
+    )
+    ends = []
+
+    class End(asyncio.Protocol):
+        def connection_made(self, t):
+            ends.append(t)
+
+    async def open_all(port, count):
+        for _ in range(count):
+            await loop.create_connection(End, "127.0.0.1", port)
+        while len(ends) < 2 * count:  # the server ends
+            await asyncio.sleep(0)
+
+    async def main():
+        server = await loop.create_server(End, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        # Warm the allocator with connections opened and closed before measuring.
+        await open_all(port, 100)
+        for t in ends:
+            t.close()
+        ends.clear()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        gc.collect()
+        before = rss_bytes()
+        t = time.perf_counter()
+        await open_all(port, n)
+        took = time.perf_counter() - t
+        gc.collect()
+        per_conn = (rss_bytes() - before) / n
+        for t in ends:
+            t.close()
+        server.close()
+        for _ in range(10):
+            await asyncio.sleep(0)
+        return took, per_conn
+
+    return loop.run_until_complete(main())
+
+
 def main():
     name, workload = sys.argv[1], sys.argv[2]
     loop = new_loop(name)
     asyncio.set_event_loop(loop)
-    took = globals()[workload.replace("-", "_")](loop)
+    result = globals()[workload.replace("-", "_")](loop)
     loop.close()
-    print(f"{took:.6f}")
+    if isinstance(result, tuple):
+        print(" ".join(f"{x:.6f}" for x in result))
+    else:
+        print(f"{result:.6f}")
 
 
 if __name__ == "__main__":

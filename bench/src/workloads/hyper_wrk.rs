@@ -86,11 +86,21 @@ pub(crate) fn run_with(runtime: &str, flag: &str) -> Measurement {
         eprintln!("hyper-wrk left out: wrk is not installed (apt-get install wrk)");
         std::process::exit(3);
     }
-    let mut child = Command::new(std::env::current_exe().expect("current_exe"))
-        .args([flag, runtime])
+    let mut server = Command::new(std::env::current_exe().expect("current_exe"));
+    server.args([flag, runtime]);
+    run_server(server)
+}
+
+/// Runs wrk against the server `server` starts (it prints its port on its first line).
+pub(crate) fn run_server(mut server: Command) -> Measurement {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("left out: wrk is not installed (apt-get install wrk)");
+        std::process::exit(3);
+    }
+    let mut child = server
         .stdout(Stdio::piped())
         .spawn()
-        .expect("start the hyper server");
+        .expect("start the server");
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().expect("piped"))
         .read_line(&mut line)

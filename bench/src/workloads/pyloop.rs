@@ -18,6 +18,8 @@ pub(crate) const WORKLOADS: &[&str] = &[
     "py-sleep0",
     "py-timers",
     "py-echo",
+    "py-aiohttp-wrk",
+    "py-idle-conns",
 ];
 
 pub(crate) fn supports(runtime: &str) -> bool {
@@ -34,6 +36,8 @@ pub(crate) fn info(workload: &str) -> super::Info {
         "py-tasks" => (2e5, "tasks/s", "Python: 200,000 coroutines through asyncio.gather (create_task each)"),
         "py-sleep0" => (1e6, "switches/s", "Python: 10 tasks x 100,000 asyncio.sleep(0)"),
         "py-timers" => (1e5, "timers/s", "Python: 100,000 call_later timers of 1-100 ms (seeded), until the last fires"),
+        "py-aiohttp-wrk" => (super::hyper_wrk::REQUESTS as f64, "requests/s", "Python: aiohttp.web hello world under wrk -t1 -c100 -d5s (time per 100,000 requests)"),
+        "py-idle-conns" => (IDLE_CONNECTIONS, "connections/s", "Python: 2,000 idle loopback connections, both ends on one loop; bytes of memory per connection (both ends)"),
         _ => (1e5, "round trips/s", "Python: protocol echo, 50 connections x 2,000 round trips of 64 B, client and server on one loop"),
     };
     super::Info {
@@ -74,6 +78,9 @@ pub(crate) fn python_for(runtime: &str) -> Result<PathBuf, String> {
     }
 }
 
+/// Connections `py-idle-conns` opens (`loop_micro.py idle_conns`).
+const IDLE_CONNECTIONS: f64 = 2000.0;
+
 /// The name `loop_micro.py` and `echo_server.py` know `runtime`'s loop by.
 pub(crate) fn loop_name(runtime: &str) -> &str {
     match runtime {
@@ -88,7 +95,17 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         eprintln!("{workload}/{runtime} {e}");
         std::process::exit(3);
     });
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/loop_micro.py");
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python");
+    if workload == "py-aiohttp-wrk" {
+        if let Err(e) = super::echo::python_with(&["aiohttp"]) {
+            eprintln!("{workload}/{runtime} {e}");
+            std::process::exit(3);
+        }
+        let mut server = Command::new(&py);
+        server.arg(dir.join("aiohttp_hello.py")).arg(loop_name(runtime));
+        return super::hyper_wrk::run_server(server);
+    }
+    let script = dir.join("loop_micro.py");
     let name = loop_name(runtime);
     let out = Command::new(py)
         .arg(script)
@@ -96,20 +113,24 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         .arg(workload.trim_start_matches("py-").replace('-', "_"))
         .output()
         .expect("run loop_micro.py");
-    let seconds: f64 = String::from_utf8_lossy(&out.stdout)
-        .trim()
-        .parse()
-        .unwrap_or_else(|_| {
+    // The seconds, and for py-idle-conns the bytes per connection after them.
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut fields = text.split_whitespace().map(str::parse::<f64>);
+    let seconds = match fields.next() {
+        Some(Ok(s)) => s,
+        _ => {
             eprintln!(
                 "{workload}/{runtime} failed: {}",
                 String::from_utf8_lossy(&out.stderr)
             );
             std::process::exit(1);
-        });
+        }
+    };
+    let bytes_per_task = fields.next().and_then(Result::ok);
     Measurement {
         wall_s: seconds,
         cpu_s: 0.0,
-        bytes_per_task: None,
+        bytes_per_task,
         p50_us: None,
         p99_us: None,
         channel: None,

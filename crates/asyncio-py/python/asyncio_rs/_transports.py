@@ -45,6 +45,9 @@ def _socket_extra(extra, sock):
 class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     """A TCP or Unix socket transport."""
 
+    # No per-instance dict: the state is in `_io`; `write` is its bound method.
+    __slots__ = ("_io", "write", "__weakref__")
+
     _start_tls_compatible = True
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
     max_size = 256 * 1024
@@ -89,7 +92,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
             loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
 
     def __repr__(self):
-        io = self.__dict__.get("_io")
+        io = getattr(self, "_io", None)
         info = [self.__class__.__name__]
         if io is None or io._sock is None:
             info.append("closed")
@@ -106,7 +109,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
         return "<{}>".format(" ".join(info))
 
     def __del__(self, _warn=warnings.warn):
-        io = self.__dict__.get("_io")
+        io = getattr(self, "_io", None)
         try:
             sock = None if io is None else io._sock
         except RuntimeError:
@@ -183,6 +186,8 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 class _DatagramTransport(transports._FlowControlMixin, transports.DatagramTransport):
     """A UDP (or Unix datagram) transport."""
 
+    __slots__ = ("_io", "_address", "sendto", "__weakref__")
+
     max_size = 256 * 1024
 
     _loop = _SocketTransport._loop
@@ -256,7 +261,7 @@ class _PipeTransport:
         return io, mode
 
     def __repr__(self):
-        io = self.__dict__.get("_io")
+        io = getattr(self, "_io", None)
         info = [self.__class__.__name__]
         if io is None or io._sock is None:
             info.append("closed")
@@ -275,7 +280,7 @@ class _PipeTransport:
         return "<{}>".format(" ".join(info))
 
     def __del__(self, _warn=warnings.warn):
-        io = self.__dict__.get("_io")
+        io = getattr(self, "_io", None)
         try:
             pipe = None if io is None else io._sock
         except RuntimeError:
