@@ -46,7 +46,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     """A TCP or Unix socket transport."""
 
     # No per-instance dict: the state is in `_io`; `write` is its bound method.
-    __slots__ = ("_io", "write", "__weakref__")
+    __slots__ = ("__weakref__", "_io", "write")
 
     _start_tls_compatible = True
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
@@ -186,7 +186,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 class _DatagramTransport(transports._FlowControlMixin, transports.DatagramTransport):
     """A UDP (or Unix datagram) transport."""
 
-    __slots__ = ("_io", "_address", "sendto", "__weakref__")
+    __slots__ = ("__weakref__", "_address", "_io", "sendto")
 
     max_size = 256 * 1024
 
