@@ -36,8 +36,8 @@ async def main(path, concurrency):
 
 
 if __name__ == "__main__":
-    if sys.argv[3] == "uvloop":
-        import uvloop
+    # The loop: asyncio (CPython's), uvloop, rloop or asyncio_rs.
+    from loop_micro import new_loop
 
-        uvloop.install()
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    with asyncio.Runner(loop_factory=lambda: new_loop(sys.argv[3])) as runner:
+        runner.run(main(sys.argv[1], int(sys.argv[2])))

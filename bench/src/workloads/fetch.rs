@@ -18,7 +18,12 @@ const CONCURRENCY: usize = 500;
 pub(crate) fn supports(runtime: &str) -> bool {
     matches!(
         runtime,
-        "asyncio-rs" | "reqwest" | "aiohttp" | "aiohttp-uvloop"
+        "asyncio-rs"
+            | "reqwest"
+            | "aiohttp"
+            | "aiohttp-uvloop"
+            | "aiohttp-rloop"
+            | "aiohttp-asyncio-rs"
     )
 }
 
@@ -127,19 +132,24 @@ fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measu
             c2
         }
         _ => {
-            let py = super::echo::python_with(&["uvloop", "aiohttp"]).unwrap_or_else(|e| {
-                eprintln!("{e}");
-                std::process::exit(3);
-            });
+            // The aiohttp script on a Python loop: CPython's, uvloop, rloop or asyncio_rs.
+            let (loop_runtime, name) = match runtime {
+                "aiohttp-uvloop" => ("uvloop", "uvloop"),
+                "aiohttp-rloop" => ("rloop", "rloop"),
+                "aiohttp-asyncio-rs" => ("asyncio-rs-py", "asyncio_rs"),
+                _ => ("python-asyncio", "asyncio"),
+            };
+            let py = super::echo::python_with(&["uvloop", "aiohttp"])
+                .and_then(|_| super::pyloop::python_for(loop_runtime))
+                .unwrap_or_else(|e| {
+                    eprintln!("{e}");
+                    std::process::exit(3);
+                });
             let mut c2 = Command::new(py);
             c2.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/fetch_demo.py"))
                 .arg(&file)
                 .arg(&c)
-                .arg(if runtime == "aiohttp-uvloop" {
-                    "uvloop"
-                } else {
-                    "asyncio"
-                });
+                .arg(name);
             c2
         }
     };

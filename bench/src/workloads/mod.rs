@@ -101,6 +101,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs-1-worker",
     "rloop",
     "asyncio-rs-py",
+    "aiohttp-rloop",
+    "aiohttp-asyncio-rs",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -119,6 +121,8 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs-1-worker",
     "rloop",
     "asyncio-rs-py",
+    "aiohttp-rloop",
+    "aiohttp-asyncio-rs",
     "smol",
     "monoio",
     "monoio-legacy",
@@ -173,6 +177,8 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
             | "asyncio-rs-1-worker"
             | "rloop"
             | "asyncio-rs-py"
+            | "aiohttp-rloop"
+            | "aiohttp-asyncio-rs"
     )
 }
 
