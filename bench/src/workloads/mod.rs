@@ -76,6 +76,8 @@ pub(crate) const NAMES: &[&str] = &[
     "py-timers",
     "py-echo",
     "py-echo-streams",
+    "py-aiohttp-wrk",
+    "py-idle-conns",
     "spawn-mc",
     "echo-mc",
     "hyper-wrk-mc",

@@ -102,7 +102,9 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
             std::process::exit(3);
         }
         let mut server = Command::new(&py);
-        server.arg(dir.join("aiohttp_hello.py")).arg(loop_name(runtime));
+        server
+            .arg(dir.join("aiohttp_hello.py"))
+            .arg(loop_name(runtime));
         return super::hyper_wrk::run_server(server);
     }
     let script = dir.join("loop_micro.py");

@@ -18,6 +18,9 @@ pub(crate) struct Env {
     /// A `BaseException` a callback raised: the run ends with it.
     fatal: Mutex<Option<PyErr>>,
     pub(crate) remote: asyncio::RemoteHandle,
+    /// Debug mode: each callback is timed, and a slow one logged (asyncio's
+    /// `slow_callback_duration`).
+    debug: std::sync::atomic::AtomicBool,
 }
 
 impl Env {
@@ -33,6 +36,36 @@ impl Env {
     /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
     /// loop on a `BaseException` (re-raised by `run_until_stopped`).
     fn run(&self, py: Python<'_>, handle: &Py<Handle>) {
+        if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
+            // Described before it runs: a one-shot handle gives up its callback as it runs.
+            let what = handle.bind(py).repr().map(|r| r.to_string());
+            let start = monotonic();
+            self.run_plain(py, handle);
+            self.warn_if_slow(py, what.unwrap_or_default(), monotonic() - start);
+            return;
+        }
+        self.run_plain(py, handle);
+    }
+
+    /// Debug mode: logs a callback that ran `took` seconds or more than the loop's
+    /// `slow_callback_duration`, as asyncio's loop does.
+    fn warn_if_slow(&self, py: Python<'_>, what: String, took: f64) {
+        let Ok(owner) = self.owner.bind(py).call0() else {
+            return;
+        };
+        let slow = owner
+            .getattr("slow_callback_duration")
+            .and_then(|s| s.extract::<f64>())
+            .unwrap_or(0.1);
+        if took < slow {
+            return;
+        }
+        if let Ok(logger) = py.import("asyncio.log").and_then(|m| m.getattr("logger")) {
+            let _ = logger.call_method1("warning", ("Executing %s took %.3f seconds", what, took));
+        }
+    }
+
+    fn run_plain(&self, py: Python<'_>, handle: &Py<Handle>) {
         let outcome = Handle::run(handle.bind(py), |ctx| {
             // The loop is looked up only when there is something to report.
             let owner = self.owner.bind(py).call0().ok();
@@ -258,6 +291,7 @@ impl Loop {
             owner: weak.unbind(),
             fatal: Mutex::new(None),
             remote: lp.remote(),
+            debug: std::sync::atomic::AtomicBool::new(false),
         });
         Ok(Self {
             lp: OnItsThread {
@@ -428,6 +462,13 @@ impl Loop {
         }
         lp.close();
         Ok(())
+    }
+
+    /// Debug mode on or off: on, each callback is timed and a slow one logged.
+    fn set_debug(&self, enabled: bool) {
+        self.env
+            .debug
+            .store(enabled, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// The handle other threads use.

@@ -270,5 +270,36 @@ class Descriptors(unittest.TestCase):
         self.assertEqual(got, [b"data"])
 
 
+class DebugMode(unittest.TestCase):
+    def test_a_slow_callback_is_logged_in_debug_mode_only(self):
+        import time
+
+        def slow():
+            time.sleep(0.05)  # the slowness under test
+
+        for debug in (True, False):
+            loop = asyncio_rs.new_event_loop()
+            loop.set_debug(debug)
+            loop.slow_callback_duration = 0.01
+            loop.call_soon(slow)
+            loop.call_soon(loop.stop)
+            with self.assertLogs("asyncio", "WARNING") as logs:
+                loop.run_forever()
+                asyncio.log.logger.warning("marker")
+            loop.close()
+            slow_lines = [
+                r.getMessage() for r in logs.records if "took" in r.getMessage()
+            ]
+            if debug:
+                self.assertEqual(len(slow_lines), 1, slow_lines)
+                self.assertRegex(
+                    slow_lines[0],
+                    r"^Executing <Handle .*slow.*> took \d+\.\d{3} seconds$",
+                )
+                self.assertGreaterEqual(float(slow_lines[0].split()[-2]), 0.05)
+            else:
+                self.assertEqual(slow_lines, [])
+
+
 if __name__ == "__main__":
     unittest.main()

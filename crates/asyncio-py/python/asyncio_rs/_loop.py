@@ -45,6 +45,7 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     def set_debug(self, enabled):
         super().set_debug(enabled)
+        self._core.set_debug(bool(enabled))
         self._fast_paths()
 
     # ----- scheduling (debug mode: asyncio's checks, then the core) -------------------------
