@@ -4,14 +4,25 @@
 //! be dropped on its own thread.
 
 use std::mem::ManuallyDrop;
-use std::thread::ThreadId;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::PyResult;
 
+/// Names the current thread among the live ones (`pthread_self`: a register read, where
+/// `std::thread::current()` touches a reference count). A token is reused only after its
+/// thread exited; a value bound to that thread then has no other user left, so the check
+/// that a value is used on one thread at a time still holds.
+pub(crate) type ThreadToken = libc::pthread_t;
+
+/// The current thread's token.
+pub(crate) fn thread_token() -> ThreadToken {
+    // SAFETY: `pthread_self` has no preconditions and cannot fail.
+    unsafe { libc::pthread_self() }
+}
+
 pub(crate) struct OnThread<T: 'static> {
     value: ManuallyDrop<T>,
-    thread: ThreadId,
+    thread: ThreadToken,
     /// Where a value dropped on another thread goes to be dropped.
     home: asyncio::RemoteHandle,
 }
@@ -20,7 +31,7 @@ pub(crate) struct OnThread<T: 'static> {
 /// value; dropped anywhere else (the loop closed and refused the closure), it leaks it.
 struct Homebound<T> {
     value: ManuallyDrop<T>,
-    thread: ThreadId,
+    thread: ThreadToken,
 }
 
 // SAFETY: the value is never touched on a foreign thread: `Drop` opens it only on its own
@@ -29,7 +40,7 @@ unsafe impl<T> Send for Homebound<T> {}
 
 impl<T> Drop for Homebound<T> {
     fn drop(&mut self) {
-        if std::thread::current().id() == self.thread {
+        if thread_token() == self.thread {
             // SAFETY: taken once, on the value's own thread.
             drop(unsafe { ManuallyDrop::take(&mut self.value) });
         }
@@ -47,14 +58,14 @@ impl<T: 'static> OnThread<T> {
     pub(crate) fn new(value: T, home: asyncio::RemoteHandle) -> Self {
         Self {
             value: ManuallyDrop::new(value),
-            thread: std::thread::current().id(),
+            thread: thread_token(),
             home,
         }
     }
 
     /// The value, on its own thread; an error anywhere else.
     pub(crate) fn get(&self) -> PyResult<&T> {
-        if std::thread::current().id() != self.thread {
+        if thread_token() != self.thread {
             return Err(PyRuntimeError::new_err(
                 "this object belongs to its event loop's thread (use call_soon_threadsafe)",
             ));
@@ -67,7 +78,7 @@ impl<T: 'static> Drop for OnThread<T> {
     fn drop(&mut self) {
         // SAFETY: taken once, here; `self.value` is not used again.
         let value = unsafe { ManuallyDrop::take(&mut self.value) };
-        if std::thread::current().id() == self.thread {
+        if thread_token() == self.thread {
             drop(value);
             return;
         }

@@ -3,11 +3,12 @@
 use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
-use std::thread::ThreadId;
 
 use pyo3::exceptions::{PyAttributeError, PyException};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
+
+use crate::bound::{thread_token, ThreadToken};
 
 /// The callback, its arguments and its context; `None` once cancelled (the references go
 /// at once, as asyncio's do).
@@ -44,14 +45,14 @@ impl std::fmt::Debug for Handle {
 /// than dropped anywhere else (its parts are the loop's, not thread-safe).
 pub(crate) struct LoopTimer {
     inner: ManuallyDrop<asyncio::event_loop::TimerHandle>,
-    thread: ThreadId,
+    thread: ThreadToken,
 }
 
 impl LoopTimer {
     pub(crate) fn new(inner: asyncio::event_loop::TimerHandle) -> Self {
         Self {
             inner: ManuallyDrop::new(inner),
-            thread: std::thread::current().id(),
+            thread: thread_token(),
         }
     }
 }
@@ -62,7 +63,7 @@ unsafe impl Send for LoopTimer {}
 
 impl Drop for LoopTimer {
     fn drop(&mut self) {
-        if std::thread::current().id() == self.thread {
+        if thread_token() == self.thread {
             // SAFETY: dropped once, here, on the thread that owns it.
             unsafe { ManuallyDrop::drop(&mut self.inner) };
         }
@@ -197,7 +198,7 @@ impl Handle {
         drop(call);
         let timer = self.timer.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(t) = timer {
-            if std::thread::current().id() == t.thread {
+            if thread_token() == t.thread {
                 t.inner.cancel();
             }
         }

@@ -9,6 +9,7 @@ use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
+use crate::bound::{thread_token, ThreadToken};
 use crate::handle::{Handle, LoopTimer};
 
 /// What the loop's callbacks share, from any thread.
@@ -83,6 +84,17 @@ impl Env {
     }
 }
 
+/// Runs `f` with the GIL token, inside one of the loop's callbacks (or a task it polls).
+///
+/// The core runs callbacks and tasks only inside `run_until_stopped`, a method called from
+/// Python with the GIL held; the GIL is released only inside the wait hook, where nothing
+/// runs. So the GIL is held here, and the token is taken without asking (no thread-local
+/// lookup per callback, as `Python::attach` makes).
+pub(crate) fn in_callback<R>(f: impl FnOnce(Python<'_>) -> R) -> R {
+    // SAFETY: as above: every caller is a callback or task of a loop, run with the GIL held.
+    f(unsafe { Python::assume_attached() })
+}
+
 /// The loop's time: `time.monotonic()`'s clock, in seconds.
 fn monotonic() -> f64 {
     let mut ts = libc::timespec {
@@ -126,7 +138,7 @@ pub struct Loop {
 /// callbacks it still holds) if Python collects it on another thread.
 struct OnItsThread {
     lp: std::mem::ManuallyDrop<asyncio::EventLoop>,
-    thread: std::thread::ThreadId,
+    thread: ThreadToken,
 }
 
 // SAFETY: the loop is only touched through `get`, which checks the thread, and dropped only on
@@ -137,7 +149,7 @@ unsafe impl Sync for OnItsThread {}
 
 impl OnItsThread {
     fn get(&self) -> PyResult<&asyncio::EventLoop> {
-        if std::thread::current().id() != self.thread {
+        if thread_token() != self.thread {
             return Err(PyRuntimeError::new_err(
                 "this event loop belongs to another thread (use call_soon_threadsafe)",
             ));
@@ -148,7 +160,7 @@ impl OnItsThread {
 
 impl Drop for OnItsThread {
     fn drop(&mut self) {
-        if std::thread::current().id() == self.thread {
+        if thread_token() == self.thread {
             // SAFETY: dropped once, on the loop's own thread.
             unsafe { std::mem::ManuallyDrop::drop(&mut self.lp) };
         }
@@ -206,7 +218,7 @@ impl Loop {
         let timer = self
             .lp
             .get()?
-            .call_later(delay, move || Python::attach(|py| env.run(py, &h)));
+            .call_later(delay, move || in_callback(|py| env.run(py, &h)));
         handle.get().set_timer(LoopTimer::new(timer));
         Ok(handle)
     }
@@ -224,7 +236,7 @@ impl Loop {
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let lp = self.lp.get()?.clone();
         let on_ready = move || {
-            Python::attach(|py| {
+            in_callback(|py| {
                 if h.get().cancelled() {
                     // A cancelled reader or writer stops being watched (asyncio's selector
                     // loop does the same when it meets one).
@@ -296,7 +308,7 @@ impl Loop {
         Ok(Self {
             lp: OnItsThread {
                 lp: std::mem::ManuallyDrop::new(lp),
-                thread: std::thread::current().id(),
+                thread: thread_token(),
             },
             env,
             watched: Mutex::new(HashMap::new()),
@@ -317,14 +329,14 @@ impl Loop {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        self.check_open()?;
+        // One thread check for the whole call (this is the hottest path).
+        let lp = self.lp.get()?;
+        if lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
         let handle = Self::handle(py, callback, args, context, None, false)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
-        drop(
-            self.lp
-                .get()?
-                .call_soon(move || Python::attach(|py| env.run(py, &h))),
-        );
+        drop(lp.call_soon(move || in_callback(|py| env.run(py, &h))));
         Ok(handle)
     }
 
@@ -511,7 +523,7 @@ impl Remote {
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         self.env
             .remote
-            .call_soon_threadsafe(move || Python::attach(|py| env.run(py, &h)))
+            .call_soon_threadsafe(move || in_callback(|py| env.run(py, &h)))
             .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
         Ok(handle)
     }

@@ -31,7 +31,7 @@ mod datagram;
 
 use crate::bound::OnThread;
 use crate::fdio::{self, Kind};
-use crate::py_loop::{Env, Loop};
+use crate::py_loop::{in_callback, Env, Loop};
 use crate::pybuf::View;
 
 /// The most one read takes (CPython's `max_size`).
@@ -409,7 +409,7 @@ impl State {
                 if !watched || st.reader.epoch.get() != epoch {
                     return;
                 }
-                let drained = Python::attach(|py| st.read_ready(py));
+                let drained = in_callback(|py| st.read_ready(py));
                 if st.reader.epoch.get() != epoch {
                     return;
                 }
@@ -445,7 +445,7 @@ impl State {
                 if !watched || st.writer.epoch.get() != epoch {
                     return;
                 }
-                let step = Python::attach(|py| st.write_ready(py));
+                let step = in_callback(|py| st.write_ready(py));
                 if st.writer.epoch.get() != epoch {
                     return;
                 }
@@ -762,7 +762,7 @@ impl State {
         if !self.lp.is_closed() {
             let st = self.clone();
             drop(self.lp.call_soon(move || {
-                Python::attach(|py| {
+                in_callback(|py| {
                     st.in_context(py, || {
                         let Some(p) = st.protocol(py) else {
                             return;
@@ -967,7 +967,7 @@ impl State {
         }
         let st = self.clone();
         drop(self.lp.call_soon(move || {
-            Python::attach(|py| st.in_context(py, || st.connection_lost(py, exc)));
+            in_callback(|py| st.in_context(py, || st.connection_lost(py, exc)));
         }));
     }
 
