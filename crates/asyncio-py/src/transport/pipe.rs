@@ -1,0 +1,147 @@
+//! The pipe transports' own steps (CPython's `_UnixReadPipeTransport` and
+//! `_UnixWritePipeTransport`): a read pipe ends with `eof_received()` then `connection_lost`;
+//! a write pipe drops writes once closing, and learns that its reader went by watching its
+//! descriptor for reading.
+
+use std::rc::Rc;
+use std::sync::atomic::Ordering::Relaxed;
+
+use pyo3::intern;
+use pyo3::prelude::*;
+
+use super::{os_error, State, Step, CONNLOST_WRITES_LOGGED};
+use crate::fdio::{self, Kind};
+use crate::py_loop::in_callback;
+
+impl State {
+    /// `write` on a write pipe: after the pipe closes (or is closing) writes are dropped and
+    /// counted; an error is fatal.
+    pub(super) fn write_pipe(self: &Rc<Self>, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.conn_lost.get() > 0 || self.closing.load(Relaxed) {
+            if self.conn_lost.get() >= CONNLOST_WRITES_LOGGED {
+                let msg = "pipe closed by peer or os.write(pipe, data) raised exception.";
+                self.log(py, "warning", msg, None);
+            }
+            self.conn_lost.set(self.conn_lost.get() + 1);
+            return Ok(());
+        }
+        let mut rest = bytes;
+        if self.buffered_len() == 0 {
+            match fdio::write(self.fd, Kind::Pipe, bytes) {
+                Ok(n) if n == bytes.len() => return Ok(()),
+                Ok(n) => rest = &bytes[n..],
+                Err(e) if fdio::would_block(&e) => {}
+                Err(e) => {
+                    self.conn_lost.set(self.conn_lost.get() + 1);
+                    let exc = os_error(&e);
+                    self.fatal_error(py, exc.value(py).as_any(), self.write_error());
+                    return Ok(());
+                }
+            }
+            self.start_writer()?;
+        }
+        self.out.borrow_mut().extend_from_slice(rest);
+        self.maybe_pause_protocol(py)
+    }
+
+    /// A write pipe's writer step.
+    pub(super) fn write_pipe_ready(
+        self: &Rc<Self>,
+        py: Python<'_>,
+        sent: std::io::Result<usize>,
+    ) -> Step {
+        match sent {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => Step::Again,
+            Err(e) if fdio::would_block(&e) => Step::Wait,
+            Err(e) => {
+                self.clear_out();
+                self.conn_lost.set(self.conn_lost.get() + 1);
+                self.stop_writer();
+                let exc = os_error(&e);
+                self.fatal_error(py, exc.value(py).as_any(), self.write_error());
+                Step::Done
+            }
+            Ok(n) if n == self.buffered_len() => {
+                self.clear_out();
+                self.stop_writer();
+                if let Err(e) = self.maybe_resume_protocol(py) {
+                    self.env.set_fatal(e);
+                }
+                if self.closing.load(Relaxed) {
+                    self.stop_reader();
+                    self.connection_lost(py, None);
+                }
+                Step::Done
+            }
+            Ok(n) => {
+                self.consume(n);
+                if n == 0 {
+                    Step::Wait
+                } else {
+                    Step::Again
+                }
+            }
+        }
+    }
+
+    /// The reader of a write pipe went (its read side is readable: EOF or error).
+    pub(super) fn peer_closed(self: &Rc<Self>, py: Python<'_>) {
+        self.debug_log(py, "was closed by peer");
+        if self.buffered_len() > 0 {
+            let exc = pyo3::exceptions::PyBrokenPipeError::new_err(());
+            self.pipe_close(py, Some(exc.value(py).clone().into_any().unbind()));
+        } else {
+            self.pipe_close(py, None);
+        }
+    }
+
+    /// A read pipe's end of stream: `eof_received()`, then `connection_lost(None)`.
+    pub(super) fn pipe_eof(self: &Rc<Self>, py: Python<'_>) {
+        self.debug_log(py, "was closed by peer");
+        self.closing.store(true, Relaxed);
+        self.stop_reader();
+        if !self.lp.is_closed() {
+            let st = self.clone();
+            drop(self.lp.call_soon(move || {
+                in_callback(|py| {
+                    st.in_context(py, || {
+                        let Some(p) = st.protocol(py) else {
+                            return;
+                        };
+                        if let Err(e) = p.bind(py).call_method0(intern!(py, "eof_received")) {
+                            st.callback_error(py, e, "Exception in callback eof_received()");
+                        }
+                    });
+                });
+            }));
+        }
+        self.schedule_connection_lost(py, None);
+    }
+
+    /// A pipe's `_close(exc)`: drops what is buffered, stops watching, and schedules
+    /// `connection_lost(exc)`.
+    pub(super) fn pipe_close(self: &Rc<Self>, py: Python<'_>, exc: Option<Py<PyAny>>) {
+        self.closing.store(true, Relaxed);
+        if self.buffered_len() > 0 {
+            self.stop_writer();
+        }
+        self.clear_out();
+        self.stop_reader();
+        self.schedule_connection_lost(py, exc);
+    }
+
+    /// A write pipe's `write_eof` (and `close`): closes once the buffer is written.
+    pub(super) fn pipe_write_eof(self: &Rc<Self>, py: Python<'_>) {
+        if self.closing.load(Relaxed) {
+            return;
+        }
+        self.closing.store(true, Relaxed);
+        if self.buffered_len() == 0 {
+            self.stop_reader();
+            self.schedule_connection_lost(py, None);
+        }
+    }
+}
