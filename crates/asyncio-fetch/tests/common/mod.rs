@@ -11,11 +11,41 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_asyncio-fetch"))
 }
 
-pub fn tempdir(tag: &str) -> PathBuf {
+/// A fresh directory for one test, removed when the test is done with it.
+pub fn tempdir(tag: &str) -> TempDir {
     let d = std::env::temp_dir().join(format!("asyncio-fetch-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    TempDir(d)
+}
+
+/// A test's directory (a path, by `Deref`), removed with what it holds on drop.
+#[derive(Debug)]
+pub struct TempDir(PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = PathBuf;
+    fn deref(&self) -> &PathBuf {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for TempDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for TempDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A local server on its own thread: `/n/<i>` answers after `delay_ms`, `/slow/<i>` after a
@@ -388,7 +418,8 @@ pub fn assert_whole_site(base: &str, pages: u64, got: &HashMap<String, Vec<serde
 /// directory; stopped when dropped.
 pub struct Redis {
     child: Child,
-    dir: PathBuf,
+    /// Removed after the server is stopped (fields drop after `Drop::drop`).
+    _dir: TempDir,
     port: u16,
     /// `redis://127.0.0.1:PORT/0`.
     pub url: String,
@@ -398,7 +429,6 @@ impl Drop for Redis {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -442,7 +472,7 @@ pub fn redis_server(tag: &str) -> Option<Redis> {
         .unwrap();
     let redis = Redis {
         child,
-        dir,
+        _dir: dir,
         port,
         url: format!("redis://127.0.0.1:{port}/0"),
     };
