@@ -363,7 +363,10 @@ impl State {
 
     fn ensure_source(&self) -> PyResult<()> {
         if self.source.borrow().is_none() {
-            let fd = AsyncFd::with_loop(&self.lp, Borrowed(self.fd)).map_err(|e| os_error(&e))?;
+            let fd = self
+                .lp
+                .async_fd(Borrowed(self.fd))
+                .map_err(|e| os_error(&e))?;
             *self.source.borrow_mut() = Some(fd);
         }
         Ok(())

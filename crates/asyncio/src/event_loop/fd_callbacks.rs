@@ -58,6 +58,16 @@ impl EventLoop {
         self.add_watcher(fd, true, callback)
     }
 
+    /// Registers `inner` with this loop's reactor as an [`AsyncFd`], whether the loop runs or
+    /// not (for code that builds I/O objects for a loop before running it, as the Python
+    /// loop's transports do; [`AsyncFd::new`] takes the running loop).
+    ///
+    /// # Errors
+    /// When the poller refuses the descriptor.
+    pub fn async_fd<T: AsRawFd>(&self, inner: T) -> std::io::Result<AsyncFd<T>> {
+        AsyncFd::new_on(self.core.clone(), inner)
+    }
+
     /// Stops watching `fd` for reading; returns whether it was watched.
     pub fn remove_reader(&self, fd: RawFd) -> bool {
         self.remove_watcher(fd, false)

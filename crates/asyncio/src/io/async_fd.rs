@@ -65,15 +65,6 @@ impl<T: AsRawFd> AsyncFd<T> {
         })
     }
 
-    /// Registers `inner` with `lp`'s reactor, whether `lp` runs or not (for code that builds
-    /// I/O objects for a loop before running it, as the Python loop's transports do).
-    ///
-    /// # Errors
-    /// When the poller refuses the descriptor.
-    pub fn with_loop(lp: &crate::EventLoop, inner: T) -> io::Result<Self> {
-        Self::new_on(lp.core.clone(), inner)
-    }
-
     /// Registers `inner` with `core`'s reactor (running or not).
     pub(crate) fn new_on(
         core: std::rc::Rc<crate::runtime::core::Core>,
