@@ -1,9 +1,11 @@
-"""Stream transports whose state and I/O are Rust's (``_core.StreamTransport``).
+"""Transports whose state and I/O are Rust's (``_core.StreamTransport``): sockets, datagram
+sockets, read and write pipes.
 
-The class here only gives them asyncio's transport classes (``isinstance`` checks such as the
-sendfile fallback's look for ``_FlowControlMixin``), the parts that differ between Python
+The classes here only give them asyncio's transport classes (``isinstance`` checks such as
+the sendfile fallback's look for ``_FlowControlMixin``), the parts that differ between Python
 versions, and ``repr``. Reading, writing, buffering, flow control and closing run in Rust,
-with the semantics of CPython's ``_SelectorSocketTransport``.
+with the semantics of CPython's ``_SelectorSocketTransport``, ``_SelectorDatagramTransport``,
+``_UnixReadPipeTransport`` and ``_UnixWritePipeTransport``.
 """
 
 import inspect
