@@ -26,6 +26,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import unittest
 
 # The URLs the tutorials fetch (each is served here in its place), and the page served.
@@ -49,8 +50,22 @@ PAGE = (
 )
 
 
+# How long the stand-in for each site takes to answer, so that programs fetching with two tasks
+# at once finish their fetches in one order on every run (the gaps are 50 ms or more).
+DELAYS = {
+    "google.com": 0.10,
+    "yahoo.com": 0.25,
+    "linkedin.com": 0.10,
+    "apple.com": 0.25,
+    "microsoft.com": 0.10,
+    "facebook.com": 0.25,
+    "twitter.com": 0.10,
+}
+
+
 class Page(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
+        time.sleep(DELAYS.get(self.path.strip("/"), 0))  # the site's latency, simulated
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(PAGE)))
