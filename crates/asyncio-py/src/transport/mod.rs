@@ -729,16 +729,7 @@ impl State {
                 let exc = os_error(&e);
                 let exc = exc.value(py);
                 self.fatal_error(py, exc.as_any(), self.write_error());
-                if let Some(w) = self.refs.borrow().empty_waiter.as_ref() {
-                    let w = w.bind(py);
-                    if !w
-                        .call_method0("done")
-                        .and_then(|d| d.is_truthy())
-                        .unwrap_or(true)
-                    {
-                        let _ = w.call_method1("set_exception", (exc,));
-                    }
-                }
+                self.settle_empty_waiter(py, Some(exc.as_any()));
                 Step::Done
             }
             Ok(n) => {
@@ -750,22 +741,7 @@ impl State {
                     return if n == 0 { Step::Wait } else { Step::Again };
                 }
                 self.stop_writer();
-                let waiter = self
-                    .refs
-                    .borrow()
-                    .empty_waiter
-                    .as_ref()
-                    .map(|w| w.clone_ref(py));
-                if let Some(w) = waiter {
-                    let w = w.bind(py);
-                    if !w
-                        .call_method0("done")
-                        .and_then(|d| d.is_truthy())
-                        .unwrap_or(true)
-                    {
-                        let _ = w.call_method1("set_result", (py.None(),));
-                    }
-                }
+                self.settle_empty_waiter(py, None);
                 if self.closing.load(Relaxed) {
                     self.connection_lost(py, None);
                 } else if self.eof.get() {
@@ -776,6 +752,31 @@ impl State {
                 Step::Done
             }
         })
+    }
+
+    /// Resolves `sendfile`'s empty-buffer waiter, unless there is none or it is done: with
+    /// `exc`, or with `None`. No borrow is held while Python runs.
+    fn settle_empty_waiter(&self, py: Python<'_>, exc: Option<&Bound<'_, PyAny>>) {
+        let waiter = self
+            .refs
+            .borrow()
+            .empty_waiter
+            .as_ref()
+            .map(|w| w.clone_ref(py));
+        let Some(w) = waiter else {
+            return;
+        };
+        let w = w.bind(py);
+        if w.call_method0("done")
+            .and_then(|d| d.is_truthy())
+            .unwrap_or(true)
+        {
+            return;
+        }
+        let _ = match exc {
+            Some(e) => w.call_method1("set_exception", (e,)),
+            None => w.call_method1("set_result", (py.None(),)),
+        };
     }
 
     fn maybe_pause_protocol(&self, py: Python<'_>) -> PyResult<()> {
@@ -879,7 +880,7 @@ impl State {
                 protocol: r.protocol.take(),
                 sock: r.sock.take(),
                 server: r.server.take(),
-                empty_waiter: r.empty_waiter.as_ref().map(|w| w.clone_ref(py)),
+                empty_waiter: None,
             }
         };
         let mut failure = result.err();
@@ -900,17 +901,8 @@ impl State {
                 failure.get_or_insert(e);
             }
         }
-        if let Some(w) = &refs.empty_waiter {
-            let w = w.bind(py);
-            if !w
-                .call_method0("done")
-                .and_then(|d| d.is_truthy())
-                .unwrap_or(true)
-            {
-                let lost = PyConnectionError::new_err("Connection is closed by peer");
-                let _ = w.call_method1("set_exception", (lost.value(py),));
-            }
-        }
+        let lost = PyConnectionError::new_err("Connection is closed by peer");
+        self.settle_empty_waiter(py, Some(lost.value(py).as_any()));
         if let Some(e) = failure {
             // The loop was forgotten just above; report through the one from before.
             self.refs.borrow_mut().py_loop = refs.py_loop.as_ref().map(|l| l.clone_ref(py));
