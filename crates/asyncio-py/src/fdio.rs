@@ -61,19 +61,6 @@ pub(crate) fn would_block(e: &io::Error) -> bool {
     )
 }
 
-/// Whether reading `fd` would not block now: data, end of stream, or an error (a write
-/// pipe's reader closed). The reactor's readiness can be stale; this asks the kernel.
-pub(crate) fn readable_now(fd: RawFd) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid `pollfd` for the call's duration; a zero timeout never blocks.
-    let n = unsafe { libc::poll(&mut pfd, 1, 0) };
-    n > 0 && pfd.revents != 0
-}
-
 /// One datagram from an IPv4 socket, with its sender.
 pub(crate) fn recv_from_v4(
     fd: RawFd,

@@ -44,6 +44,32 @@ def _socket_extra(extra, sock):
             extra["peername"] = None
 
 
+def _repr_head(transport, io):
+    """The start of a transport's repr, as CPython's: its class, closed or closing, its fd."""
+    info = [transport.__class__.__name__]
+    if io is None or io._sock is None:
+        info.append("closed")
+    elif io.is_closing():
+        info.append("closing")
+    if io is not None:
+        info.append(f"fd={io._sock_fd}")
+    return info
+
+
+def _close_unclosed(transport, _warn=warnings.warn):
+    """``__del__``: a transport collected open warns and closes its socket or pipe."""
+    io = getattr(transport, "_io", None)
+    try:
+        sock = None if io is None else io._sock
+    except RuntimeError:
+        # Collected on another thread: the Rust state goes home to its loop's thread, and the
+        # socket closes when the last reference to it goes there.
+        return
+    if sock is not None:
+        _warn(f"unclosed transport {transport!r}", ResourceWarning, source=transport)
+        sock.close()
+
+
 class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     """A TCP or Unix socket transport."""
 
@@ -95,13 +121,8 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
 
     def __repr__(self):
         io = getattr(self, "_io", None)
-        info = [self.__class__.__name__]
-        if io is None or io._sock is None:
-            info.append("closed")
-        elif io.is_closing():
-            info.append("closing")
+        info = _repr_head(self, io)
         if io is not None:
-            info.append(f"fd={io._sock_fd}")
             lp = io._loop
             if lp is not None and not lp.is_closed():
                 reading, writing = io._polling()
@@ -110,17 +131,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
                 info.append(f"write=<{state}, bufsize={io.get_write_buffer_size()}>")
         return "<{}>".format(" ".join(info))
 
-    def __del__(self, _warn=warnings.warn):
-        io = getattr(self, "_io", None)
-        try:
-            sock = None if io is None else io._sock
-        except RuntimeError:
-            # Collected on another thread: the Rust state goes home to its loop's thread,
-            # and the socket closes when the last reference to it goes there.
-            return
-        if sock is not None:
-            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            sock.close()
+    __del__ = _close_unclosed
 
     def get_protocol(self):
         return self._io.get_protocol()
@@ -264,13 +275,8 @@ class _PipeTransport:
 
     def __repr__(self):
         io = getattr(self, "_io", None)
-        info = [self.__class__.__name__]
-        if io is None or io._sock is None:
-            info.append("closed")
-        elif io.is_closing():
-            info.append("closing")
+        info = _repr_head(self, io)
         if io is not None:
-            info.append(f"fd={io._sock_fd}")
             lp = io._loop
             if io._sock is not None and lp is not None and not lp.is_closed():
                 reading, writing = io._polling()
@@ -281,15 +287,7 @@ class _PipeTransport:
                 info.append("open" if io._sock is not None else "closed")
         return "<{}>".format(" ".join(info))
 
-    def __del__(self, _warn=warnings.warn):
-        io = getattr(self, "_io", None)
-        try:
-            pipe = None if io is None else io._sock
-        except RuntimeError:
-            return  # collected on another thread: see _SocketTransport.__del__
-        if pipe is not None:
-            _warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
-            pipe.close()
+    __del__ = _close_unclosed
 
     def get_protocol(self):
         return self._io.get_protocol()

@@ -484,7 +484,7 @@ impl State {
         if self.role == Role::WritePipe {
             // A write pipe is watched for reading only to learn that its reader went (the
             // descriptor turns readable then; the reactor's first report may be stale).
-            if fdio::readable_now(self.fd) {
+            if asyncio::io::ready_now(self.fd, Interest::Readable).unwrap_or(true) {
                 self.in_context(py, || self.peer_closed(py));
             }
             return true;

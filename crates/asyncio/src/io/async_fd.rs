@@ -28,6 +28,26 @@ impl Interest {
     }
 }
 
+/// Whether `fd` is ready for `interest` this instant: a zero-timeout `poll`, where an error or
+/// a hang-up counts as ready. The reactor's edge-triggered readiness can be stale (a new
+/// registration starts ready); this asks the kernel.
+///
+/// ```
+/// use asyncio::io::{ready_now, Interest};
+/// use std::io::Write;
+/// use std::os::fd::AsRawFd;
+/// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+/// assert!(!ready_now(a.as_raw_fd(), Interest::Readable).unwrap());
+/// b.write_all(b"x").unwrap();
+/// assert!(ready_now(a.as_raw_fd(), Interest::Readable).unwrap());
+/// ```
+///
+/// # Errors
+/// When `poll` fails.
+pub fn ready_now(fd: RawFd, interest: Interest) -> io::Result<bool> {
+    crate::sys::ready_now(fd, interest == Interest::Writable)
+}
+
 /// A file descriptor registered with the running loop. The descriptor must be in non-blocking
 /// mode; `AsyncFd` does not own it beyond holding `T` (dropping the `AsyncFd` deregisters, then
 /// drops `T`).

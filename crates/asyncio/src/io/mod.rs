@@ -14,7 +14,7 @@ mod stream_io;
 pub(crate) mod uninit;
 mod util;
 
-pub use async_fd::{AsyncFd, Interest};
+pub use async_fd::{ready_now, AsyncFd, Interest};
 pub use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 pub use split::{split, ReadHalf, ReuniteError, WriteHalf};
 pub use split_owned::{split_owned, Exclusive, SharedStream};
