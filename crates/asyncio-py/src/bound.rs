@@ -90,3 +90,39 @@ impl<T: 'static> Drop for OnThread<T> {
         let _ = self.home.call_soon_threadsafe(move || drop(parcel));
     }
 }
+
+/// A value any thread may reach, one thread at a time: every access shows a `Python` token,
+/// so the GIL is held. The `RefCell` inside catches re-entry (a panic, not a data race). For
+/// state a Python object shares across threads where a `Mutex` would cost its atomics on the
+/// hot path.
+pub(crate) struct GilCell<T>(std::cell::RefCell<T>);
+
+// SAFETY: each access takes a `Python<'_>` token, so it happens with the GIL held, and the GIL
+// lets one thread run at a time (handing over with the memory ordering of a lock). The module
+// does not declare itself free of the GIL (`gil_used` stays on), so even a free-threaded
+// interpreter keeps its GIL while this module is loaded.
+unsafe impl<T: Send> Sync for GilCell<T> {}
+
+impl<T> GilCell<T> {
+    pub(crate) fn new(value: T) -> Self {
+        Self(std::cell::RefCell::new(value))
+    }
+
+    /// Borrows the value. Run no Python code while the borrow lives (it may run another
+    /// thread, or re-enter here).
+    pub(crate) fn borrow<'a>(&'a self, _py: pyo3::Python<'a>) -> std::cell::Ref<'a, T> {
+        self.0.borrow()
+    }
+
+    /// Puts `value` in and returns the old one (dropped by the caller, outside the cell).
+    pub(crate) fn replace(&self, _py: pyo3::Python<'_>, value: T) -> T {
+        self.0.replace(value)
+    }
+}
+
+impl<T: Default> GilCell<T> {
+    /// Takes the value out, leaving the default.
+    pub(crate) fn take(&self, py: pyo3::Python<'_>) -> T {
+        self.replace(py, T::default())
+    }
+}

@@ -1,14 +1,15 @@
 //! [`Handle`]: a scheduled Python callback (asyncio's `Handle` and `TimerHandle`).
 
 use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
 
 use pyo3::exceptions::{PyAttributeError, PyException};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
-use crate::bound::{thread_token, ThreadToken};
+use crate::bound::{thread_token, GilCell, ThreadToken};
+use crate::py_loop::{in_callback, EnvRef};
 
 /// The callback, its arguments and its context; `None` once cancelled (the references go
 /// at once, as asyncio's do).
@@ -22,14 +23,16 @@ struct Call {
 /// `when()` is its loop time.
 #[pyclass(frozen, weakref, module = "asyncio_rs._core")]
 pub struct Handle {
-    call: Mutex<Option<Call>>,
+    call: GilCell<Option<Call>>,
     cancelled: AtomicBool,
     /// A timer's due time (loop time, seconds).
     when: Option<f64>,
     /// A timer's entry in the loop's wheel, taken out on `cancel()`.
-    timer: Mutex<Option<LoopTimer>>,
+    timer: GilCell<Option<LoopTimer>>,
     /// Whether the handle repeats (readers and writers): it is not spent by running.
     repeats: bool,
+    /// The loop that runs it (see [`Scheduled`]).
+    env: EnvRef,
 }
 
 impl std::fmt::Debug for Handle {
@@ -44,12 +47,12 @@ impl std::fmt::Debug for Handle {
 /// A timer of the loop, usable only on the loop's thread: cancelled there, and leaked rather
 /// than dropped anywhere else (its parts are the loop's, not thread-safe).
 pub(crate) struct LoopTimer {
-    inner: ManuallyDrop<asyncio::event_loop::TimerHandle>,
+    inner: ManuallyDrop<asyncio::event_loop::RawTimer>,
     thread: ThreadToken,
 }
 
 impl LoopTimer {
-    pub(crate) fn new(inner: asyncio::event_loop::TimerHandle) -> Self {
+    pub(crate) fn new(inner: asyncio::event_loop::RawTimer) -> Self {
         Self {
             inner: ManuallyDrop::new(inner),
             thread: thread_token(),
@@ -77,26 +80,29 @@ impl Handle {
         context: Py<PyAny>,
         when: Option<f64>,
         repeats: bool,
+        env: EnvRef,
     ) -> Self {
         Self {
-            call: Mutex::new(Some(Call {
+            call: GilCell::new(Some(Call {
                 callback,
                 args,
                 context,
             })),
             cancelled: AtomicBool::new(false),
             when,
-            timer: Mutex::new(None),
+            timer: GilCell::new(None),
             repeats,
+            env,
         }
     }
 
-    pub(crate) fn set_timer(&self, timer: LoopTimer) {
-        *self.timer.lock().unwrap_or_else(|e| e.into_inner()) = Some(timer);
+    pub(crate) fn set_timer(&self, py: Python<'_>, timer: LoopTimer) {
+        let old = self.timer.replace(py, Some(timer));
+        drop(old);
     }
 
     fn parts(&self, py: Python<'_>) -> Option<(Py<PyAny>, Py<PyTuple>, Py<PyAny>)> {
-        let call = self.call.lock().unwrap_or_else(|e| e.into_inner());
+        let call = self.call.borrow(py);
         call.as_ref().map(|c| {
             (
                 c.callback.clone_ref(py),
@@ -123,24 +129,23 @@ impl Handle {
         let parts = if this.repeats {
             this.parts(py)
         } else {
-            this.call
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take()
-                .map(|c| (c.callback, c.args, c.context))
+            this.call.take(py).map(|c| (c.callback, c.args, c.context))
         };
         let Some((callback, args, context)) = parts else {
             return Ok(());
         };
+        // Bound: their references go straight back, with no check for the GIL.
+        let (callback, args, context) = (
+            callback.into_bound(py),
+            args.into_bound(py),
+            context.into_bound(py),
+        );
         let result = run_in_context(py, &context, &callback, &args);
         match result {
             Ok(()) => Ok(()),
             Err(e) if e.is_instance_of::<PyException>(py) => {
                 let ctx = PyDict::new(py);
-                let message = format!(
-                    "Exception in callback {}",
-                    describe(callback.bind(py), args.bind(py))
-                );
+                let message = format!("Exception in callback {}", describe(&callback, &args));
                 let _ = ctx.set_item("message", message);
                 let _ = ctx.set_item("exception", e.value(py));
                 let _ = ctx.set_item("handle", slf);
@@ -155,16 +160,21 @@ impl Handle {
 /// `callback(*args)` inside `context` (what `Context.run` does).
 fn run_in_context(
     py: Python<'_>,
-    context: &Py<PyAny>,
-    callback: &Py<PyAny>,
-    args: &Py<PyTuple>,
+    context: &Bound<'_, PyAny>,
+    callback: &Bound<'_, PyAny>,
+    args: &Bound<'_, PyTuple>,
 ) -> PyResult<()> {
     // SAFETY: the GIL is held (`py`); `context` is a live `contextvars.Context` (checked by
     // `PyContext_Enter`, which fails with a Python error otherwise).
     if unsafe { pyo3::ffi::PyContext_Enter(context.as_ptr()) } != 0 {
         return Err(PyErr::fetch(py));
     }
-    let result = callback.bind(py).call1(args.bind(py)).map(drop);
+    let result = if args.is_empty() {
+        callback.call0()
+    } else {
+        callback.call1(args)
+    }
+    .map(drop);
     // SAFETY: as above; the context was entered just before.
     if unsafe { pyo3::ffi::PyContext_Exit(context.as_ptr()) } != 0 {
         return Err(PyErr::fetch(py));
@@ -190,15 +200,16 @@ fn describe(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> String {
 impl Handle {
     /// Stops the callback from running; its references are released at once.
     /// (`_py`: the GIL is held while the references are released.)
-    pub(crate) fn cancel(&self, _py: Python<'_>) {
+    pub(crate) fn cancel(&self, py: Python<'_>) {
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let call = self.call.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let call = self.call.take(py);
         drop(call);
-        let timer = self.timer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let timer = self.timer.take(py);
         if let Some(t) = timer {
             if thread_token() == t.thread {
+                // Drops the wheel's reference to this handle.
                 t.inner.cancel();
             }
         }
@@ -248,5 +259,36 @@ impl Handle {
 
     fn __lt__(&self, other: &Handle) -> bool {
         self.when.unwrap_or(0.0) < other.when.unwrap_or(0.0)
+    }
+}
+
+/// A handle in the loop's ready queue or timer wheel, as one owned reference: scheduling it
+/// allocates nothing on the Rust side.
+pub(crate) struct Scheduled(pub(crate) Py<Handle>);
+
+// SAFETY: `into_raw` gives the reference up as its pointer; `run_raw` and `drop_raw` take that
+// same reference back (the loop calls one of them once).
+unsafe impl asyncio::event_loop::RawCallback for Scheduled {
+    fn into_raw(self) -> NonNull<()> {
+        NonNull::new(self.0.into_ptr().cast()).expect("a Python object is never NULL")
+    }
+
+    unsafe fn run_raw(ptr: NonNull<()>) {
+        in_callback(|py| {
+            // SAFETY: the trait's contract: an owned reference to a `Handle`, taken back once.
+            let handle = unsafe { Bound::from_owned_ptr(py, ptr.as_ptr().cast()) };
+            // SAFETY: as above, the object is a `Handle` (`Scheduled` holds nothing else).
+            let handle = unsafe { handle.cast_into_unchecked::<Handle>() };
+            handle.get().env.run(py, &handle);
+        })
+    }
+
+    unsafe fn drop_raw(ptr: NonNull<()>) {
+        // The loop is closed or the timer cancelled: from Python, with the GIL (attach only
+        // looks).
+        Python::attach(|py| {
+            // SAFETY: as in `run_raw`.
+            drop(unsafe { Bound::<PyAny>::from_owned_ptr(py, ptr.as_ptr().cast()) });
+        });
     }
 }

@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::bound::{thread_token, ThreadToken};
-use crate::handle::{Handle, LoopTimer};
+use crate::handle::{Handle, LoopTimer, Scheduled};
 
 /// What the loop's callbacks share, from any thread.
 pub(crate) struct Env {
@@ -36,10 +36,10 @@ impl Env {
 
     /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
     /// loop on a `BaseException` (re-raised by `run_until_stopped`).
-    fn run(&self, py: Python<'_>, handle: &Py<Handle>) {
+    pub(crate) fn run(&self, py: Python<'_>, handle: &Bound<'_, Handle>) {
         if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
             // Described before it runs: a one-shot handle gives up its callback as it runs.
-            let what = handle.bind(py).repr().map(|r| r.to_string());
+            let what = handle.repr().map(|r| r.to_string());
             let start = monotonic();
             self.run_plain(py, handle);
             self.warn_if_slow(py, what.unwrap_or_default(), monotonic() - start);
@@ -66,8 +66,8 @@ impl Env {
         }
     }
 
-    fn run_plain(&self, py: Python<'_>, handle: &Py<Handle>) {
-        let outcome = Handle::run(handle.bind(py), |ctx| {
+    fn run_plain(&self, py: Python<'_>, handle: &Bound<'_, Handle>) {
+        let outcome = Handle::run(handle, |ctx| {
             // The loop is looked up only when there is something to report.
             let owner = self.owner.bind(py).call0().ok();
             let Some(lp) = owner.as_ref().filter(|o| !o.is_none()) else {
@@ -81,6 +81,28 @@ impl Env {
         if let Err(e) = outcome {
             self.set_fatal(e);
         }
+    }
+}
+
+/// A handle's pointer to the [`Env`] of the loop it was scheduled on.
+///
+/// Followed only by [`EnvRef::run`], which the loop's core calls while it runs, inside
+/// `Loop::run_until_stopped`: that method borrows the `Loop`, whose `Arc<Env>` this points
+/// into, so the `Env` is alive. (A handle outliving its loop never runs through here.)
+#[derive(Clone, Copy)]
+pub(crate) struct EnvRef(*const Env);
+
+// SAFETY: a plain pointer, followed only on the loop's thread while the loop runs (see above).
+unsafe impl Send for EnvRef {}
+// SAFETY: as above.
+unsafe impl Sync for EnvRef {}
+
+impl EnvRef {
+    /// Runs `handle` on its loop's `Env`: only from a callback the loop runs (see the type).
+    pub(crate) fn run(self, py: Python<'_>, handle: &Bound<'_, Handle>) {
+        // SAFETY: the loop is running, so its `Env` is alive (see the type's comment).
+        let env = unsafe { &*self.0 };
+        env.run(py, handle);
     }
 }
 
@@ -190,6 +212,7 @@ impl Loop {
 
     fn handle(
         py: Python<'_>,
+        env: &Arc<Env>,
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
@@ -200,7 +223,8 @@ impl Loop {
             Some(c) if !c.is_none(py) => c,
             _ => copy_context(py)?,
         };
-        Py::new(py, Handle::new(callback, args, context, when, repeats))
+        let env = EnvRef(Arc::as_ptr(env));
+        Py::new(py, Handle::new(callback, args, context, when, repeats, env))
     }
 
     fn schedule_at(
@@ -213,13 +237,12 @@ impl Loop {
     ) -> PyResult<Py<Handle>> {
         self.check_open()?;
         let delay = delay_of(when - monotonic())?;
-        let handle = Self::handle(py, callback, args, context, Some(when), false)?;
-        let (env, h) = (self.env.clone(), handle.clone_ref(py));
+        let handle = Self::handle(py, &self.env, callback, args, context, Some(when), false)?;
         let timer = self
             .lp
             .get()?
-            .call_later(delay, move || in_callback(|py| env.run(py, &h)));
-        handle.get().set_timer(LoopTimer::new(timer));
+            .call_later_raw(delay, Scheduled(handle.clone_ref(py)));
+        handle.get().set_timer(py, LoopTimer::new(timer));
         Ok(handle)
     }
 
@@ -232,7 +255,7 @@ impl Loop {
         args: Py<PyTuple>,
     ) -> PyResult<Py<Handle>> {
         self.check_open()?;
-        let handle = Self::handle(py, callback, args, None, None, true)?;
+        let handle = Self::handle(py, &self.env, callback, args, None, None, true)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let lp = self.lp.get()?.clone();
         let on_ready = move || {
@@ -247,7 +270,7 @@ impl Loop {
                     }
                     return;
                 }
-                env.run(py, &h);
+                env.run(py, h.bind(py));
             })
         };
         if write {
@@ -334,9 +357,8 @@ impl Loop {
         if lp.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
-        let handle = Self::handle(py, callback, args, context, None, false)?;
-        let (env, h) = (self.env.clone(), handle.clone_ref(py));
-        drop(lp.call_soon(move || in_callback(|py| env.run(py, &h))));
+        let handle = Self::handle(py, &self.env, callback, args, context, None, false)?;
+        lp.call_soon_raw(Scheduled(handle.clone_ref(py)));
         Ok(handle)
     }
 
@@ -519,11 +541,11 @@ impl Remote {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        let handle = Loop::handle(py, callback, args, context, None, false)?;
+        let handle = Loop::handle(py, &self.env, callback, args, context, None, false)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         self.env
             .remote
-            .call_soon_threadsafe(move || in_callback(|py| env.run(py, &h)))
+            .call_soon_threadsafe(move || in_callback(|py| env.run(py, h.bind(py))))
             .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
         Ok(handle)
     }

@@ -238,3 +238,129 @@ fn io_is_checked_every_iteration_with_an_interval_of_one() {
     let default = turns_until_reader_runs(61);
     assert!(default > 2 && default <= 62, "{default}");
 }
+
+/// A [`RawCallback`](asyncio::event_loop::RawCallback) behind a `Box`: logs when it runs and
+/// when it is dropped, so a leak or a double drop shows (and Miri checks the pointer work).
+struct Boxed {
+    name: &'static str,
+    log: Log,
+    panics: bool,
+}
+
+impl Drop for Boxed {
+    fn drop(&mut self) {
+        self.log.push(format!("drop {}", self.name));
+    }
+}
+
+struct BoxedCallback(Box<Boxed>);
+
+impl BoxedCallback {
+    /// # Safety
+    /// `ptr` is a leaked `Box<Boxed>`, taken back once.
+    unsafe fn from_raw(ptr: std::ptr::NonNull<()>) -> Box<Boxed> {
+        // SAFETY: as the caller promises.
+        unsafe { Box::from_raw(ptr.cast::<Boxed>().as_ptr()) }
+    }
+}
+
+// SAFETY: `into_raw` gives the box up as its pointer; `run_raw` and `drop_raw` take the same
+// box back.
+unsafe impl asyncio::event_loop::RawCallback for BoxedCallback {
+    fn into_raw(self) -> std::ptr::NonNull<()> {
+        std::ptr::NonNull::from(Box::leak(self.0)).cast()
+    }
+
+    unsafe fn run_raw(ptr: std::ptr::NonNull<()>) {
+        // SAFETY: the trait's contract: `ptr` came from `into_raw`, taken back once.
+        let this = unsafe { Self::from_raw(ptr) };
+        this.log.push(format!("run {}", this.name));
+        assert!(!this.panics, "raw {} panicked", this.name);
+    }
+
+    unsafe fn drop_raw(ptr: std::ptr::NonNull<()>) {
+        // SAFETY: as in `run_raw`.
+        drop(unsafe { Self::from_raw(ptr) });
+    }
+}
+
+fn boxed(name: &'static str, log: &Log) -> BoxedCallback {
+    BoxedCallback(Box::new(Boxed {
+        name,
+        log: log.clone(),
+        panics: false,
+    }))
+}
+
+#[test]
+fn raw_callbacks_keep_fifo_with_closures_and_are_dropped_once() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    lp.call_soon_raw(boxed("a", &log));
+    let log2 = log.clone();
+    lp.call_soon(move || log2.push("closure"));
+    lp.call_soon_raw(boxed("b", &log));
+    lp.run_until_complete(asyncio::time::yield_now());
+    assert_eq!(
+        log.take(),
+        ["run a", "drop a", "closure", "run b", "drop b"]
+    );
+    // Closing the loop drops what never ran, once.
+    lp.call_soon_raw(boxed("never", &log));
+    lp.close();
+    assert_eq!(log.take(), ["drop never"]);
+}
+
+#[test]
+fn a_panicking_raw_callback_is_dropped_and_reported() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let log2 = log.clone();
+    lp.set_exception_handler(move |_, ctx| {
+        log2.push(format!(
+            "{:?}: {}",
+            ctx.kind,
+            ctx.panic_message.clone().unwrap_or_default()
+        ));
+    });
+    let mut cb = boxed("p", &log);
+    cb.0.panics = true;
+    lp.call_soon_raw(cb);
+    lp.call_soon_raw(boxed("after", &log));
+    lp.run_until_complete(asyncio::time::yield_now());
+    assert_eq!(
+        log.take(),
+        [
+            "run p",
+            "drop p",
+            "CallbackPanic: raw p panicked",
+            "run after",
+            "drop after"
+        ]
+    );
+}
+
+#[test]
+fn raw_timers_fire_in_order_and_cancel_drops_them() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let now = lp.time();
+    let late = lp.call_at_raw(now + Duration::from_secs(2), boxed("late", &log));
+    let early = lp.call_at_raw(now + Duration::from_secs(1), boxed("early", &log));
+    let cancelled = lp.call_at_raw(now + Duration::from_secs(1), boxed("cancelled", &log));
+    assert_eq!(early.when(), now + Duration::from_secs(1));
+    assert!(cancelled.cancel());
+    assert_eq!(log.take(), ["drop cancelled"]);
+    assert!(!cancelled.cancel(), "a second cancel finds nothing");
+    lp.run_until_complete(asyncio::time::sleep(Duration::from_secs(3)));
+    assert_eq!(
+        log.take(),
+        ["run early", "drop early", "run late", "drop late"]
+    );
+    assert!(!late.cancel(), "a fired timer cannot be cancelled");
+    assert!(log.take().is_empty());
+    // A pending raw timer is dropped when the loop closes.
+    lp.call_at_raw(lp.time() + Duration::from_secs(1), boxed("pending", &log));
+    lp.close();
+    assert_eq!(log.take(), ["drop pending"]);
+}

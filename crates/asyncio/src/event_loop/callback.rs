@@ -76,3 +76,37 @@ impl fmt::Debug for TimerHandle {
             .finish()
     }
 }
+
+/// The handle to a [`RawCallback`](crate::event_loop::RawCallback) scheduled with
+/// [`call_at_raw`](crate::EventLoop::call_at_raw). Dropping it does not cancel the callback.
+pub struct RawTimer {
+    pub(crate) when: Instant,
+    pub(crate) key: TimerKey,
+    pub(crate) core: Weak<Core>,
+}
+
+impl RawTimer {
+    /// Takes the callback out of the wheel if it has not fired yet, and drops it; whether it
+    /// was still there.
+    pub fn cancel(&self) -> bool {
+        let Some(core) = self.core.upgrade() else {
+            return false;
+        };
+        // The callback is dropped here, after the wheel is released: its drop may schedule.
+        let removed = core.remove_timer(self.key);
+        removed.is_some()
+    }
+
+    /// When the callback is (or was) due, on the loop's clock.
+    pub fn when(&self) -> Instant {
+        self.when
+    }
+}
+
+impl fmt::Debug for RawTimer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawTimer")
+            .field("when", &self.when)
+            .finish()
+    }
+}

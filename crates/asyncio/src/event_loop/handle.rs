@@ -6,10 +6,11 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::builder::Builder;
-use super::callback::{Handle, TimerHandle};
+use super::callback::{Handle, RawTimer, TimerHandle};
 use super::remote::RemoteHandle;
 use crate::runtime::core::Core;
 use crate::runtime::exception::ExceptionContext;
+use crate::runtime::raw_callback::{Raw, RawCallback};
 use crate::runtime::task::{JoinHandle, Task};
 use crate::runtime::time::wheel::Payload;
 
@@ -111,6 +112,45 @@ impl EventLoop {
         self.core.take_remote_first();
         Handle {
             slot: self.core.push_callback(f),
+        }
+    }
+
+    /// [`call_soon`](Self::call_soon) for a callback that is its own pointer: nothing is
+    /// allocated, and nothing cancels it but the callback itself (when it runs, it may find
+    /// it has nothing to do). Closing the loop drops it unrun.
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_soon_raw<C: RawCallback>(&self, callback: C) {
+        self.core.take_remote_first();
+        self.core.push_raw(Raw::new(callback));
+    }
+
+    /// [`call_later`](Self::call_later) for a callback that is its own pointer (see
+    /// [`call_at_raw`](Self::call_at_raw)).
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_later_raw<C: RawCallback>(&self, delay: Duration, callback: C) -> RawTimer {
+        let when = crate::time::add_clamped(self.time(), delay);
+        self.call_at_raw(when, callback)
+    }
+
+    /// [`call_at`](Self::call_at) for a callback that is its own pointer: nothing is allocated
+    /// but the timer's entry in the wheel. [`RawTimer::cancel`] takes it out and drops it.
+    ///
+    /// # Panics
+    /// If the loop is closed.
+    pub fn call_at_raw<C: RawCallback>(&self, when: Instant, callback: C) -> RawTimer {
+        assert!(!self.core.is_closed(), "the event loop is closed");
+        let key = self.core.insert_timer(
+            self.core.deadline_ns(when),
+            Payload::Raw(Raw::new(callback)),
+        );
+        RawTimer {
+            when,
+            key,
+            core: Rc::downgrade(&self.core),
         }
     }
 

@@ -11,8 +11,9 @@ mod remote;
 mod runner;
 
 pub use crate::runtime::exception::{default_exception_handler, ExceptionContext, ExceptionKind};
+pub use crate::runtime::raw_callback::RawCallback;
 pub use builder::Builder;
-pub use callback::{Handle, TimerHandle};
+pub use callback::{Handle, RawTimer, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
 pub use handle::{EventLoop, WaitHook};
 pub use remote::{LoopClosed, RemoteCanceller, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};

@@ -18,6 +18,7 @@ use super::io::reactor::Reactor;
 use super::main_future::MainSlot;
 use super::poller::Poller;
 use super::pool::ThreadPool;
+use super::raw_callback::Raw;
 use super::shared::{RemoteQueue, Shared};
 use super::task::raw::{
     self, Hooks, Notified, RunResult, SharedPool, SharedRc, TaskList, TaskRef, DETACHED,
@@ -42,6 +43,8 @@ static TASK_HOOKS: Hooks = Hooks {
 pub(crate) enum Ready {
     Task(Notified),
     Callback(CallbackRef),
+    /// A callback that is its own pointer (see [`RawCallback`](super::raw_callback::RawCallback)).
+    Raw(Raw),
     /// The main future of `run_until_complete`, tagged with its run's generation.
     Main(u64),
 }
@@ -236,6 +239,11 @@ impl Core {
         slot
     }
 
+    pub(crate) fn push_raw(&self, raw: Raw) {
+        self.assert_open();
+        self.push_ready(Ready::Raw(raw));
+    }
+
     #[track_caller]
     fn assert_open(&self) {
         assert!(!self.closed.get(), "the event loop is closed");
@@ -335,6 +343,7 @@ impl Core {
             match payload {
                 Payload::Waker(w) => w.wake(),
                 Payload::Callback(cb) => self.push_ready(Ready::Callback(cb)),
+                Payload::Raw(cb) => self.push_ready(Ready::Raw(cb)),
             }
         }
         *self.fired.borrow_mut() = fired;
@@ -544,6 +553,18 @@ impl Core {
                     self.call_exception_handler(&ctx);
                 }
             }
+            Ready::Raw(callback) => {
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
+                    let ctx = ExceptionContext {
+                        message: "Exception in callback".to_owned(),
+                        kind: ExceptionKind::CallbackPanic,
+                        task: None,
+                        panic_message: Some(raw::panic_message(&*payload)),
+                        duration: None,
+                    };
+                    self.call_exception_handler(&ctx);
+                }
+            }
             Ready::Main(generation) => {
                 if let Some(main) = main {
                     if generation == self.main_generation.get() {
@@ -559,7 +580,7 @@ impl Core {
     fn run_timed(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
         let what = match &item {
             Ready::Task(_) => None,
-            Ready::Callback(_) => Some("callback"),
+            Ready::Callback(_) | Ready::Raw(_) => Some("callback"),
             Ready::Main(_) => Some("main future"),
         };
         let started = Instant::now();

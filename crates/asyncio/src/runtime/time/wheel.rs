@@ -28,6 +28,8 @@ pub(crate) enum Payload {
     Waker(TaskWaker),
     /// Run a `call_later`/`call_at` callback.
     Callback(CallbackRef),
+    /// Run a callback that is its own pointer.
+    Raw(crate::runtime::raw_callback::Raw),
 }
 
 /// A key to a pending timer. Once the timer fired or was removed, the key is stale.
