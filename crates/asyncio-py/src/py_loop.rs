@@ -39,18 +39,35 @@ impl Env {
     pub(crate) fn run(&self, py: Python<'_>, handle: &Bound<'_, Handle>) {
         if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
             // Described before it runs: a one-shot handle gives up its callback as it runs.
-            let what = handle.repr().map(|r| r.to_string());
+            let what = handle.repr().map(|r| r.to_string()).unwrap_or_default();
             let start = monotonic();
             self.run_plain(py, handle);
-            self.warn_if_slow(py, what.unwrap_or_default(), monotonic() - start);
+            self.warn_if_slow(py, || what, monotonic() - start);
             return;
         }
         self.run_plain(py, handle);
     }
 
+    /// Runs `f`, which is not a handle (a transport's read or write step, say); in debug mode
+    /// it is timed, and logged as `what()` if slow, as asyncio's loop times every handle.
+    pub(crate) fn timed<R>(
+        &self,
+        py: Python<'_>,
+        what: impl FnOnce() -> String,
+        f: impl FnOnce() -> R,
+    ) -> R {
+        if !self.debug.load(std::sync::atomic::Ordering::Relaxed) {
+            return f();
+        }
+        let start = monotonic();
+        let r = f();
+        self.warn_if_slow(py, what, monotonic() - start);
+        r
+    }
+
     /// Debug mode: logs a callback that ran `took` seconds or more than the loop's
     /// `slow_callback_duration`, as asyncio's loop does.
-    fn warn_if_slow(&self, py: Python<'_>, what: String, took: f64) {
+    fn warn_if_slow(&self, py: Python<'_>, what: impl FnOnce() -> String, took: f64) {
         let Ok(owner) = self.owner.bind(py).call0() else {
             return;
         };
@@ -62,7 +79,8 @@ impl Env {
             return;
         }
         if let Ok(logger) = py.import("asyncio.log").and_then(|m| m.getattr("logger")) {
-            let _ = logger.call_method1("warning", ("Executing %s took %.3f seconds", what, took));
+            let _ =
+                logger.call_method1("warning", ("Executing %s took %.3f seconds", what(), took));
         }
     }
 

@@ -300,6 +300,50 @@ class DebugMode(unittest.TestCase):
             else:
                 self.assertEqual(slow_lines, [])
 
+    def test_a_transports_reads_are_timed_in_debug_mode(self):
+        # CPython's loop runs a transport's reads as handles, so debug mode times them too;
+        # ours runs them in Rust and must time them itself. A threshold of 0 logs every one.
+        got = []
+
+        class Sink(asyncio.Protocol):
+            def data_received(self, data):
+                got.append(data)
+
+        async def main(loop):
+            server = await loop.create_server(Sink, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            _reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"ping")
+            await writer.drain()
+            while not got:
+                await asyncio.sleep(0)
+            writer.close()
+            await writer.wait_closed()
+            server.close()
+            await server.wait_closed()
+
+        for debug in (True, False):
+            got.clear()
+            loop = asyncio_rs.new_event_loop()
+            loop.set_debug(debug)
+            loop.slow_callback_duration = 0.0
+            with self.assertLogs("asyncio", "WARNING") as logs:
+                loop.run_until_complete(main(loop))
+                asyncio.log.logger.warning("marker")
+            loop.close()
+            reads = [
+                r.getMessage()
+                for r in logs.records
+                if "_read_ready()> took" in r.getMessage()
+            ]
+            self.assertEqual(got, [b"ping"])
+            if debug:
+                self.assertIn(
+                    "Executing <Handle _SocketTransport._read_ready()> took", reads[0]
+                )
+            else:
+                self.assertEqual(reads, [])
+
 
 if __name__ == "__main__":
     unittest.main()

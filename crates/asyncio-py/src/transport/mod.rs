@@ -276,6 +276,20 @@ impl State {
 
     /// Runs `f` in the transport's context. Already inside it (a nested call), `f` runs
     /// where it is.
+    /// A read or write step as debug mode names it, like the handle asyncio's loop would have
+    /// run: `<Handle _SocketTransport._read_ready()>`.
+    fn step_name(&self, py: Python<'_>, step: &str) -> String {
+        let class = self
+            .refs
+            .borrow()
+            .owner
+            .as_ref()
+            .map(|o| o.clone_ref(py))
+            .and_then(|o| o.bind(py).get_type().name().ok().map(|n| n.to_string()))
+            .unwrap_or_else(|| "transport".to_owned());
+        format!("<Handle {class}.{step}()>")
+    }
+
     fn in_context<R>(&self, py: Python<'_>, f: impl FnOnce() -> R) -> R {
         // SAFETY: the GIL is held; `context` is the `contextvars.Context` copied at creation.
         let entered = unsafe { pyo3::ffi::PyContext_Enter(self.context.as_ptr()) } == 0;
@@ -416,7 +430,10 @@ impl State {
                 if !watched || st.reader.epoch.get() != epoch {
                     return;
                 }
-                let drained = in_callback(|py| st.read_ready(py));
+                let drained = in_callback(|py| {
+                    st.env
+                        .timed(py, || st.step_name(py, "_read_ready"), || st.read_ready(py))
+                });
                 if st.reader.epoch.get() != epoch {
                     return;
                 }
@@ -452,7 +469,13 @@ impl State {
                 if !watched || st.writer.epoch.get() != epoch {
                     return;
                 }
-                let step = in_callback(|py| st.write_ready(py));
+                let step = in_callback(|py| {
+                    st.env.timed(
+                        py,
+                        || st.step_name(py, "_write_ready"),
+                        || st.write_ready(py),
+                    )
+                });
                 if st.writer.epoch.get() != epoch {
                     return;
                 }
