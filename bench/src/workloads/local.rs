@@ -167,7 +167,7 @@ fn workload_on<R: LocalRuntime>(workload: &str) -> Measurement {
         "idle-tasks" => idle_tasks::<R>(),
         "lateness" => lateness::<R>(),
         "queue" => super::toolkit::queue_async_channel::<Peer<R>>(),
-        "lock" => super::toolkit::lock_async_lock::<Peer<R>>(),
+        "lock" | "lock-unfair" => super::toolkit::lock_async_lock::<Peer<R>>(),
         "gather" => super::toolkit::gather_join_all::<Peer<R>>(),
         other => panic!("unknown workload {other}"),
     }

@@ -54,6 +54,7 @@ pub(crate) const NAMES: &[&str] = &[
     "lateness",
     "queue",
     "lock",
+    "lock-unfair",
     "gather",
     "echo",
     "echo-1k",
@@ -164,6 +165,9 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     }
     if pyloop::WORKLOADS.contains(&workload) {
         return pyloop::supports(runtime);
+    }
+    if workload == "lock-unfair" && matches!(runtime, "tokio-ct" | "tokio-mt") {
+        return false;
     }
     !matches!(
         runtime,
@@ -371,6 +375,11 @@ pub(crate) fn info(workload: &str) -> Info {
             unit: "ops/s",
             description: "100 tasks lock and unlock one mutex 10,000 times each, yielding inside; asyncio-rs and tokio hand the lock over FIFO (fair), the peers' async-lock lets a releaser take it back (unfair)",
         },
+        "lock-unfair" => Info {
+            count: (toolkit::LOCK_TASKS * toolkit::LOCK_ROUNDS) as f64,
+            unit: "ops/s",
+            description: "as lock, with unfair locks on every side: asyncio-rs's opt-in Mutex::new_unfair and the peers' async-lock (tokio has no unfair mutex)",
+        },
         "gather" => Info {
             count: (toolkit::GATHER_FUTURES * toolkit::GATHER_ROUNDS) as f64,
             unit: "ops/s",
@@ -426,7 +435,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         "timers" => timers::run(runtime),
         "idle-tasks" => idle_tasks::run(runtime),
         "lateness" => lateness::run(runtime),
-        "queue" | "lock" | "gather" => toolkit_run(workload, runtime),
+        "queue" | "lock" | "lock-unfair" | "gather" => toolkit_run(workload, runtime),
         other => panic!("unknown workload {other}"),
     }
 }
@@ -456,6 +465,7 @@ fn toolkit_run(workload: &str, runtime: &str) -> Measurement {
     match (workload, runtime) {
         ("queue", "asyncio-rs") => toolkit::ours::queue(),
         ("lock", "asyncio-rs") => toolkit::ours::lock(),
+        ("lock-unfair", "asyncio-rs") => toolkit::ours::lock_unfair(),
         ("gather", "asyncio-rs") => toolkit::ours::gather(),
         ("queue", "tokio-ct" | "tokio-mt") => toolkit::tokio_side::queue(runtime),
         ("lock", "tokio-ct" | "tokio-mt") => toolkit::tokio_side::lock(runtime),

@@ -151,8 +151,23 @@ pub(crate) mod ours {
     }
 
     pub(crate) fn lock() -> Measurement {
+        lock_with(
+            asyncio::sync::Mutex::new(0u64),
+            "asyncio::sync::Mutex (fair: FIFO hand-over)",
+        )
+    }
+
+    /// `lock-unfair`: the same with the opt-in unfair mutex (the releaser may take it back).
+    pub(crate) fn lock_unfair() -> Measurement {
+        lock_with(
+            asyncio::sync::Mutex::new_unfair(0u64),
+            "asyncio::sync::Mutex::new_unfair (unfair: a releaser may take it back)",
+        )
+    }
+
+    fn lock_with(mutex: asyncio::sync::Mutex<u64>, label: &str) -> Measurement {
         let (mut m, total) = rt::asyncio(async {
-            let m = Rc::new(asyncio::sync::Mutex::new(0u64));
+            let m = Rc::new(mutex);
             let tasks: Vec<_> = (0..LOCK_TASKS)
                 .map(|_| {
                     let m = m.clone();
@@ -172,7 +187,7 @@ pub(crate) mod ours {
             v
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
-        m.channel = Some("asyncio::sync::Mutex (fair: FIFO hand-over)".into());
+        m.channel = Some(label.into());
         m
     }
 

@@ -302,3 +302,123 @@ fn rwlock_shares_reads_excludes_writes_and_does_not_starve_writers() {
     });
     assert_eq!(log.take(), ["write", "read 1", "after cancel 1"]);
 }
+
+#[test]
+fn an_unfair_lock_lets_the_releaser_take_it_back_and_still_serves_waiters() {
+    let lp = virtual_loop();
+    let log = Log::default();
+    let l = log.clone();
+    lp.run_until_complete(async move {
+        for unfair in [false, true] {
+            let lock = if unfair {
+                Lock::new_unfair()
+            } else {
+                Lock::new()
+            };
+            let held = lock.acquire().await;
+            let (lk, l2) = (lock.clone(), l.clone());
+            let waiter = asyncio::spawn(async move {
+                drop(lk.acquire().await);
+                l2.push(format!("waiter (unfair: {unfair})"));
+            });
+            yield_now().await;
+            drop(held);
+            // Fair: the lock went to the waiter. Unfair: it is free for the first to ask.
+            let again = lock.try_acquire();
+            assert_eq!(again.is_some(), unfair);
+            assert!(lock.locked());
+            drop(again);
+            waiter.await.unwrap();
+            assert!(!lock.locked());
+        }
+    });
+    assert_eq!(
+        log.take(),
+        ["waiter (unfair: false)", "waiter (unfair: true)"]
+    );
+}
+
+#[test]
+fn an_unfair_waiter_cancelled_after_its_wake_up_wakes_the_next() {
+    let lp = virtual_loop();
+    lp.run_until_complete(async {
+        let m = Rc::new(Mutex::new_unfair(0));
+        let held = m.lock().await;
+        let first = asyncio::spawn({
+            let m = m.clone();
+            async move { *m.lock().await += 1 }
+        });
+        let second = asyncio::spawn({
+            let m = m.clone();
+            async move { *m.lock().await += 10 }
+        });
+        yield_now().await;
+        drop(held); // wakes `first` only
+        first.cancel(); // before it polls: its wake-up must pass to `second`
+        assert!(first.await.unwrap_err().is_cancelled());
+        // Virtual time: a lost wake-up shows as this timeout, not as a hang.
+        timeout(Duration::from_secs(60), second)
+            .await
+            .expect("the second waiter was never woken")
+            .unwrap();
+        assert_eq!(*m.lock().await, 10);
+    });
+}
+
+#[test]
+fn an_unfair_semaphore_wakes_a_waiter_per_free_permit() {
+    let lp = virtual_loop();
+    lp.run_until_complete(async {
+        let sem = Semaphore::new_unfair(0);
+        let done = Rc::new(Cell::new(0));
+        let hs: Vec<_> = (0..3)
+            .map(|_| {
+                let (sem, done) = (sem.clone(), done.clone());
+                asyncio::spawn(async move {
+                    sem.acquire().await.forget();
+                    done.set(done.get() + 1);
+                })
+            })
+            .collect();
+        yield_now().await;
+        sem.release();
+        sem.release();
+        // Both free permits reach waiters; the third waiter keeps waiting.
+        for _ in 0..3 {
+            yield_now().await;
+        }
+        assert_eq!(done.get(), 2);
+        assert_eq!(sem.available_permits(), 0);
+        sem.release();
+        for h in hs {
+            h.await.unwrap();
+        }
+        assert_eq!(done.get(), 3);
+    });
+}
+
+#[test]
+fn an_unfair_mutex_under_contention_loses_no_wake_up() {
+    let lp = virtual_loop();
+    let total = lp.run_until_complete(async {
+        let m = Rc::new(Mutex::new_unfair(0u32));
+        let hs: Vec<_> = (0..20)
+            .map(|_| {
+                let m = m.clone();
+                asyncio::spawn(async move {
+                    for _ in 0..50 {
+                        let mut g = m.lock().await;
+                        yield_now().await; // held across a switch: the others queue up
+                        *g += 1;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.await.unwrap();
+        }
+        let v = *m.lock().await;
+        v
+    });
+    assert_eq!(total, 1000);
+}

@@ -54,6 +54,16 @@ impl Lock {
         }
     }
 
+    /// An unfair lock: released, it is free for whoever asks first (the releaser may take it
+    /// straight back) instead of handed to the longest waiter; the waiter is only woken to try.
+    /// Faster under contention, at the price of asyncio's first-come order: a waiter may wait
+    /// while others keep taking it.
+    pub fn new_unfair() -> Self {
+        Self {
+            sem: BoundedSemaphore::new_unfair(1),
+        }
+    }
+
     /// Waits for the lock.
     ///
     /// # Cancel safety
@@ -64,7 +74,7 @@ impl Lock {
         }
     }
 
-    /// Takes the lock now if it is free and nobody waits.
+    /// Takes the lock now if it is free and (fair) nobody waits.
     pub fn try_acquire(&self) -> Option<LockGuard> {
         self.sem.try_acquire().map(|permit| LockGuard { permit })
     }
@@ -128,6 +138,15 @@ impl<T> Mutex<T> {
         }
     }
 
+    /// An unfair mutex holding `value` (see [`Lock::new_unfair`]): the releaser may take it
+    /// straight back past the waiters.
+    pub fn new_unfair(value: T) -> Self {
+        Self {
+            sem: Semaphore::new_unfair(1),
+            value: RefCell::new(value),
+        }
+    }
+
     /// Waits for the lock.
     ///
     /// # Cancel safety
@@ -141,7 +160,7 @@ impl<T> Mutex<T> {
         }
     }
 
-    /// Takes the lock now if it is free and nobody waits.
+    /// Takes the lock now if it is free and (fair) nobody waits.
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
         let permit = self.sem.try_acquire()?;
         Some(MutexGuard {

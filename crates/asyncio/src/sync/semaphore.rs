@@ -15,14 +15,28 @@ struct State {
     /// For a bounded semaphore: the initial count, never to be exceeded.
     bound: Option<usize>,
     waiters: WaitList,
+    /// Fair (asyncio's): a freed permit is granted to the front waiter. Unfair: it stays free
+    /// for whoever polls first, and the front waiter is only woken to compete.
+    fair: bool,
 }
 
 impl State {
-    /// Hands free permits to waiters, front first. A granted waiter owns its permit.
+    /// Hands free permits to waiters, front first: granted (a granted waiter owns its
+    /// permit), or, unfair, the front waiter woken to compete for them.
     fn grant(&mut self) {
+        if !self.fair {
+            self.waiters.wake_first(self.permits);
+            return;
+        }
         while self.permits > 0 && self.waiters.grant_front() {
             self.permits -= 1;
         }
+    }
+
+    /// Whether a poller arriving now may take a free permit: any time if unfair, only when
+    /// nobody waits if fair.
+    fn may_take(&self) -> bool {
+        self.permits > 0 && (!self.fair || !self.waiters.has_waiters())
     }
 }
 
@@ -77,15 +91,39 @@ impl std::error::Error for ReleaseError {}
 impl Semaphore {
     /// A semaphore with `permits` permits.
     pub fn new(permits: usize) -> Self {
-        Self::with_bound(permits, None)
+        Self::build(permits, None, true)
     }
 
-    fn with_bound(permits: usize, bound: Option<usize>) -> Self {
+    /// An unfair semaphore: a freed permit goes to whoever asks first, so a task that
+    /// releases and at once acquires again keeps it without a switch to a waiter. Faster
+    /// under contention; a waiter may wait while others keep taking it. Still cancel-safe.
+    ///
+    /// ```
+    /// asyncio::run(async {
+    ///     let sem = asyncio::sync::Semaphore::new_unfair(1);
+    ///     let held = sem.acquire().await;
+    ///     let waiter = asyncio::spawn({
+    ///         let sem = sem.clone();
+    ///         async move { drop(sem.acquire().await) }
+    ///     });
+    ///     asyncio::time::yield_now().await; // the waiter now waits
+    ///     drop(held);
+    ///     // Unfair: the permit is free for the first to ask, not handed to the waiter.
+    ///     assert!(sem.try_acquire().is_some());
+    ///     waiter.await.unwrap();
+    /// });
+    /// ```
+    pub fn new_unfair(permits: usize) -> Self {
+        Self::build(permits, None, false)
+    }
+
+    fn build(permits: usize, bound: Option<usize>, fair: bool) -> Self {
         Self {
             state: Rc::new(RefCell::new(State {
                 permits,
                 bound,
                 waiters: WaitList::new(),
+                fair,
             })),
         }
     }
@@ -102,10 +140,10 @@ impl Semaphore {
         }
     }
 
-    /// Takes a permit now, if one is free and nobody waits for one.
+    /// Takes a permit now, if one is free and (fair) nobody waits for one.
     pub fn try_acquire(&self) -> Option<Permit> {
         let mut st = self.state.borrow_mut();
-        if st.permits > 0 && !st.waiters.has_waiters() {
+        if st.may_take() {
             st.permits -= 1;
             Some(self.permit())
         } else {
@@ -133,8 +171,7 @@ impl Semaphore {
 
     /// Whether `acquire` would wait (asyncio's `locked`).
     pub fn locked(&self) -> bool {
-        let st = self.state.borrow();
-        st.permits == 0 || st.waiters.has_waiters()
+        !self.state.borrow().may_take()
     }
 }
 
@@ -142,7 +179,14 @@ impl BoundedSemaphore {
     /// A bounded semaphore with `permits` permits, the most it may ever hold.
     pub fn new(permits: usize) -> Self {
         Self {
-            inner: Semaphore::with_bound(permits, Some(permits)),
+            inner: Semaphore::build(permits, Some(permits), true),
+        }
+    }
+
+    /// An unfair bounded semaphore (see [`Semaphore::new_unfair`]).
+    pub fn new_unfair(permits: usize) -> Self {
+        Self {
+            inner: Semaphore::build(permits, Some(permits), false),
         }
     }
 
@@ -236,6 +280,14 @@ impl Future for Acquire<'_> {
         let this = &mut *self;
         let mut st = this.semaphore.state.borrow_mut();
         if let Some(key) = this.key {
+            if !st.fair && st.permits > 0 {
+                // Unfair: a waiter takes a free permit when it polls, granted or not.
+                st.permits -= 1;
+                st.waiters.remove(key);
+                this.key = None;
+                drop(st);
+                return Poll::Ready(this.semaphore.permit());
+            }
             if !st.waiters.poll_granted(key, cx.waker()) {
                 return Poll::Pending;
             }
@@ -244,7 +296,7 @@ impl Future for Acquire<'_> {
             drop(st);
             return Poll::Ready(this.semaphore.permit());
         }
-        if st.permits > 0 && !st.waiters.has_waiters() {
+        if st.may_take() {
             st.permits -= 1;
             drop(st);
             return Poll::Ready(this.semaphore.permit());
@@ -261,6 +313,9 @@ impl Drop for Acquire<'_> {
             if st.waiters.remove(key) {
                 // Granted a permit it will not use: pass it on.
                 st.permits += 1;
+                st.grant();
+            } else if !st.fair {
+                // It may have been the waiter woken for a free permit: wake the next one.
                 st.grant();
             }
         }

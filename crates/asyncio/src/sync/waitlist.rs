@@ -127,6 +127,23 @@ impl WaitList {
         true
     }
 
+    /// Wakes the first `n` waiters without granting them anything: they keep their places
+    /// and compete for the resource when they poll (for owners that let any poller take a
+    /// freed resource: an unfair lock). A waiter already woken is not woken twice.
+    pub(crate) fn wake_first(&mut self, n: usize) {
+        let mut index = self.head;
+        for _ in 0..n {
+            if index == NIL {
+                return;
+            }
+            let node = self.nodes.at(index);
+            if let Some(w) = node.waker.take() {
+                w.wake();
+            }
+            index = node.next;
+        }
+    }
+
     /// Grants and wakes every waiter (for shutdown, `Event::set`, `notify_all`...).
     pub(crate) fn grant_all(&mut self) {
         while self.grant_front() {}
