@@ -22,9 +22,10 @@ const IN_FLIGHT: usize = 100;
 
 pub(crate) fn shape(workload: &str) -> (usize, &'static str, bool) {
     match workload {
-        "http" => (20_000, "/1k.bin", false),
-        "http-large" => (2_000, "/1m.bin", false),
-        "http-fresh" => (10_000, "/1k.bin", true),
+        // Enough requests to last seconds, not tenths (the spread shrinks with the length).
+        "http" => (100_000, "/1k.bin", false),
+        "http-large" => (5_000, "/1m.bin", false),
+        "http-fresh" => (30_000, "/1k.bin", true),
         "http-idle" => (IDLE_CONNECTIONS, "/1k.bin", false),
         other => panic!("not an http workload: {other}"),
     }
@@ -110,6 +111,10 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         eprintln!("{e}");
         std::process::exit(3);
     });
+    // nginx on one core, the client (and a Python client it starts) on the other: they no
+    // longer take turns on both, which made requests/s swing between runs.
+    crate::cpu::pin_to_cpu(nginx.child.id() as libc::pid_t, 1);
+    crate::cpu::pin_to_cpu(0, 0);
     let (count, path, fresh) = shape(workload);
     let url = format!("http://127.0.0.1:{}{path}", nginx.port);
     if workload == "http-idle" {
@@ -189,6 +194,7 @@ fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
         std::process::exit(3);
     });
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/http_client.py");
+    let cpu0 = crate::cpu::children_cpu_time();
     let out = Command::new(py)
         .arg(script)
         .args([url, &count.to_string(), &IN_FLIGHT.to_string()])
@@ -196,6 +202,8 @@ fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
         .arg(if fresh { "fresh" } else { "keep" })
         .output()
         .expect("run the aiohttp client");
+    // The client's CPU, start-up included (nginx is reaped later, so it does not count here).
+    let cpu = crate::cpu::children_cpu_time().saturating_sub(cpu0);
     if !out.status.success() {
         eprintln!(
             "aiohttp client failed: {}",
@@ -209,7 +217,7 @@ fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
         .unwrap_or(f64::NAN);
     Measurement {
         wall_s: wall,
-        cpu_s: 0.0,
+        cpu_s: cpu.as_secs_f64(),
         bytes_per_task: None,
         p50_us: None,
         p99_us: None,

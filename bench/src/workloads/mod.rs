@@ -278,9 +278,9 @@ pub(crate) fn info(workload: &str) -> Info {
                 count: count as f64,
                 unit: "requests/s",
                 description: match workload {
-                    "http" => "20,000 GETs of 1 KiB from nginx, 100 in flight, keep-alive",
-                    "http-large" => "2,000 GETs of 1 MiB from nginx, 100 in flight",
-                    _ => "10,000 GETs of 1 KiB from nginx, a new connection each, 100 in flight",
+                    "http" => "100,000 GETs of 1 KiB from nginx, 100 in flight, keep-alive; nginx pinned to one core, the client to the other; cpu s is the client's",
+                    "http-large" => "5,000 GETs of 1 MiB from nginx, 100 in flight; nginx and the client pinned to separate cores",
+                    _ => "30,000 GETs of 1 KiB from nginx, a new connection each, 100 in flight; nginx and the client pinned to separate cores",
                 },
             };
         }
