@@ -155,14 +155,18 @@ impl Connector {
         }
         trace.each(|t| t.connection_create_start(&key.host));
         let started = asyncio::time::now();
+        // Boxed: connecting (DNS, Happy Eyeballs, TLS, the handshake) needs kilobytes of
+        // state that a request on a pooled connection never uses; inline, every in-flight
+        // request's future would carry it.
+        let connect = Box::pin(self.connect(key, url, trace));
         let (sender, peer) = match sock_connect {
-            Some(d) => asyncio::time::timeout(d, self.connect(key, url, trace))
+            Some(d) => asyncio::time::timeout(d, connect)
                 .await
                 .map_err(|_| Error::Timeout {
                     url: url.to_owned(),
                     kind: TimeoutKind::SockConnect,
                 })??,
-            None => self.connect(key, url, trace).await?,
+            None => connect.await?,
         };
         trace.each(|t| t.connection_create_end(&key.host, started.elapsed()));
         Ok(Lease {
