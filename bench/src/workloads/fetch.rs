@@ -95,6 +95,12 @@ pub(crate) fn run_fast(runtime: &str) -> Measurement {
 fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measurement {
     let bin = fetch_bin();
     let (server, base) = demo_server(&["--demo-latency", &latency_ms.to_string()]);
+    if loops == 1 {
+        // One loop: the demo server on one core, the client (started from here, so it
+        // inherits this) on the other, so they do not take turns on both.
+        crate::cpu::pin_to_cpu(server.0.id() as libc::pid_t, 1);
+        crate::cpu::pin_to_cpu(0, 0);
+    }
     let file = std::env::temp_dir().join(format!("asyncio-bench-urls-{}", std::process::id()));
     let mut f = std::fs::File::create(&file).expect("url file");
     for i in 0..urls {
