@@ -1,10 +1,12 @@
-//! [`Handle`]: a scheduled Python callback (asyncio's `Handle` and `TimerHandle`).
+//! [`Handle`]: a scheduled Python callback (asyncio's `Handle`), and [`TimerHandle`], its
+//! subclass for timers (as asyncio's), which alone carries a due time and a wheel entry: a
+//! plain handle stays small, since a million of them may wait in the ready queue.
 
 use std::mem::ManuallyDrop;
 use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use pyo3::exceptions::{PyAttributeError, PyException};
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyTuple};
 
@@ -19,16 +21,11 @@ struct Call {
     context: Py<PyAny>,
 }
 
-/// A scheduled callback. `cancel()` stops it from running (from any thread); a timer's
-/// `when()` is its loop time.
-#[pyclass(frozen, weakref, module = "asyncio_rs._core")]
+/// A scheduled callback. `cancel()` stops it from running (from any thread).
+#[pyclass(frozen, subclass, weakref, module = "asyncio_rs._core")]
 pub struct Handle {
     call: GilCell<Option<Call>>,
     cancelled: AtomicBool,
-    /// A timer's due time (loop time, seconds).
-    when: Option<f64>,
-    /// A timer's entry in the loop's wheel, taken out on `cancel()`.
-    timer: GilCell<Option<LoopTimer>>,
     /// Whether the handle repeats (readers and writers): it is not spent by running.
     repeats: bool,
     /// The loop that runs it (see [`Scheduled`]).
@@ -39,6 +36,23 @@ impl std::fmt::Debug for Handle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Handle")
             .field("cancelled", &self.cancelled.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+/// A scheduled timer (asyncio's `TimerHandle`, a `Handle`): `when()` is its loop time, and
+/// `cancel()` also takes it out of the loop's wheel.
+#[pyclass(frozen, extends = Handle, module = "asyncio_rs._core")]
+pub struct TimerHandle {
+    /// The due time (loop time, seconds).
+    when: f64,
+    /// The timer's entry in the loop's wheel, taken out on `cancel()`.
+    timer: GilCell<Option<LoopTimer>>,
+}
+
+impl std::fmt::Debug for TimerHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerHandle")
             .field("when", &self.when)
             .finish()
     }
@@ -78,7 +92,6 @@ impl Handle {
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Py<PyAny>,
-        when: Option<f64>,
         repeats: bool,
         env: EnvRef,
     ) -> Self {
@@ -89,16 +102,32 @@ impl Handle {
                 context,
             })),
             cancelled: AtomicBool::new(false),
-            when,
-            timer: GilCell::new(None),
             repeats,
             env,
         }
     }
 
-    pub(crate) fn set_timer(&self, py: Python<'_>, timer: LoopTimer) {
-        let old = self.timer.replace(py, Some(timer));
-        drop(old);
+    /// Marks the handle cancelled and lets its references go; whether it was not already.
+    fn cancel_call(&self, py: Python<'_>) -> bool {
+        if self.cancelled.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let call = self.call.take(py);
+        drop(call);
+        true
+    }
+
+    /// The repr asyncio gives: `<Handle cancelled callback(args)>`, with `when=` for a timer.
+    fn repr_as(&self, py: Python<'_>, kind: &str, when: Option<f64>) -> String {
+        let state = if self.cancelled() { " cancelled" } else { "" };
+        let when = when.map(|w| format!(" when={w}")).unwrap_or_default();
+        match self.parts(py) {
+            Some((cb, args, _)) => format!(
+                "<{kind}{state}{when} {}>",
+                describe(cb.bind(py), args.bind(py))
+            ),
+            None => format!("<{kind}{state}{when}>"),
+        }
     }
 
     fn parts(&self, py: Python<'_>) -> Option<(Py<PyAny>, Py<PyTuple>, Py<PyAny>)> {
@@ -199,30 +228,12 @@ fn describe(callback: &Bound<'_, PyAny>, args: &Bound<'_, PyTuple>) -> String {
 #[pymethods]
 impl Handle {
     /// Stops the callback from running; its references are released at once.
-    /// (`_py`: the GIL is held while the references are released.)
     pub(crate) fn cancel(&self, py: Python<'_>) {
-        if self.cancelled.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let call = self.call.take(py);
-        drop(call);
-        let timer = self.timer.take(py);
-        if let Some(t) = timer {
-            if thread_token() == t.thread {
-                // Drops the wheel's reference to this handle.
-                t.inner.cancel();
-            }
-        }
+        self.cancel_call(py);
     }
 
     pub(crate) fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
-    }
-
-    /// A timer's due time, in the loop's time.
-    fn when(&self) -> PyResult<f64> {
-        self.when
-            .ok_or_else(|| PyAttributeError::new_err("'Handle' object has no attribute 'when'"))
     }
 
     /// The `contextvars.Context` the callback runs in.
@@ -241,24 +252,56 @@ impl Handle {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let kind = if self.when.is_some() {
-            "TimerHandle"
-        } else {
-            "Handle"
-        };
-        let state = if self.cancelled() { " cancelled" } else { "" };
-        let when = self.when.map(|w| format!(" when={w}")).unwrap_or_default();
-        match self.parts(py) {
-            Some((cb, args, _)) => format!(
-                "<{kind}{state}{when} {}>",
-                describe(cb.bind(py), args.bind(py))
-            ),
-            None => format!("<{kind}{state}{when}>"),
+        self.repr_as(py, "Handle", None)
+    }
+}
+
+impl TimerHandle {
+    /// A timer handle for `handle`, due at `when`; its wheel entry is set once scheduled.
+    pub(crate) fn new(handle: Handle, when: f64) -> PyClassInitializer<Self> {
+        PyClassInitializer::from(handle).add_subclass(Self {
+            when,
+            timer: GilCell::new(None),
+        })
+    }
+
+    pub(crate) fn set_timer(&self, py: Python<'_>, timer: LoopTimer) {
+        let old = self.timer.replace(py, Some(timer));
+        drop(old);
+    }
+}
+
+#[pymethods]
+impl TimerHandle {
+    /// Stops the callback from running and takes the timer out of the wheel (on the loop's
+    /// thread; elsewhere it stays there, spent, until due).
+    fn cancel(slf: &Bound<'_, Self>) {
+        let py = slf.py();
+        if !slf.as_super().get().cancel_call(py) {
+            return;
+        }
+        let timer = slf.get().timer.take(py);
+        if let Some(t) = timer {
+            if thread_token() == t.thread {
+                // Drops the wheel's reference to this handle.
+                t.inner.cancel();
+            }
         }
     }
 
-    fn __lt__(&self, other: &Handle) -> bool {
-        self.when.unwrap_or(0.0) < other.when.unwrap_or(0.0)
+    /// The due time, in the loop's time.
+    fn when(&self) -> f64 {
+        self.when
+    }
+
+    fn __repr__(slf: &Bound<'_, Self>) -> String {
+        slf.as_super()
+            .get()
+            .repr_as(slf.py(), "TimerHandle", Some(slf.get().when))
+    }
+
+    fn __lt__(&self, other: &TimerHandle) -> bool {
+        self.when < other.when
     }
 }
 

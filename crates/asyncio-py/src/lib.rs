@@ -4,8 +4,9 @@
 //!
 //! - [`Loop`] holds one `asyncio::EventLoop`. It runs on the thread that created it, with the
 //!   GIL held while callbacks run and released while the loop waits (a wait hook).
-//! - [`Handle`] is what `call_soon`, `call_later`, `call_at` and `add_reader` return: a
-//!   callback, its arguments and its `contextvars.Context`.
+//! - [`Handle`] is what `call_soon` and `add_reader` return: a callback, its arguments and
+//!   its `contextvars.Context`; [`TimerHandle`], its subclass, what `call_later` and `call_at`
+//!   return.
 //! - [`Remote`] reaches the loop from any thread (`call_soon_threadsafe`).
 //! - [`StreamTransport`] is the state and I/O of a stream transport (TCP, Unix, pipes).
 
@@ -18,7 +19,7 @@ mod py_loop;
 mod pybuf;
 mod transport;
 
-pub use handle::Handle;
+pub use handle::{Handle, TimerHandle};
 pub use py_loop::{Loop, Remote};
 pub use transport::StreamTransport;
 
@@ -28,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Loop>()?;
     m.add_class::<Remote>()?;
     m.add_class::<Handle>()?;
+    m.add_class::<TimerHandle>()?;
     m.add_class::<StreamTransport>()?;
     Ok(())
 }

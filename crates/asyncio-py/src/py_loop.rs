@@ -10,7 +10,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use crate::bound::{thread_token, ThreadToken};
-use crate::handle::{Handle, LoopTimer, Scheduled};
+use crate::handle::{Handle, LoopTimer, Scheduled, TimerHandle};
 
 /// What the loop's callbacks share, from any thread.
 pub(crate) struct Env {
@@ -228,21 +228,36 @@ impl Loop {
         Ok(())
     }
 
+    /// The handle's contents: the callback in its context (the caller's, copied, unless one
+    /// is given), on this loop.
+    fn contents(
+        py: Python<'_>,
+        env: &Arc<Env>,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+        repeats: bool,
+    ) -> PyResult<Handle> {
+        let context = match context {
+            Some(c) if !c.is_none(py) => c,
+            _ => copy_context(py)?,
+        };
+        let env = EnvRef(Arc::as_ptr(env));
+        Ok(Handle::new(callback, args, context, repeats, env))
+    }
+
     fn handle(
         py: Python<'_>,
         env: &Arc<Env>,
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
-        when: Option<f64>,
         repeats: bool,
     ) -> PyResult<Py<Handle>> {
-        let context = match context {
-            Some(c) if !c.is_none(py) => c,
-            _ => copy_context(py)?,
-        };
-        let env = EnvRef(Arc::as_ptr(env));
-        Py::new(py, Handle::new(callback, args, context, when, repeats, env))
+        Py::new(
+            py,
+            Self::contents(py, env, callback, args, context, repeats)?,
+        )
     }
 
     fn schedule_at(
@@ -252,16 +267,15 @@ impl Loop {
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
-    ) -> PyResult<Py<Handle>> {
+    ) -> PyResult<Py<TimerHandle>> {
         self.check_open()?;
         let delay = delay_of(when - monotonic())?;
-        let handle = Self::handle(py, &self.env, callback, args, context, Some(when), false)?;
-        let timer = self
-            .lp
-            .get()?
-            .call_later_raw(delay, Scheduled(handle.clone_ref(py)));
+        let contents = Self::contents(py, &self.env, callback, args, context, false)?;
+        let handle = Bound::new(py, TimerHandle::new(contents, when))?;
+        let queued = handle.as_super().clone().unbind();
+        let timer = self.lp.get()?.call_later_raw(delay, Scheduled(queued));
         handle.get().set_timer(py, LoopTimer::new(timer));
-        Ok(handle)
+        Ok(handle.unbind())
     }
 
     fn watch(
@@ -273,7 +287,7 @@ impl Loop {
         args: Py<PyTuple>,
     ) -> PyResult<Py<Handle>> {
         self.check_open()?;
-        let handle = Self::handle(py, &self.env, callback, args, None, None, true)?;
+        let handle = Self::handle(py, &self.env, callback, args, None, true)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let lp = self.lp.get()?.clone();
         let on_ready = move || {
@@ -375,7 +389,7 @@ impl Loop {
         if lp.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
-        let handle = Self::handle(py, &self.env, callback, args, context, None, false)?;
+        let handle = Self::handle(py, &self.env, callback, args, context, false)?;
         lp.call_soon_raw(Scheduled(handle.clone_ref(py)));
         Ok(handle)
     }
@@ -389,7 +403,7 @@ impl Loop {
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
-    ) -> PyResult<Py<Handle>> {
+    ) -> PyResult<Py<TimerHandle>> {
         let when = monotonic() + delay;
         self.schedule_at(py, when, callback, args, context)
     }
@@ -403,7 +417,7 @@ impl Loop {
         callback: Py<PyAny>,
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
-    ) -> PyResult<Py<Handle>> {
+    ) -> PyResult<Py<TimerHandle>> {
         self.schedule_at(py, when, callback, args, context)
     }
 
@@ -559,7 +573,7 @@ impl Remote {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        let handle = Loop::handle(py, &self.env, callback, args, context, None, false)?;
+        let handle = Loop::handle(py, &self.env, callback, args, context, false)?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         self.env
             .remote

@@ -56,6 +56,24 @@ class Basics(unittest.TestCase):
         h.cancel()
         loop.close()
 
+    def test_timer_handles_are_handles_and_plain_ones_have_no_when(self):
+        # As asyncio's classes: TimerHandle subclasses Handle, and only it has when().
+        loop = asyncio_rs.new_event_loop()
+        plain = loop.call_soon(lambda: None)
+        timer = loop.call_later(0, lambda: ran.append(1))
+        ran = []
+        self.assertIsInstance(timer, type(plain))
+        self.assertIsNot(type(timer), type(plain))
+        self.assertFalse(hasattr(plain, "when"))
+        self.assertRegex(repr(timer), r"^<TimerHandle when=\S+ .*lambda")
+        timer.cancel()
+        self.assertTrue(timer.cancelled())
+        self.assertRegex(repr(timer), r"^<TimerHandle cancelled when=")
+        loop.call_soon(loop.stop)
+        loop.run_forever()
+        self.assertEqual(ran, [], "a cancelled timer never runs")
+        loop.close()
+
     def test_callbacks_run_in_their_context(self):
         var = contextvars.ContextVar("var", default="unset")
         loop = asyncio_rs.new_event_loop()
