@@ -274,8 +274,6 @@ impl State {
         }
     }
 
-    /// Runs `f` in the transport's context. Already inside it (a nested call), `f` runs
-    /// where it is.
     /// A read or write step as debug mode names it, like the handle asyncio's loop would have
     /// run: `<Handle _SocketTransport._read_ready()>`.
     fn step_name(&self, py: Python<'_>, step: &str) -> String {
@@ -290,6 +288,8 @@ impl State {
         format!("<Handle {class}.{step}()>")
     }
 
+    /// Runs `f` in the transport's context. Already inside it (a nested call), `f` runs
+    /// where it is.
     fn in_context<R>(&self, py: Python<'_>, f: impl FnOnce() -> R) -> R {
         // SAFETY: the GIL is held; `context` is the `contextvars.Context` copied at creation.
         let entered = unsafe { pyo3::ffi::PyContext_Enter(self.context.as_ptr()) } == 0;

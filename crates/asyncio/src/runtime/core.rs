@@ -49,6 +49,61 @@ pub(crate) enum Ready {
     Main(u64),
 }
 
+/// How the ready queue stores a [`Ready`]: a raw callback's two words wait in a queue of
+/// their own, in the same order, so an entry stays two words (a third word on every entry
+/// cost `spawn` a fifth of its speed: a million queued tasks are a million entries).
+enum Entry {
+    Task(Notified),
+    Callback(CallbackRef),
+    Raw,
+    Main(u64),
+}
+
+/// The ready queue: FIFO over every kind of item.
+struct ReadyQueue {
+    entries: VecDeque<Entry>,
+    raws: VecDeque<Raw>,
+}
+
+impl ReadyQueue {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            entries: VecDeque::with_capacity(n),
+            raws: VecDeque::new(),
+        }
+    }
+
+    fn push_back(&mut self, item: Ready) {
+        let entry = match item {
+            Ready::Task(t) => Entry::Task(t),
+            Ready::Callback(c) => Entry::Callback(c),
+            Ready::Raw(r) => {
+                self.raws.push_back(r);
+                Entry::Raw
+            }
+            Ready::Main(g) => Entry::Main(g),
+        };
+        self.entries.push_back(entry);
+    }
+
+    fn pop_front(&mut self) -> Option<Ready> {
+        Some(match self.entries.pop_front()? {
+            Entry::Task(t) => Ready::Task(t),
+            Entry::Callback(c) => Ready::Callback(c),
+            Entry::Raw => Ready::Raw(self.raws.pop_front().expect("one raw per raw entry")),
+            Entry::Main(g) => Ready::Main(g),
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
 /// Settings fixed when the loop is built.
 pub(crate) struct Config {
     pub(crate) virtual_time: bool,
@@ -62,7 +117,7 @@ pub(crate) struct Config {
 
 pub(crate) struct Core {
     shared: SharedPool,
-    ready: RefCell<VecDeque<Ready>>,
+    ready: RefCell<ReadyQueue>,
     tasks: TaskList,
     timers: RefCell<Wheel>,
     fired: RefCell<Vec<Payload>>,
@@ -102,7 +157,7 @@ impl Core {
         let clock = Clock::new(config.virtual_time);
         Ok(Rc::new(Self {
             shared: SharedPool::new(SharedRc::new(Shared::new(waker, id, &TASK_HOOKS))),
-            ready: RefCell::new(VecDeque::with_capacity(256)),
+            ready: RefCell::new(ReadyQueue::with_capacity(256)),
             tasks: TaskList::new(),
             timers: RefCell::new(Wheel::new(clock.start_ns())),
             fired: RefCell::new(Vec::new()),
