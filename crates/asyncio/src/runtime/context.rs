@@ -4,7 +4,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use super::core::{Core, Ready};
+use super::core::Core;
 use super::shared::Shared;
 use super::task::raw::{set_running_loop, Notified, SharedRc};
 use super::task::Task;
@@ -62,7 +62,7 @@ pub(crate) fn with_local_core(shared: &Shared, f: impl FnOnce(&Core)) -> bool {
 /// Pushes a task's local entry onto the ready queue of the loop running on this thread.
 pub(crate) fn push_local(task: Notified) {
     CURRENT.with(|c| match &*c.borrow() {
-        Some(core) => core.push_ready(Ready::Task(task)),
+        Some(core) => core.push_task(task),
         None => unreachable!("push_local follows is_local"),
     });
 }

@@ -73,6 +73,11 @@ impl ReadyQueue {
         }
     }
 
+    /// The hot path: a task woken or spawned (no conversion of a `Ready`).
+    fn push_task(&mut self, task: Notified) {
+        self.entries.push_back(Entry::Task(task));
+    }
+
     fn push_back(&mut self, item: Ready) {
         let entry = match item {
             Ready::Task(t) => Entry::Task(t),
@@ -287,6 +292,11 @@ impl Core {
         self.ready.borrow_mut().push_back(item);
     }
 
+    /// Queues a task (what `push_ready(Ready::Task(..))` does, on the hottest path).
+    pub(crate) fn push_task(&self, task: Notified) {
+        self.ready.borrow_mut().push_task(task);
+    }
+
     pub(crate) fn push_callback(&self, f: impl FnOnce() + 'static) -> CallbackRef {
         self.assert_open();
         let slot = new_slot(f);
@@ -319,7 +329,7 @@ impl Core {
         let (registry, output, notified) =
             raw::allocate(future, self.shared.for_task(), id, location, name);
         self.tasks.push(registry);
-        self.push_ready(Ready::Task(notified));
+        self.push_task(notified);
         JoinHandle::new(output)
     }
 
@@ -572,7 +582,7 @@ impl Core {
         let mut remote = std::mem::take(&mut *self.remote.borrow_mut());
         self.shared().take_remote(&mut remote);
         for task in remote.tasks.drain(..) {
-            self.push_ready(Ready::Task(task));
+            self.push_task(task);
         }
         for callback in remote.callbacks.drain(..) {
             self.push_ready(Ready::Callback(new_slot_boxed(callback)));
