@@ -327,9 +327,10 @@ unsafe impl asyncio::event_loop::RawCallback for Scheduled {
     }
 
     unsafe fn drop_raw(ptr: NonNull<()>) {
-        // The loop is closed or the timer cancelled: from Python, with the GIL (attach only
-        // looks).
-        Python::attach(|py| {
+        // The loop is closed or the timer cancelled: from Python, with the GIL, so attaching
+        // only looks. Where Python cannot be reached (the interpreter is finalizing and this
+        // thread is not attached), the reference is left: leaked, never a panic in a drop.
+        let _ = Python::try_attach(|py| {
             // SAFETY: as in `run_raw`.
             drop(unsafe { Bound::<PyAny>::from_owned_ptr(py, ptr.as_ptr().cast()) });
         });

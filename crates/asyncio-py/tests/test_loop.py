@@ -97,6 +97,27 @@ class Basics(unittest.TestCase):
             loop.run_until_complete(coro)
         coro.close()
 
+    def test_closing_drops_what_never_ran_and_releases_its_references(self):
+        # A queued callback and a pending timer are dropped unrun when the loop closes; what
+        # they referred to goes with them at once (no garbage collection needed).
+        import weakref
+
+        class Target:
+            def method(self):
+                ran.append(1)
+
+        ran = []
+        loop = asyncio_rs.new_event_loop()
+        soon, later = Target(), Target()
+        refs = [weakref.ref(soon), weakref.ref(later)]
+        loop.call_soon(soon.method)
+        loop.call_later(3600, later.method)
+        del soon, later
+        self.assertTrue(all(r() is not None for r in refs), "queued: still alive")
+        loop.close()
+        self.assertEqual([r() for r in refs], [None, None])
+        self.assertEqual(ran, [])
+
     def test_run_forever_on_a_running_loop_raises(self):
         async def main():
             with self.assertRaises(RuntimeError):
