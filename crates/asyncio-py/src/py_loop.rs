@@ -228,9 +228,9 @@ impl Loop {
         Ok(())
     }
 
-    /// The handle's contents: the callback in its context (the caller's, copied, unless one
-    /// is given), on this loop.
-    fn contents(
+    /// A handle (not yet a Python object): the callback in its context (the caller's, copied,
+    /// unless one is given), on this loop.
+    fn new_handle(
         py: Python<'_>,
         env: &Arc<Env>,
         callback: Py<PyAny>,
@@ -246,20 +246,6 @@ impl Loop {
         Ok(Handle::new(callback, args, context, repeats, env))
     }
 
-    fn handle(
-        py: Python<'_>,
-        env: &Arc<Env>,
-        callback: Py<PyAny>,
-        args: Py<PyTuple>,
-        context: Option<Py<PyAny>>,
-        repeats: bool,
-    ) -> PyResult<Py<Handle>> {
-        Py::new(
-            py,
-            Self::contents(py, env, callback, args, context, repeats)?,
-        )
-    }
-
     fn schedule_at(
         &self,
         py: Python<'_>,
@@ -270,7 +256,7 @@ impl Loop {
     ) -> PyResult<Py<TimerHandle>> {
         self.check_open()?;
         let delay = delay_of(when - monotonic())?;
-        let contents = Self::contents(py, &self.env, callback, args, context, false)?;
+        let contents = Self::new_handle(py, &self.env, callback, args, context, false)?;
         let handle = Bound::new(py, TimerHandle::new(contents, when))?;
         let queued = handle.as_super().clone().unbind();
         let timer = self.lp.get()?.call_later_raw(delay, Scheduled(queued));
@@ -287,7 +273,10 @@ impl Loop {
         args: Py<PyTuple>,
     ) -> PyResult<Py<Handle>> {
         self.check_open()?;
-        let handle = Self::handle(py, &self.env, callback, args, None, true)?;
+        let handle = Py::new(
+            py,
+            Self::new_handle(py, &self.env, callback, args, None, true)?,
+        )?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         let lp = self.lp.get()?.clone();
         let on_ready = move || {
@@ -389,7 +378,10 @@ impl Loop {
         if lp.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
-        let handle = Self::handle(py, &self.env, callback, args, context, false)?;
+        let handle = Py::new(
+            py,
+            Self::new_handle(py, &self.env, callback, args, context, false)?,
+        )?;
         lp.call_soon_raw(Scheduled(handle.clone_ref(py)));
         Ok(handle)
     }
@@ -573,7 +565,10 @@ impl Remote {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        let handle = Loop::handle(py, &self.env, callback, args, context, false)?;
+        let handle = Py::new(
+            py,
+            Loop::new_handle(py, &self.env, callback, args, context, false)?,
+        )?;
         let (env, h) = (self.env.clone(), handle.clone_ref(py));
         self.env
             .remote

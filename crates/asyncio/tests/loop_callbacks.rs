@@ -101,18 +101,23 @@ fn cancelled_handles_never_run_and_drop_their_closure() {
     assert!(log.take().is_empty());
 }
 
-#[test]
-fn a_panicking_callback_reaches_the_exception_handler_and_the_loop_goes_on() {
-    let lp = EventLoop::new();
-    let log = Log::default();
-    let log2 = log.clone();
+/// Logs each report of the exception handler as "kind: panic message".
+fn log_panics(lp: &EventLoop, log: &Log) {
+    let log = log.clone();
     lp.set_exception_handler(move |_, ctx| {
-        log2.push(format!(
+        log.push(format!(
             "{:?}: {}",
             ctx.kind,
             ctx.panic_message.clone().unwrap_or_default()
         ));
     });
+}
+
+#[test]
+fn a_panicking_callback_reaches_the_exception_handler_and_the_loop_goes_on() {
+    let lp = EventLoop::new();
+    let log = Log::default();
+    log_panics(&lp, &log);
     lp.call_soon(|| panic!("boom"));
     let log2 = log.clone();
     lp.call_soon(move || log2.push("after"));
@@ -315,14 +320,7 @@ fn raw_callbacks_keep_fifo_with_closures_and_are_dropped_once() {
 fn a_panicking_raw_callback_is_dropped_and_reported() {
     let lp = EventLoop::new();
     let log = Log::default();
-    let log2 = log.clone();
-    lp.set_exception_handler(move |_, ctx| {
-        log2.push(format!(
-            "{:?}: {}",
-            ctx.kind,
-            ctx.panic_message.clone().unwrap_or_default()
-        ));
-    });
+    log_panics(&lp, &log);
     let mut cb = boxed("p", &log);
     cb.0.panics = true;
     lp.call_soon_raw(cb);

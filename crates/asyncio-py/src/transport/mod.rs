@@ -685,6 +685,13 @@ impl State {
             self.conn_lost.set(self.conn_lost.get() + 1);
             return Ok(());
         }
+        self.send_or_buffer(py, bytes)
+    }
+
+    /// Sends `bytes` at once if nothing waits in the buffer, and buffers what the descriptor
+    /// does not take (starting the writer, pausing the protocol past the high-water mark); an
+    /// error is fatal (a pipe also counts it as a lost write, as CPython's does).
+    fn send_or_buffer(self: &Rc<Self>, py: Python<'_>, bytes: &[u8]) -> PyResult<()> {
         let mut rest = bytes;
         if self.buffered_len() == 0 {
             // Straight to the descriptor; only what it does not take is buffered.
@@ -693,6 +700,9 @@ impl State {
                 Ok(n) => rest = &bytes[n..],
                 Err(e) if fdio::would_block(&e) => {}
                 Err(e) => {
+                    if self.role == Role::WritePipe {
+                        self.conn_lost.set(self.conn_lost.get() + 1);
+                    }
                     let exc = os_error(&e);
                     self.fatal_error(py, exc.value(py).as_any(), self.write_error());
                     return Ok(());

@@ -10,7 +10,7 @@ use pyo3::intern;
 use pyo3::prelude::*;
 
 use super::{os_error, State, Step, CONNLOST_WRITES_LOGGED};
-use crate::fdio::{self, Kind};
+use crate::fdio;
 use crate::py_loop::in_callback;
 
 impl State {
@@ -28,23 +28,7 @@ impl State {
             self.conn_lost.set(self.conn_lost.get() + 1);
             return Ok(());
         }
-        let mut rest = bytes;
-        if self.buffered_len() == 0 {
-            match fdio::write(self.fd, Kind::Pipe, bytes) {
-                Ok(n) if n == bytes.len() => return Ok(()),
-                Ok(n) => rest = &bytes[n..],
-                Err(e) if fdio::would_block(&e) => {}
-                Err(e) => {
-                    self.conn_lost.set(self.conn_lost.get() + 1);
-                    let exc = os_error(&e);
-                    self.fatal_error(py, exc.value(py).as_any(), self.write_error());
-                    return Ok(());
-                }
-            }
-            self.start_writer()?;
-        }
-        self.out.borrow_mut().extend_from_slice(rest);
-        self.maybe_pause_protocol(py)
+        self.send_or_buffer(py, bytes)
     }
 
     /// A write pipe's writer step.

@@ -604,32 +604,11 @@ impl Core {
                 }
             }
             Ready::Callback(callback) => {
-                if callback.cancelled() {
-                    return;
-                }
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
-                    let ctx = ExceptionContext {
-                        message: "Exception in callback".to_owned(),
-                        kind: ExceptionKind::CallbackPanic,
-                        task: None,
-                        panic_message: Some(raw::panic_message(&*payload)),
-                        duration: None,
-                    };
-                    self.call_exception_handler(&ctx);
+                if !callback.cancelled() {
+                    self.run_callback(|| callback.run());
                 }
             }
-            Ready::Raw(callback) => {
-                if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback.run())) {
-                    let ctx = ExceptionContext {
-                        message: "Exception in callback".to_owned(),
-                        kind: ExceptionKind::CallbackPanic,
-                        task: None,
-                        panic_message: Some(raw::panic_message(&*payload)),
-                        duration: None,
-                    };
-                    self.call_exception_handler(&ctx);
-                }
-            }
+            Ready::Raw(callback) => self.run_callback(|| callback.run()),
             Ready::Main(generation) => {
                 if let Some(main) = main {
                     if generation == self.main_generation.get() {
@@ -638,6 +617,20 @@ impl Core {
                     }
                 }
             }
+        }
+    }
+
+    /// Runs a callback; a panic goes to the exception handler and the loop goes on.
+    fn run_callback(self: &Rc<Self>, f: impl FnOnce()) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(f)) {
+            let ctx = ExceptionContext {
+                message: "Exception in callback".to_owned(),
+                kind: ExceptionKind::CallbackPanic,
+                task: None,
+                panic_message: Some(raw::panic_message(&*payload)),
+                duration: None,
+            };
+            self.call_exception_handler(&ctx);
         }
     }
 
