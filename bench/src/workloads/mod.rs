@@ -12,6 +12,8 @@ mod lateness;
 mod local;
 pub(crate) mod multicore;
 mod os;
+#[cfg(feature = "peers")]
+mod os_peers;
 mod pingpong;
 pub(crate) mod pyloop;
 mod rt;
@@ -149,7 +151,7 @@ pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
         return hyper_wrk::supports(runtime);
     }
     if os::WORKLOADS.contains(&workload) {
-        return os::supports(runtime);
+        return os::supports(workload, runtime);
     }
     if http::WORKLOADS.contains(&workload) {
         return http::supports_workload(workload, runtime);

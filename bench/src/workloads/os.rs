@@ -3,6 +3,8 @@
 //! - `blocking`: 100,000 calls of a trivial closure on the blocking pool, 64 in flight.
 //! - `process`: spawn and wait 1,000 `true` children, 16 in flight.
 //! - `file`: write a 256 MiB file in 64 KiB chunks, then read it back.
+//!
+//! The thread-per-core peers' versions are in `os_peers.rs`.
 
 use super::rt;
 use super::Measurement;
@@ -16,7 +18,12 @@ pub(crate) const FILE_CHUNK: usize = 64 * 1024;
 
 pub(crate) const WORKLOADS: &[&str] = &["blocking", "process", "file"];
 
-pub(crate) fn supports(runtime: &str) -> bool {
+pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
+    #[cfg(feature = "peers")]
+    if super::os_peers::supports(workload, runtime) {
+        return true;
+    }
+    let _ = workload;
     matches!(runtime, "asyncio-rs" | "tokio-ct" | "tokio-mt")
 }
 
@@ -25,6 +32,8 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         ("blocking", "asyncio-rs") => rt::asyncio(ours::blocking()).0,
         ("process", "asyncio-rs") => rt::asyncio(ours::process()).0,
         ("file", "asyncio-rs") => rt::asyncio(ours::file()).0,
+        #[cfg(feature = "peers")]
+        (w, r) if super::os_peers::supports(w, r) => super::os_peers::run(w, r),
         ("blocking", r) => rt::tokio(rt::tokio_named(r), theirs::blocking()).0,
         ("process", r) => rt::tokio(rt::tokio_named(r), theirs::process()).0,
         ("file", r) => rt::tokio(rt::tokio_named(r), theirs::file()).0,
@@ -32,7 +41,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     }
 }
 
-fn file_path(tag: &str) -> std::path::PathBuf {
+pub(crate) fn file_path(tag: &str) -> std::path::PathBuf {
     std::env::temp_dir().join(format!("asyncio-bench-file-{tag}-{}", std::process::id()))
 }
 
