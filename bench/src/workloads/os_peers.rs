@@ -21,7 +21,10 @@ use super::{timed, Measurement};
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     match workload {
         "blocking" | "file" => {
-            matches!(runtime, "monoio" | "monoio-legacy" | "glommio" | "compio" | "smol")
+            matches!(
+                runtime,
+                "monoio" | "monoio-legacy" | "glommio" | "compio" | "smol"
+            )
         }
         "process" => matches!(runtime, "compio" | "smol"),
         _ => false,

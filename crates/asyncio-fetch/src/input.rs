@@ -14,7 +14,7 @@ const CHUNK: usize = 64 * 1024;
 
 pub(crate) enum Input {
     File {
-        file: asyncio::fs::File,
+        file: Box<asyncio::fs::File>,
         buf: Box<[u8]>,
         splitter: Splitter,
         ready: VecDeque<Line>,
@@ -41,7 +41,7 @@ impl Input {
                 format!("{path}: is a directory, not a file of URLs"),
             ));
         }
-        let file = asyncio::fs::File::open(path).await?;
+        let file = Box::new(asyncio::fs::File::open(path).await?);
         Ok(Input::File {
             file,
             buf: vec![0u8; CHUNK].into_boxed_slice(),

@@ -159,3 +159,61 @@ async fn seek_read_and_write_interleave() {
     assert_eq!(std::fs::read(&path).unwrap(), b"hEllo world");
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Drops `path`'s pages from the page cache (after `fsync`), so reads must wait for the disk.
+fn evict(path: &std::path::Path) {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path).unwrap();
+    f.sync_all().unwrap();
+    // SAFETY: an advice call on a descriptor `f` keeps open; no memory is passed.
+    let r = unsafe { libc::posix_fadvise(f.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+    assert_eq!(r, 0, "posix_fadvise");
+}
+
+/// Cached reads are served on the loop's thread and uncached ones on the pool with a chunk of
+/// read-ahead in flight: either way the bytes arrive in order, and a write after a partial read
+/// lands right after what was read, not after the read-ahead.
+#[asyncio::test]
+async fn reads_cached_or_not_keep_the_offset_where_the_caller_is() {
+    let d = tempdir("readahead");
+    let path = d.join("r");
+    let content: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 253) as u8).collect();
+    for cached in [true, false] {
+        std::fs::write(&path, &content).unwrap();
+        for (read_size, stop_at) in [(100_000, 300_000), (1000, 5_000), (64 * 1024, 1 << 20)] {
+            if !cached {
+                evict(&path);
+            }
+            let mut o = std::fs::OpenOptions::new();
+            o.read(true).write(true);
+            let mut f = File::open_with(&path, o).await.unwrap();
+            let mut got = Vec::new();
+            let mut buf = vec![0u8; read_size];
+            while got.len() < stop_at {
+                let n = f.read(&mut buf).await.unwrap();
+                assert!(n > 0, "early end of file at {}", got.len());
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert_eq!(got[..], content[..got.len()], "cached={cached} {read_size}");
+            let at = got.len();
+            f.write_all(b"XY").await.unwrap();
+            f.close().await.unwrap();
+            let after = std::fs::read(&path).unwrap();
+            assert_eq!(after.len(), content.len());
+            assert_eq!(&after[at..at + 2], b"XY", "cached={cached} {read_size}");
+            assert_eq!(after[..at], content[..at]);
+            assert_eq!(after[at + 2..], content[at + 2..]);
+            std::fs::write(&path, &content).unwrap();
+        }
+        // Reading to the end gives every byte once, then end of file.
+        if !cached {
+            evict(&path);
+        }
+        let mut f = File::open(&path).await.unwrap();
+        let mut all = Vec::new();
+        f.read_to_end(&mut all).await.unwrap();
+        assert!(all == content, "cached={cached}: read_to_end differs");
+        assert_eq!(f.read(&mut [0u8; 10]).await.unwrap(), 0);
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

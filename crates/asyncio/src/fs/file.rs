@@ -26,9 +26,15 @@ enum State {
 }
 
 /// An open file (aiofiles' file object, tokio's `fs::File`). Implements `futures-io`'s
-/// `AsyncRead`, `AsyncWrite` and `AsyncSeek`: reads fetch 256 KiB at a time, writes are
-/// buffered and flushed in the background one chunk at a time (call `flush` or `close` to
-/// know they landed; `sync_all` for the disk).
+/// `AsyncRead`, `AsyncWrite` and `AsyncSeek`.
+///
+/// - Reads of bytes already in the page cache are done on the loop's thread, straight into the
+///   caller's buffer when it is large (Linux's `preadv2` with `RWF_NOWAIT`, which never waits
+///   for the disk). A read that would wait goes to the blocking pool, 256 KiB at a time, and
+///   while one chunk is being consumed the next is already read there (so the file's offset
+///   runs up to one chunk ahead of what was read; a write or seek puts it back first).
+/// - Writes are buffered and flushed on the pool in the background one chunk at a time (call
+///   `flush` or `close` to know they landed; `sync_all` for the disk).
 ///
 /// ```
 /// use asyncio::io::{AsyncReadExt, AsyncWriteExt};
@@ -48,15 +54,28 @@ pub struct File {
     std: Arc<std::fs::File>,
     path: Arc<Path>,
     state: State,
-    /// Read-ahead not yet given out: `buf[pos..]`.
+    /// Read-ahead not yet given out: `buf[pos..]`, then `ahead` (a chunk that arrived while
+    /// `buf` still had some).
     buf: Vec<u8>,
     pos: usize,
+    ahead: Option<Vec<u8>>,
+    /// A read job is in flight (its bytes count as read-ahead once it lands).
+    reading: bool,
+    /// A chunk-sized allocation kept for the next job, so steady streaming allocates nothing.
+    spare: Vec<u8>,
+    /// Cached reads are tried on the loop's thread first (cleared for good when the file or
+    /// kernel does not support it).
+    inline_reads: bool,
+    /// The last read had to wait for the disk: read ahead on the pool while bytes are consumed.
+    read_ahead_on_pool: bool,
     /// The last read job found end of file (reported once).
     eof: bool,
     /// Written bytes not yet handed to a job.
     pending_write: Vec<u8>,
     /// The error of the last background write, reported by the next call.
     last_error: Option<io::Error>,
+    /// The error of a read job, reported by the read that reaches it.
+    read_error: Option<io::Error>,
     /// The result of the last seek job, and whether one is in flight for `poll_seek`.
     seek_result: Option<u64>,
     seeking: bool,
@@ -119,9 +138,15 @@ impl File {
             state: State::Idle,
             buf: Vec::new(),
             pos: 0,
+            ahead: None,
+            reading: false,
+            spare: Vec::new(),
+            inline_reads: cfg!(target_os = "linux"),
+            read_ahead_on_pool: false,
             eof: false,
             pending_write: Vec::new(),
             last_error: None,
+            read_error: None,
             seek_result: None,
             seeking: false,
         }
@@ -203,26 +228,29 @@ impl File {
             match op {
                 Err(e) => return Poll::Ready(Err(io::Error::other(e.to_string()))),
                 Ok(Op::Read(r, buf)) => {
-                    self.buf = buf;
-                    self.pos = 0;
+                    self.reading = false;
                     match r {
-                        Ok(0) => self.eof = true,
-                        Ok(_) => {}
+                        Ok(0) => {
+                            self.eof = true;
+                            self.keep_spare(buf);
+                        }
+                        Ok(_) if self.pos < self.buf.len() => self.ahead = Some(buf),
+                        Ok(_) => {
+                            let used = std::mem::replace(&mut self.buf, buf);
+                            self.pos = 0;
+                            self.keep_spare(used);
+                        }
                         Err(e) => {
-                            self.buf.clear();
-                            return Poll::Ready(Err(self.named(e)));
+                            self.keep_spare(buf);
+                            self.read_error = Some(self.named(e));
                         }
                     }
                 }
-                Ok(Op::Write(r, mut buf)) => {
+                Ok(Op::Write(r, buf)) => {
                     if let Err(e) = r {
                         self.last_error = Some(self.named(e));
                     }
-                    buf.clear();
-                    if self.pending_write.is_empty() {
-                        // Keep the allocation for the next write.
-                        self.pending_write = buf;
-                    }
+                    self.keep_spare(buf);
                 }
                 Ok(Op::Seek(r)) => match r {
                     Ok(p) => self.seek_result = Some(p),
@@ -234,6 +262,95 @@ impl File {
             Some(e) => Poll::Ready(Err(e)),
             None => Poll::Ready(Ok(())),
         }
+    }
+
+    /// Keeps `buf`'s allocation for the next job if it is chunk-sized and none is kept yet.
+    /// Its contents stay (initialised bytes a read can go over without zeroing them first).
+    fn keep_spare(&mut self, buf: Vec<u8>) {
+        if buf.capacity() >= CHUNK && self.spare.capacity() < CHUNK {
+            self.spare = buf;
+        }
+    }
+
+    /// A chunk-sized buffer: the kept one, or a new one. Its contents are left over.
+    fn take_spare(&mut self) -> Vec<u8> {
+        let mut buf = std::mem::take(&mut self.spare);
+        buf.reserve_exact(CHUNK.saturating_sub(buf.len()));
+        buf
+    }
+
+    /// Starts reading the next chunk on the pool.
+    fn start_read(&mut self) {
+        let f = self.std.clone();
+        let mut buf = self.take_spare();
+        self.reading = true;
+        self.state = State::Busy(crate::blocking::to_thread(move || {
+            // Zeroes only bytes no earlier job initialised.
+            buf.resize(CHUNK, 0);
+            let r = (&*f).read(&mut buf);
+            buf.truncate(*r.as_ref().unwrap_or(&0));
+            Op::Read(r, buf)
+        }));
+    }
+
+    /// Reads on this thread what the page cache holds: into `out` when it is large, else a
+    /// chunk into the read-ahead buffer (then `None`, and the caller serves from it). `None`
+    /// too when the read would wait for the disk, or cannot be tried here.
+    #[cfg(target_os = "linux")]
+    fn read_cached(&mut self, out: &mut [u8]) -> Option<io::Result<usize>> {
+        use crate::sys::{pread_nowait, NoWait};
+        /// Below this, one chunk is read into the buffer and small reads are served from it.
+        const DIRECT: usize = 16 * 1024;
+        let direct = out.len() >= DIRECT;
+        let r = if direct {
+            let len = out.len().min(CHUNK);
+            pread_nowait(&self.std, &mut out[..len])
+        } else {
+            let mut buf = self.take_spare();
+            buf.resize(CHUNK, 0);
+            let r = pread_nowait(&self.std, &mut buf);
+            if let Ok(NoWait::Read(n)) = r {
+                buf.truncate(n);
+                let used = std::mem::replace(&mut self.buf, buf);
+                self.pos = 0;
+                self.keep_spare(used);
+            } else {
+                self.keep_spare(buf);
+            }
+            r
+        };
+        match r {
+            Err(e) => Some(Err(self.named(e))),
+            Ok(NoWait::Read(n)) => {
+                self.read_ahead_on_pool = false;
+                match (direct, n) {
+                    (true, n) => Some(Ok(n)),
+                    (false, 0) => Some(Ok(0)),
+                    (false, _) => None,
+                }
+            }
+            Ok(NoWait::WouldBlock) => {
+                self.read_ahead_on_pool = true;
+                None
+            }
+            Ok(NoWait::Unsupported) => {
+                self.inline_reads = false;
+                self.read_ahead_on_pool = true;
+                None
+            }
+        }
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn read_cached(&mut self, _out: &mut [u8]) -> Option<io::Result<usize>> {
+        self.inline_reads = false;
+        self.read_ahead_on_pool = true;
+        None
+    }
+
+    /// Whether read-ahead exists or is on its way: the offset is past what was given out.
+    fn read_ahead(&self) -> bool {
+        self.reading || self.pos < self.buf.len() || self.ahead.is_some()
     }
 
     /// Starts writing out `pending_write`.
@@ -248,8 +365,13 @@ impl File {
 
     /// Read-ahead the position has not reached yet goes back, so the file offset is where the
     /// caller thinks it is before a write or seek.
+    /// Only called with no read job in flight.
     fn unread_offset(&mut self) -> i64 {
-        let unread = (self.buf.len() - self.pos) as i64;
+        debug_assert!(!self.reading, "read-ahead still in flight");
+        self.read_error = None;
+        let ahead = self.ahead.take().unwrap_or_default();
+        let unread = (self.buf.len() - self.pos + ahead.len()) as i64;
+        self.keep_spare(ahead);
         self.buf.clear();
         self.pos = 0;
         unread
@@ -272,11 +394,31 @@ impl futures_io::AsyncRead for File {
                 let n = (this.buf.len() - this.pos).min(out.len());
                 out[..n].copy_from_slice(&this.buf[this.pos..this.pos + n]);
                 this.pos += n;
+                if this.read_ahead_on_pool
+                    && matches!(this.state, State::Idle)
+                    && this.ahead.is_none()
+                    && !this.eof
+                    && this.pending_write.is_empty()
+                    && this.last_error.is_none()
+                    && this.read_error.is_none()
+                {
+                    // Read the next chunk while the caller works on this one.
+                    this.start_read();
+                }
                 return Poll::Ready(Ok(n));
+            }
+            if let Some(next) = this.ahead.take() {
+                let used = std::mem::replace(&mut this.buf, next);
+                this.pos = 0;
+                this.keep_spare(used);
+                continue;
             }
             std::task::ready!(this.poll_idle(cx))?;
             if this.pos < this.buf.len() {
                 continue;
+            }
+            if let Some(e) = this.read_error.take() {
+                return Poll::Ready(Err(e));
             }
             if std::mem::take(&mut this.eof) || out.is_empty() {
                 return Poll::Ready(Ok(0));
@@ -285,15 +427,15 @@ impl futures_io::AsyncRead for File {
                 this.start_write();
                 continue;
             }
-            let f = this.std.clone();
-            let mut buf = std::mem::take(&mut this.buf);
-            this.pos = 0;
-            this.state = State::Busy(crate::blocking::to_thread(move || {
-                buf.resize(CHUNK, 0);
-                let r = (&*f).read(&mut buf);
-                buf.truncate(*r.as_ref().unwrap_or(&0));
-                Op::Read(r, buf)
-            }));
+            if this.inline_reads {
+                if let Some(r) = this.read_cached(out) {
+                    return Poll::Ready(r);
+                }
+                if this.pos < this.buf.len() {
+                    continue;
+                }
+            }
+            this.start_read();
         }
     }
 }
@@ -306,7 +448,7 @@ impl futures_io::AsyncWrite for File {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         loop {
-            if this.pos < this.buf.len() {
+            if this.read_ahead() {
                 // Move the offset back over read-ahead before writing.
                 std::task::ready!(this.poll_idle(cx))?;
                 let back = this.unread_offset();
@@ -325,6 +467,11 @@ impl futures_io::AsyncWrite for File {
             }
             if let Some(e) = this.last_error.take() {
                 return Poll::Ready(Err(e));
+            }
+            if this.pending_write.capacity() < CHUNK {
+                let mut buf = this.take_spare();
+                buf.clear();
+                this.pending_write = buf;
             }
             let n = data.len().min(CHUNK - this.pending_write.len());
             this.pending_write.extend_from_slice(&data[..n]);

@@ -23,6 +23,12 @@ mod pidfd;
 #[cfg(target_os = "linux")]
 pub(crate) use pidfd::pidfd_open;
 
+#[cfg(target_os = "linux")]
+mod pread_nowait;
+
+#[cfg(target_os = "linux")]
+pub(crate) use pread_nowait::{pread_nowait, NoWait};
+
 mod affinity;
 
 pub(crate) use affinity::{allowed_cpus, pin_current_thread};
