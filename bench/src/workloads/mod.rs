@@ -21,6 +21,8 @@ mod spawn;
 mod timeouts;
 mod timers;
 mod toolkit;
+#[cfg(feature = "peers")]
+mod uring_file;
 
 use std::time::Instant;
 
@@ -133,11 +135,15 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "monoio-legacy",
     "glommio",
     "compio",
+    "io-uring-raw",
 ];
 
 /// Whether `workload` has an implementation on `runtime` (the server-only runtimes exist for
 /// the echo workloads alone).
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
+    if runtime == "io-uring-raw" {
+        return workload == "file";
+    }
     if ecosystem::WORKLOADS.contains(&workload) {
         return ecosystem::supports(runtime);
     }

@@ -20,6 +20,7 @@ use super::{timed, Measurement};
 /// Whether `runtime` is a peer this module measures `workload` on.
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     match workload {
+        "file" if runtime == "io-uring-raw" => true,
         "blocking" | "file" => {
             matches!(
                 runtime,
@@ -71,6 +72,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         ("file", "glommio") => Glommio::run(file_glommio()).0,
         ("file", "compio") => Compio::run(file_compio()).0,
         ("file", "smol") => Smol::run(file_smol()).0,
+        ("file", "io-uring-raw") => super::uring_file::run(),
         (w, r) => panic!("{w}: no peer implementation on {r}"),
     }
 }

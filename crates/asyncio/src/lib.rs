@@ -45,7 +45,10 @@ mod runtime;
 pub mod signal;
 pub mod streams;
 pub mod sync;
-#[expect(unsafe_code, reason = "system calls mio does not wrap (timerfd, pidfd, preadv2, ...)")]
+#[expect(
+    unsafe_code,
+    reason = "system calls mio does not wrap (timerfd, pidfd, preadv2, ...)"
+)]
 mod sys;
 pub mod task;
 pub mod time;
