@@ -8,13 +8,15 @@ use std::task::{Context, Poll};
 use super::raw::RawStream;
 use super::{BufferedProtocol, Protocol, Transport};
 
-/// The size of the loop's shared receive buffer for plain protocols.
-const READ_BUFFER: usize = 64 * 1024;
+/// The size of the loop's shared receive buffer for plain protocols (uvloop's too): one per
+/// thread, so its size costs nothing per connection, and a large message arrives in one
+/// system call.
+const READ_BUFFER: usize = 256 * 1024;
 
 thread_local! {
     /// One receive buffer per thread, lent to whichever plain protocol's driver is reading
     /// (`data_received` runs synchronously, so one is enough — uvloop does the same), instead
-    /// of 64 KiB per connection.
+    /// of a buffer per connection.
     static SHARED: RefCell<Option<Box<[u8]>>> = const { RefCell::new(None) };
 }
 
