@@ -150,21 +150,31 @@ where
 
 const CHUNKS: usize = FILE_BYTES / FILE_CHUNK;
 
-async fn file_monoio() {
-    let path = file_path("monoio");
-    let f = monoio::fs::File::create(&path).await.expect("create");
+/// Writes the file's chunks in order through `write_all_at` (an owned-buffer API: the buffer
+/// comes back with the result).
+async fn write_chunks<F, Fut>(mut write_all_at: F)
+where
+    F: FnMut(Vec<u8>, u64) -> Fut,
+    Fut: std::future::Future<Output = (std::io::Result<()>, Vec<u8>)>,
+{
     let mut chunk = vec![7u8; FILE_CHUNK];
     for i in 0..CHUNKS {
-        let (r, back) = f.write_all_at(chunk, (i * FILE_CHUNK) as u64).await;
+        let (r, back) = write_all_at(chunk, (i * FILE_CHUNK) as u64).await;
         r.expect("write");
         chunk = back;
     }
-    f.close().await.expect("close");
-    let f = monoio::fs::File::open(&path).await.expect("open");
+}
+
+/// Reads the file back to its end through `read_at` (owned buffers) and checks its length.
+async fn read_back<F, Fut>(mut read_at: F)
+where
+    F: FnMut(Vec<u8>, u64) -> Fut,
+    Fut: std::future::Future<Output = (std::io::Result<usize>, Vec<u8>)>,
+{
     let mut buf = vec![0u8; FILE_CHUNK];
     let mut total = 0;
     loop {
-        let (r, back) = f.read_at(buf, total as u64).await;
+        let (r, back) = read_at(buf, total as u64).await;
         buf = back;
         match r.expect("read") {
             0 => break,
@@ -172,33 +182,40 @@ async fn file_monoio() {
         }
     }
     assert_eq!(total, FILE_BYTES);
+}
+
+async fn file_monoio() {
+    let path = file_path("monoio");
+    let f = monoio::fs::File::create(&path).await.expect("create");
+    let w = &f;
+    write_chunks(|buf, pos| async move { w.write_all_at(buf, pos).await }).await;
+    f.close().await.expect("close");
+    let f = monoio::fs::File::open(&path).await.expect("open");
+    let r = &f;
+    read_back(|buf, pos| async move { r.read_at(buf, pos).await }).await;
     let _ = std::fs::remove_file(&path);
 }
 
 async fn file_compio() {
     use compio::io::{AsyncReadAt, AsyncWriteAtExt};
     let path = file_path("compio");
-    let mut f = compio::fs::File::create(&path).await.expect("create");
-    let mut chunk = vec![7u8; FILE_CHUNK];
-    for i in 0..CHUNKS {
-        let compio::BufResult(r, back) = f.write_all_at(chunk, (i * FILE_CHUNK) as u64).await;
-        r.expect("write");
-        chunk = back;
-    }
+    let f = compio::fs::File::create(&path).await.expect("create");
+    let w = &f;
+    write_chunks(|buf, pos| async move {
+        let mut w = w;
+        let compio::BufResult(r, back) = w.write_all_at(buf, pos).await;
+        (r, back)
+    })
+    .await;
     f.close().await.expect("close");
     let f = compio::fs::File::open(&path).await.expect("open");
-    let mut buf = Vec::with_capacity(FILE_CHUNK);
-    let mut total = 0;
-    loop {
+    let r = &f;
+    read_back(|mut buf: Vec<u8>, pos| async move {
         buf.clear();
-        let compio::BufResult(r, back) = f.read_at(buf, total as u64).await;
-        buf = back;
-        match r.expect("read") {
-            0 => break,
-            n => total += n,
-        }
-    }
-    assert_eq!(total, FILE_BYTES);
+        let compio::BufResult(res, back) = r.read_at(buf, pos).await;
+        (res, back)
+    })
+    .await;
     let _ = std::fs::remove_file(&path);
 }
 

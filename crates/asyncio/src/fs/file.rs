@@ -225,27 +225,25 @@ impl File {
         if let State::Busy(job) = &mut self.state {
             let op = std::task::ready!(Pin::new(job).poll(cx));
             self.state = State::Idle;
+            self.reading = false;
             match op {
                 Err(e) => return Poll::Ready(Err(io::Error::other(e.to_string()))),
-                Ok(Op::Read(r, buf)) => {
-                    self.reading = false;
-                    match r {
-                        Ok(0) => {
-                            self.eof = true;
-                            self.keep_spare(buf);
-                        }
-                        Ok(_) if self.pos < self.buf.len() => self.ahead = Some(buf),
-                        Ok(_) => {
-                            let used = std::mem::replace(&mut self.buf, buf);
-                            self.pos = 0;
-                            self.keep_spare(used);
-                        }
-                        Err(e) => {
-                            self.keep_spare(buf);
-                            self.read_error = Some(self.named(e));
-                        }
+                Ok(Op::Read(r, buf)) => match r {
+                    Ok(0) => {
+                        self.eof = true;
+                        self.keep_spare(buf);
                     }
-                }
+                    Ok(_) if self.pos < self.buf.len() => self.ahead = Some(buf),
+                    Ok(_) => {
+                        let used = std::mem::replace(&mut self.buf, buf);
+                        self.pos = 0;
+                        self.keep_spare(used);
+                    }
+                    Err(e) => {
+                        self.keep_spare(buf);
+                        self.read_error = Some(self.named(e));
+                    }
+                },
                 Ok(Op::Write(r, buf)) => {
                     if let Err(e) = r {
                         self.last_error = Some(self.named(e));
@@ -364,8 +362,7 @@ impl File {
     }
 
     /// Read-ahead the position has not reached yet goes back, so the file offset is where the
-    /// caller thinks it is before a write or seek.
-    /// Only called with no read job in flight.
+    /// caller thinks it is before a write or seek. Only called with no read job in flight.
     fn unread_offset(&mut self) -> i64 {
         debug_assert!(!self.reading, "read-ahead still in flight");
         self.read_error = None;
