@@ -234,11 +234,7 @@ impl File {
                         self.keep_spare(buf);
                     }
                     Ok(_) if self.pos < self.buf.len() => self.ahead = Some(buf),
-                    Ok(_) => {
-                        let used = std::mem::replace(&mut self.buf, buf);
-                        self.pos = 0;
-                        self.keep_spare(used);
-                    }
+                    Ok(_) => self.serve_from(buf),
                     Err(e) => {
                         self.keep_spare(buf);
                         self.read_error = Some(self.named(e));
@@ -268,6 +264,14 @@ impl File {
         if buf.capacity() >= CHUNK && self.spare.capacity() < CHUNK {
             self.spare = buf;
         }
+    }
+
+    /// Makes `buf` the read-ahead given out next (the caller has given out all of the current
+    /// one), keeping the old allocation.
+    fn serve_from(&mut self, buf: Vec<u8>) {
+        let used = std::mem::replace(&mut self.buf, buf);
+        self.pos = 0;
+        self.keep_spare(used);
     }
 
     /// A chunk-sized buffer: the kept one, or a new one. Its contents are left over.
@@ -309,9 +313,7 @@ impl File {
             let r = pread_nowait(&self.std, &mut buf);
             if let Ok(NoWait::Read(n)) = r {
                 buf.truncate(n);
-                let used = std::mem::replace(&mut self.buf, buf);
-                self.pos = 0;
-                self.keep_spare(used);
+                self.serve_from(buf);
             } else {
                 self.keep_spare(buf);
             }
@@ -405,9 +407,7 @@ impl futures_io::AsyncRead for File {
                 return Poll::Ready(Ok(n));
             }
             if let Some(next) = this.ahead.take() {
-                let used = std::mem::replace(&mut this.buf, next);
-                this.pos = 0;
-                this.keep_spare(used);
+                this.serve_from(next);
                 continue;
             }
             std::task::ready!(this.poll_idle(cx))?;
@@ -449,10 +449,12 @@ impl futures_io::AsyncWrite for File {
                 // Move the offset back over read-ahead before writing.
                 std::task::ready!(this.poll_idle(cx))?;
                 let back = this.unread_offset();
-                let f = this.std.clone();
-                this.state = State::Busy(crate::blocking::to_thread(move || {
-                    Op::Seek((&*f).seek(SeekFrom::Current(-back)))
-                }));
+                if back != 0 {
+                    let f = this.std.clone();
+                    this.state = State::Busy(crate::blocking::to_thread(move || {
+                        Op::Seek((&*f).seek(SeekFrom::Current(-back)))
+                    }));
+                }
                 continue;
             }
             this.eof = false;

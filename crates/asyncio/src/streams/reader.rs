@@ -50,11 +50,12 @@ pub struct StreamReader<R> {
     filled_last: bool,
 }
 
-/// The buffer's first size, and the most it grows to while reads keep filling it: twice the
-/// default limit, the most CPython's `StreamReader` buffers before it pauses reading. Bulk
-/// messages up to this size arrive in one system call (at 64 KiB, a 100 KiB echo server took
-/// two receives and went idle between them three times as often).
+/// The buffer's first size.
 const FIRST_BUFFER: usize = 8 * 1024;
+/// The most the buffer grows to while reads keep filling it: twice the default limit, the most
+/// CPython's `StreamReader` buffers before it pauses reading. Bulk messages up to this size
+/// arrive in one system call (at 64 KiB, a 100 KiB echo server took two receives and went idle
+/// between them three times as often).
 const MAX_BUFFER: usize = 128 * 1024;
 
 impl<R: AsyncRead + Unpin> StreamReader<R> {
