@@ -39,7 +39,8 @@ pub(crate) struct Args {
     /// Seconds to connect.
     #[arg(long, default_value_t = 10.0)]
     pub(crate) connect_timeout: f64,
-    /// Retries on connect errors, 429 and 5xx (backoff with jitter; Retry-After honoured).
+    /// Retries on connect errors, timeouts, 429 and 5xx (backoff with jitter; Retry-After
+    /// honoured).
     #[arg(long, default_value_t = 2)]
     pub(crate) retries: u32,
     /// The most of a body kept, in bytes: a longer body is cut there (its line keeps the

@@ -7,14 +7,7 @@ use std::time::Duration;
 use asyncio_http::server::{serve, Response, Router};
 use asyncio_http::StatusCode;
 
-/// A fixed mix from the page number (xorshift on the id: the same run every time).
-pub(crate) fn mix(id: u64) -> u64 {
-    let mut x = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xdead_beef;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    x
-}
+use crate::site::mix;
 
 /// The demo page's delay: mostly around `latency`, a few up to several times it.
 fn delay(id: u64, latency_ms: u64) -> Duration {

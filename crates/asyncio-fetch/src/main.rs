@@ -12,13 +12,17 @@
 //! file; 130 after Ctrl-C or SIGTERM; 141 when the reader of standard output went away.
 
 mod args;
+mod bounds;
 mod demo;
 mod document;
+mod failure;
+mod fetch;
 mod frontier;
 mod input;
 mod limits;
 mod lines;
 mod links;
+mod profile;
 mod progress;
 mod record;
 mod redis_conn;
@@ -58,63 +62,68 @@ fn main() {
     let handle = rt.handle();
     let code = rt.block_on(async move {
         let concurrency = usable_concurrency(args.concurrency());
-        let (input, total) = if args.demo {
-            let base = demo::start(args.demo_latency, args.demo_urls as u64);
-            let n = args.demo_urls;
-            if args.crawl {
-                if !args.quiet {
-                    eprintln!(
-                        "demo: crawling a generated site of {n} pages from a local server ({base}/site/0), ~{} ms each, concurrency {}",
-                        args.demo_latency, concurrency
-                    );
-                }
-                let seed = std::iter::once(format!("{base}/site/0"));
-                (input::Input::Generated(Box::new(seed), 0), Some(n as u64))
-            } else {
-            if !args.quiet {
-                eprintln!(
-                    "demo: {n} URLs from a local server ({base}), ~{} ms each, concurrency {}",
-                    args.demo_latency, concurrency
-                );
-            }
-            let urls = (0..n).map(move |i| format!("{base}/page/{i}"));
-            (input::Input::Generated(Box::new(urls), 0), Some(n as u64))
-            }
-        } else {
-            let Some(path) = args.input.clone() else {
-                if args.redis.is_some() {
-                    // Joining a shared job: its frontier has the URLs.
-                    let none = input::Input::Generated(Box::new(std::iter::empty()), 0);
-                    return finish(run::run(handle, args, none, None, concurrency).await);
-                }
-                eprintln!(
-                    "asyncio-fetch: give a file of URLs (or - for standard input), or --demo"
-                );
-                return 2;
-            };
-            let one_url = args.crawl
-                && (path.starts_with("http://") || path.starts_with("https://"))
-                && !std::path::Path::new(&path).exists();
-            if one_url {
-                (input::Input::Generated(Box::new(std::iter::once(path)), 0), None)
-            } else {
-            match input::Input::open(&path).await {
-                Ok(i) => (i, None),
-                Err(e) => {
-                    // The error names the path already.
-                    eprintln!("asyncio-fetch: {e}");
-                    return 2;
-                }
-            }
-            }
-        };
-        finish(run::run(handle, args, input, total, concurrency).await)
+        match choose_input(&args, concurrency).await {
+            Ok((input, total)) => finish(run::run(handle, args, input, total, concurrency).await),
+            Err(status) => status,
+        }
     });
     if let Err(e) = rt.shutdown(std::time::Duration::from_secs(1)) {
         eprintln!("asyncio-fetch: {e}");
         std::process::exit(1);
     }
     std::process::exit(code);
+}
+
+/// The URLs to fetch and, when known, how many: the demo's generated ones, a crawl's one
+/// seed URL given in place of a file, a file or standard input, or none when joining a
+/// shared job (its frontier has them). `Err` is the exit status, the problem already told.
+async fn choose_input(
+    args: &args::Args,
+    concurrency: usize,
+) -> Result<(input::Input, Option<u64>), i32> {
+    let generated = |urls: Box<dyn Iterator<Item = String>>| input::Input::Generated(urls, 0);
+    if args.demo {
+        let base = demo::start(args.demo_latency, args.demo_urls as u64);
+        let n = args.demo_urls;
+        let latency = args.demo_latency;
+        let (what, urls): (String, Box<dyn Iterator<Item = String>>) = if args.crawl {
+            let seed = format!("{base}/site/0");
+            let what =
+                format!("crawling a generated site of {n} pages from a local server ({seed})");
+            (what, Box::new(std::iter::once(seed)))
+        } else {
+            let what = format!("{n} URLs from a local server ({base})");
+            (
+                what,
+                Box::new((0..n).map(move |i| format!("{base}/page/{i}"))),
+            )
+        };
+        if !args.quiet {
+            eprintln!("demo: {what}, ~{latency} ms each, concurrency {concurrency}");
+        }
+        return Ok((generated(urls), Some(n as u64)));
+    }
+    let Some(path) = args.input.clone() else {
+        if args.redis.is_some() {
+            return Ok((generated(Box::new(std::iter::empty())), None));
+        }
+        eprintln!("asyncio-fetch: give a file of URLs (or - for standard input), or --demo");
+        return Err(2);
+    };
+    let one_url = args.crawl
+        && (path.starts_with("http://") || path.starts_with("https://"))
+        && !std::path::Path::new(&path).exists();
+    if one_url {
+        return Ok((generated(Box::new(std::iter::once(path))), None));
+    }
+    match input::Input::open(&path).await {
+        Ok(i) => Ok((i, None)),
+        Err(e) => {
+            // The error names the path already.
+            eprintln!("asyncio-fetch: {e}");
+            Err(2)
+        }
+    }
 }
 
 /// Reports how the run went; returns the exit status.

@@ -5,7 +5,11 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
-/// What happened to one URL.
+use crate::failure::Failure;
+
+/// One URL's line: what happened to it, as written out. (What travels with it between the
+/// loops but is not written — its host, links, WARC records, lease — is
+/// [`crate::fetch::Fetched`]'s.)
 #[derive(Debug, Clone)]
 pub(crate) struct Record {
     pub(crate) url: String,
@@ -15,20 +19,13 @@ pub(crate) struct Record {
     pub(crate) elapsed_ms: f64,
     pub(crate) attempts: u32,
     pub(crate) content_type: Option<String>,
-    pub(crate) error: Option<(String, String)>,
-    pub(crate) host: String,
+    pub(crate) error: Option<Failure>,
     /// The file under `--save` that holds the body.
     pub(crate) saved_as: Option<String>,
     /// The body was longer than `--max-bytes`: only its first bytes were kept.
     pub(crate) truncated: bool,
     /// Crawl mode: where the URL was found, and how many links its page had.
     pub(crate) crawl: Option<CrawlInfo>,
-    /// The URLs to follow from this page (crawl mode; not written out).
-    pub(crate) follow: Vec<url::Url>,
-    /// The fetch's WARC records, ready to append (`--warc`; not written out).
-    pub(crate) warc: Vec<u8>,
-    /// A shared job's lease on the URL (`--redis`; not written out).
-    pub(crate) lease: Option<std::sync::Arc<str>>,
 }
 
 /// What a crawled page's line adds.
@@ -52,8 +49,8 @@ impl Record {
             "content_type": self.content_type,
             "error": null,
         });
-        if let Some((kind, message)) = &self.error {
-            v["error"] = serde_json::json!({"kind": kind, "message": message});
+        if let Some(f) = &self.error {
+            v["error"] = serde_json::json!({"kind": f.kind.as_str(), "message": f.message});
         }
         if let Some(name) = &self.saved_as {
             v["saved_as"] = serde_json::json!(name);
@@ -220,4 +217,75 @@ pub(crate) fn done_urls(path: &Path) -> io::Result<HashSet<String>> {
         }
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::failure::FailureKind;
+
+    fn record() -> Record {
+        Record {
+            url: "http://a.test/".to_owned(),
+            final_url: Some("http://a.test/b".to_owned()),
+            status: Some(200),
+            bytes: 12,
+            elapsed_ms: 12.34,
+            attempts: 1,
+            content_type: Some("text/html".to_owned()),
+            error: None,
+            saved_as: None,
+            truncated: false,
+            crawl: None,
+        }
+    }
+
+    fn json(r: &Record) -> serde_json::Value {
+        serde_json::from_str(&r.to_json()).unwrap()
+    }
+
+    #[test]
+    fn a_plain_line_has_the_fixed_fields_and_no_optional_ones() {
+        let v = json(&record());
+        assert_eq!(v["url"], "http://a.test/");
+        assert_eq!(v["elapsed_ms"], 12.3);
+        assert!(v["error"].is_null());
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        for absent in ["saved_as", "truncated", "depth", "parent", "links"] {
+            assert!(!keys.contains(&absent), "{absent} in {keys:?}");
+        }
+    }
+
+    #[test]
+    fn an_error_is_written_with_its_kind_and_message() {
+        let mut r = record();
+        r.error = Some(Failure::new(FailureKind::Save, "disk full"));
+        r.truncated = true;
+        let v = json(&r);
+        assert_eq!(v["error"]["kind"], "save");
+        assert_eq!(v["error"]["message"], "disk full");
+        assert_eq!(v["truncated"], true);
+    }
+
+    #[test]
+    fn a_crawled_page_says_where_it_was_found() {
+        let mut r = record();
+        r.crawl = Some(CrawlInfo {
+            depth: 2,
+            parent: Some("http://a.test/p".into()),
+            links: None,
+        });
+        let v = json(&r);
+        assert_eq!(v["depth"], 2);
+        assert_eq!(v["parent"], "http://a.test/p");
+        assert!(v["links"].is_null());
+    }
+
+    #[test]
+    fn passwords_never_reach_the_output() {
+        let u = url::Url::parse("http://user:secret@a.test/x").unwrap();
+        assert_eq!(redact(&u), "http://user:***@a.test/x");
+        let u = url::Url::parse("http://user@a.test/x").unwrap();
+        assert_eq!(redact(&u), "http://user@a.test/x");
+    }
 }

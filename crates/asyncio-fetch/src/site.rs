@@ -16,7 +16,14 @@ use std::fmt::Write as _;
 use asyncio_http::server::{Request, Response, Router};
 use asyncio_http::StatusCode;
 
-use crate::demo::mix;
+/// A fixed mix from the page number (xorshift on the id: the same run every time).
+pub(crate) fn mix(id: u64) -> u64 {
+    let mut x = id.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0xdead_beef;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    x
+}
 
 /// The `robots.txt` of the site: `/site/private/` is closed to every crawler but a made-up
 /// `goodbot`, and `badbot` may fetch nothing.

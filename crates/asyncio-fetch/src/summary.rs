@@ -23,14 +23,15 @@ pub(crate) struct Summary {
 }
 
 impl Summary {
-    pub(crate) fn add(&mut self, r: &Record) {
+    /// Counts `r`, a result from `host`.
+    pub(crate) fn add(&mut self, r: &Record, host: &str) {
         self.total += 1;
         match (&r.error, r.status) {
-            (Some((kind, _)), _) => *self.errors.entry(kind.clone()).or_default() += 1,
+            (Some(f), _) => *self.errors.entry(f.kind.as_str().to_owned()).or_default() += 1,
             (None, Some(s)) => *self.classes.entry(format!("{}xx", s / 100)).or_default() += 1,
             (None, None) => {}
         }
-        *self.hosts.entry(r.host.clone()).or_default() += 1;
+        *self.hosts.entry(host.to_owned()).or_default() += 1;
         self.latencies_ms.push(r.elapsed_ms);
         self.bytes += r.bytes;
         self.sum_ms += r.elapsed_ms;

@@ -186,6 +186,21 @@ fn sleeping_children(arg: &str) -> Vec<u32> {
     pids
 }
 
+/// Waits (real time: another process's progress) until a child of ours with `arg` shows its
+/// arguments. `spawn()` returns once the child's `execve` has passed the point of no return,
+/// but the kernel fills in the new image's argument area a moment later, so for that moment
+/// `/proc/PID/cmdline` reads empty: a child that has certainly been started can be unseen.
+async fn until_started(arg: &str) -> Vec<u32> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = sleeping_children(arg);
+        if !found.is_empty() || Instant::now() >= deadline {
+            return found;
+        }
+        asyncio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 #[test]
 fn a_dropped_spawn_async_leaves_no_child_behind() {
     let lp = asyncio::EventLoop::new();
@@ -214,7 +229,7 @@ fn a_dropped_spawn_async_leaves_no_child_behind() {
         release.send(()).unwrap();
         blocker.await.unwrap();
         asyncio::blocking::to_thread(|| ()).await.unwrap();
-        let started = sleeping_children(arg);
+        let started = until_started(arg).await;
         assert_eq!(started.len(), 1, "the pool started the child");
         drop(spawning);
         // Killed at once; reaped by the next spawn's sweep of the orphan list.

@@ -251,6 +251,9 @@ impl ServerGroup {
     }
 
     /// How many handlers run on each loop, by loop index.
+    ///
+    /// # Cancel safety
+    /// Cancel-safe: it only asks each loop for a count; dropped midway, nothing is changed.
     pub async fn client_counts(&self) -> Vec<usize> {
         self.inner
             .on_each(|s| async move { s.client_count() })

@@ -4,8 +4,9 @@
 //! the thread pool. The public modules (`event_loop`, `task`, `time`, `io`, `net`, `sync`,
 //! `signal`, `blocking`, ...) are thin and safe wrappers over the narrow methods here.
 //!
-//! Nothing in here depends on a public module; `tools/module-cycles` checks in CI that the
-//! top-level modules form no cycle.
+//! Nothing in here depends on a public module; `tests/module_cycles.rs` checks, with the rest
+//! of the test suite, that the top-level modules form no cycle and that `runtime` reaches up
+//! into none of them.
 
 pub(crate) mod arena;
 pub(crate) mod callback;
