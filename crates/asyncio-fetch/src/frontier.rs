@@ -261,7 +261,7 @@ fn parse(line: &[u8]) -> Option<Job> {
     parse_line(std::str::from_utf8(line).ok()?.trim_end_matches('\n'))
 }
 
-/// The job of a [`line`].
+/// The job of a [`line()`].
 pub(crate) fn parse_line(line: &str) -> Option<Job> {
     let mut parts = line.splitn(3, '\t');
     let depth = parts.next()?.parse().ok()?;

@@ -1,33 +1,4 @@
-//! # asyncio-rs
-//!
-//! Python's asyncio, built in Rust: one event loop per thread, tasks that need not be `Send`,
-//! a timer wheel with virtual time, asyncio's callback API (`call_soon`, `call_later`,
-//! `call_at`), and a `Send` handle for other threads.
-//!
-//! ```
-//! use std::time::Duration;
-//!
-//! async fn call_api(message: &str, result: u32) -> u32 {
-//!     println!("{message}");
-//!     asyncio::time::sleep(Duration::from_millis(30)).await;
-//!     result
-//! }
-//!
-//! #[asyncio::main]
-//! async fn main() {
-//!     let start = asyncio::time::now();
-//!     let t1 = asyncio::spawn(call_api("Get stock price of GOOG...", 300));
-//!     let t2 = asyncio::spawn(call_api("Get stock price of APPL...", 300));
-//!     assert_eq!(t1.await.unwrap() + t2.await.unwrap(), 600);
-//!     // Both ran at once: ~30 ms, not 60.
-//!     assert!(asyncio::time::now() - start < Duration::from_millis(60));
-//! }
-//! # fn _unused() {}
-//! ```
-//!
-//! See `docs/ARCHITECTURE.md` for how the pieces fit, and the README for the table mapping
-//! asyncio's names to these.
-
+#![doc = include_str!("../../../README.md")]
 #![deny(unsafe_code)]
 
 pub mod blocking;
@@ -63,3 +34,27 @@ pub use event_loop::{
     Runner,
 };
 pub use task::{spawn, JoinHandle, Task, TaskError};
+
+/// The Rust snippets of the manual in `docs/`, compiled and run as this crate's doctests (the
+/// README's are the crate's own documentation above), so that none of them goes stale.
+#[cfg(doctest)]
+mod doc_snippets {
+    #[doc = include_str!("../../../docs/ARCHITECTURE.md")]
+    struct Architecture;
+    #[doc = include_str!("../../../docs/asyncio-names.md")]
+    struct AsyncioNames;
+    #[doc = include_str!("../../../docs/benchmarks.md")]
+    struct Benchmarks;
+    #[doc = include_str!("../../../docs/cancellation.md")]
+    struct Cancellation;
+    #[doc = include_str!("../../../docs/ecosystem.md")]
+    struct Ecosystem;
+    #[doc = include_str!("../../../docs/examples.md")]
+    struct Examples;
+    #[doc = include_str!("../../../docs/fetch.md")]
+    struct Fetch;
+    #[doc = include_str!("../../../docs/multicore.md")]
+    struct Multicore;
+    #[doc = include_str!("../../../docs/python.md")]
+    struct Python;
+}

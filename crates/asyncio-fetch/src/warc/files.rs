@@ -84,7 +84,7 @@ impl Writer {
         Ok(())
     }
 
-    /// Appends one fetch's records (from [`records`]), rolling over to the next file first
+    /// Appends one fetch's records (from [`records`](super::records::records)), rolling over to the next file first
     /// when they would take this one past `--warc-max-size`.
     ///
     /// # Errors

@@ -113,7 +113,7 @@ where
     all.take_outputs()
 }
 
-/// Like [`gather`] for futures yielding `Result`: the first `Err` is returned at once and the
+/// Like [`gather()`] for futures yielding `Result`: the first `Err` is returned at once and the
 /// futures still running are dropped (cancelled). asyncio's `gather` does not cancel the rest;
 /// this is the behaviour people usually want from it.
 ///
