@@ -8,8 +8,8 @@
 //! Every page is reachable from `/site/0`: page `i` links to pages `8i+1 ..= 8i+8`.
 //!
 //! What a correct crawl of the site from `/site/0` finds (`expected`, a test helper): each of
-//! the `pages`//! pages once, plus one robots-refused line for each `/site/private/<i>` linked (every tenth
-//! page links to one); nothing under `/site/nofollow/`, nothing off the host.
+//! the `pages` pages once, plus one robots-refused line for each `/site/private/<i>` linked
+//! (every tenth page links to one); nothing under `/site/nofollow/`, nothing off the host.
 
 use std::fmt::Write as _;
 
