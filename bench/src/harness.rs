@@ -31,21 +31,7 @@ pub(crate) fn select(asked: &[String], known: &[&str], what: &str) -> Vec<String
 
 /// Child mode: one measurement, printed as one JSON line.
 pub(crate) fn child(workload: &str, runtime: &str) {
-    print_child(&workloads::run(workload, runtime));
-}
-
-/// Prints a child's measurement as the one JSON line the parent reads.
-pub(crate) fn print_child(m: &Measurement) {
-    let v = serde_json::json!({
-        "wall_s": m.wall_s,
-        "cpu_s": m.cpu_s,
-        "bytes_per_task": m.bytes_per_task,
-        "p50_us": m.p50_us,
-        "p99_us": m.p99_us,
-        "channel": m.channel,
-        "server_cpu_s": m.server_cpu_s,
-    });
-    println!("{v}");
+    crate::workloads::support::print_child(&workloads::run(workload, runtime));
 }
 
 /// How long one measurement may take before it is abandoned (a peer that hangs must not hang

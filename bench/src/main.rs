@@ -103,7 +103,7 @@ fn main() {
         harness::child(workload, runtime);
         return;
     }
-    let workloads = harness::select(&args.workloads, workloads::NAMES, "workload");
+    let workloads = harness::select(&args.workloads, &workloads::names(), "workload");
     let runtimes = harness::select(&args.runtimes, workloads::RUNTIMES, "runtime");
     let results = harness::run_all(&workloads, &runtimes, args.reps.max(1), !args.json);
     if args.json {

@@ -45,7 +45,7 @@ pub(crate) fn run(runtime: &str) -> Measurement {
             cmd
         }
         "scrapy" => {
-            let py = super::echo::python_with(&["scrapy"]).unwrap_or_else(|e| {
+            let py = super::support::python_with(&["scrapy"]).unwrap_or_else(|e| {
                 eprintln!("{e}");
                 std::process::exit(3);
             });
@@ -232,3 +232,27 @@ pub(crate) fn run_redis(runtime: &str) -> Measurement {
     }
     super::fetch::client_measurement(wall, peak)
 }
+
+/// The `crawl` workload.
+pub(crate) const CRAWL: super::Workload = super::Workload {
+    name: "crawl",
+    info: super::Info {
+        count: PAGES as f64,
+        unit: "pages/s",
+        description: "the demo server's generated site (20,000 pages, ~10 links each, robots.txt with a disallowed part) crawled whole, robots obeyed, concurrency 64 (wget: one at a time); peak RSS per crawler",
+    },
+    supports,
+    run,
+};
+
+/// The `crawl-redis` workload.
+pub(crate) const CRAWL_REDIS: super::Workload = super::Workload {
+    name: "crawl-redis",
+    info: super::Info {
+        count: PAGES as f64,
+        unit: "pages/s",
+        description: "the crawl workload's site as one job shared on a local redis-server: 2 worker processes of one loop (asyncio-rs) against 1 (asyncio-rs-1-worker); the ratio is the scaling; peak RSS of the largest worker",
+    },
+    supports: supports_redis,
+    run: run_redis,
+};

@@ -11,8 +11,6 @@ use std::time::Duration;
 
 use super::{rt, Measurement};
 
-pub(crate) const WORKLOADS: &[&str] = &["axum-wrk", "pg-select"];
-
 const PG_TASKS: usize = 8;
 pub(crate) const PG_QUERIES: usize = 5_000;
 
@@ -125,3 +123,29 @@ async fn selects(client: &tokio_postgres::Client) -> i64 {
     }
     n
 }
+
+/// The `axum-wrk` workload.
+pub(crate) const AXUM_WRK: super::Workload = super::Workload {
+    name: "axum-wrk",
+    info: super::Info {
+        count: super::hyper_wrk::REQUESTS as f64,
+        unit: "requests/s",
+        description:
+            "an axum Router (hello world) under wrk -t1 -c100 -d5s (time per 100,000 requests)",
+    },
+    supports,
+    run: |runtime| run("axum-wrk", runtime),
+};
+
+/// The `pg-select` workload.
+pub(crate) const PG_SELECT: super::Workload = super::Workload {
+    name: "pg-select",
+    info: super::Info {
+        count: 8.0 * PG_QUERIES as f64,
+        unit: "queries/s",
+        description:
+            "tokio-postgres: 8 connections × 5,000 prepared SELECTs against a local PostgreSQL",
+    },
+    supports,
+    run: |runtime| run("pg-select", runtime),
+};

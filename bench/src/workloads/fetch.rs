@@ -145,7 +145,7 @@ fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measu
                 "aiohttp-asyncio-rs" => ("asyncio-rs-py", "asyncio_rs"),
                 _ => ("python-asyncio", "asyncio"),
             };
-            let py = super::echo::python_with(&["uvloop", "aiohttp"])
+            let py = super::support::python_with(&["uvloop", "aiohttp"])
                 .and_then(|_| super::pyloop::python_for(loop_runtime))
                 .unwrap_or_else(|e| {
                     eprintln!("{e}");
@@ -283,3 +283,28 @@ pub(crate) fn reqwest_client(path: &str) {
             .await;
     });
 }
+
+/// The `fetch-demo` workload.
+pub(crate) const FETCH_DEMO: super::Workload = super::Workload {
+    name: "fetch-demo",
+    info: super::Info {
+        count: URLS as f64,
+        unit: "URLs/s",
+        description:
+            "the demo job: 10,000 URLs at concurrency 500 (~50 ms pages); peak RSS per client",
+    },
+    supports,
+    run,
+};
+
+/// The `fetch-demo-fast` workload.
+pub(crate) const FETCH_DEMO_FAST: super::Workload = super::Workload {
+    name: "fetch-demo-fast",
+    info: super::Info {
+        count: FAST_URLS as f64,
+        unit: "URLs/s",
+        description: "the demo job with no page delay: 50,000 URLs at concurrency 500, one loop; the client's own cost decides; peak RSS per client",
+    },
+    supports,
+    run: run_fast,
+};

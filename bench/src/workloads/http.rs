@@ -14,18 +14,22 @@ use std::time::{Duration, Instant};
 
 use super::Measurement;
 
-pub(crate) const WORKLOADS: &[&str] = &["http", "http-large", "http-fresh", "http-idle"];
-
 /// Connections held idle in the pool by `http-idle`.
 pub(crate) const IDLE_CONNECTIONS: usize = 1000;
+/// `http`'s requests: enough to last seconds, not tenths (the spread shrinks with the length).
+const REQUESTS: usize = 100_000;
+/// `http-large`'s requests (1 MiB each).
+const LARGE_REQUESTS: usize = 5_000;
+/// `http-fresh`'s requests (a new connection each).
+const FRESH_REQUESTS: usize = 30_000;
 const IN_FLIGHT: usize = 100;
 
 pub(crate) fn shape(workload: &str) -> (usize, &'static str, bool) {
     match workload {
         // Enough requests to last seconds, not tenths (the spread shrinks with the length).
-        "http" => (100_000, "/1k.bin", false),
-        "http-large" => (5_000, "/1m.bin", false),
-        "http-fresh" => (30_000, "/1k.bin", true),
+        "http" => (REQUESTS, "/1k.bin", false),
+        "http-large" => (LARGE_REQUESTS, "/1m.bin", false),
+        "http-fresh" => (FRESH_REQUESTS, "/1k.bin", true),
         "http-idle" => (IDLE_CONNECTIONS, "/1k.bin", false),
         other => panic!("not an http workload: {other}"),
     }
@@ -189,7 +193,7 @@ async fn theirs(url: String, count: usize, fresh: bool) {
 }
 
 fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
-    let py = super::echo::python_with(&["uvloop", "aiohttp"]).unwrap_or_else(|e| {
+    let py = super::support::python_with(&["uvloop", "aiohttp"]).unwrap_or_else(|e| {
         eprintln!("{e}");
         std::process::exit(3);
     });
@@ -277,3 +281,51 @@ fn idle(runtime: &str, url: &str) -> Measurement {
     m.bytes_per_task = Some(after.saturating_sub(before) as f64 / IDLE_CONNECTIONS as f64);
     m
 }
+
+/// The `http` workload.
+pub(crate) const HTTP: super::Workload = super::Workload {
+    name: "http",
+    info: super::Info {
+        count: REQUESTS as f64,
+        unit: "requests/s",
+        description: "100,000 GETs of 1 KiB from nginx, 100 in flight, keep-alive; nginx pinned to one core, the client to the other; cpu s is the client's",
+    },
+    supports: |runtime| supports_workload("http", runtime),
+    run: |runtime| run("http", runtime),
+};
+
+/// The `http-large` workload.
+pub(crate) const HTTP_LARGE: super::Workload = super::Workload {
+    name: "http-large",
+    info: super::Info {
+        count: LARGE_REQUESTS as f64,
+        unit: "requests/s",
+        description: "5,000 GETs of 1 MiB from nginx, 100 in flight; nginx and the client pinned to separate cores",
+    },
+    supports: |runtime| supports_workload("http-large", runtime),
+    run: |runtime| run("http-large", runtime),
+};
+
+/// The `http-fresh` workload.
+pub(crate) const HTTP_FRESH: super::Workload = super::Workload {
+    name: "http-fresh",
+    info: super::Info {
+        count: FRESH_REQUESTS as f64,
+        unit: "requests/s",
+        description: "30,000 GETs of 1 KiB from nginx, a new connection each, 100 in flight; nginx and the client pinned to separate cores",
+    },
+    supports: |runtime| supports_workload("http-fresh", runtime),
+    run: |runtime| run("http-fresh", runtime),
+};
+
+/// The `http-idle` workload.
+pub(crate) const HTTP_IDLE: super::Workload = super::Workload {
+    name: "http-idle",
+    info: super::Info {
+        count: IDLE_CONNECTIONS as f64,
+        unit: "conns/s",
+        description: "1,000 connections left idle in the pool; resident bytes per idle connection",
+    },
+    supports: |runtime| supports_workload("http-idle", runtime),
+    run: |runtime| run("http-idle", runtime),
+};

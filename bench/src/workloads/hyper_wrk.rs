@@ -154,7 +154,7 @@ fn parse_duration_us(s: &str) -> Option<f64> {
 }
 
 fn proc_cpu_s(pid: u32) -> f64 {
-    super::echo::proc_cpu_s(pid)
+    super::support::proc_cpu_s(pid)
 }
 
 /// tokio's I/O as hyper's (what hyper-util's `TokioIo` does, kept here to avoid the crate).
@@ -237,3 +237,16 @@ mod hyper_util_timer {
         }
     }
 }
+
+/// The `hyper-wrk` workload.
+pub(crate) const HYPER_WRK: super::Workload = super::Workload {
+    name: "hyper-wrk",
+    info: super::Info {
+        count: REQUESTS as f64,
+        unit: "requests/s",
+        description:
+            "hyper HTTP/1.1 hello world under wrk -t1 -c100 -d5s (time per 100,000 requests)",
+    },
+    supports,
+    run,
+};

@@ -55,3 +55,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     m.bytes_per_task = Some(grown as f64 / N as f64);
     m
 }
+
+/// The `idle-tasks` workload.
+pub(crate) const IDLE_TASKS: super::Workload = super::Workload {
+    name: "idle-tasks",
+    info: super::Info {
+        count: N as f64,
+        unit: "tasks/s",
+        description: "1,000,000 tasks parked on a long sleep; resident bytes per task",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("idle-tasks", runtime, run),
+};

@@ -49,3 +49,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     };
     finish(m, late)
 }
+
+/// The `lateness` workload.
+pub(crate) const LATENESS: super::Workload = super::Workload {
+    name: "lateness",
+    info: super::Info {
+        count: N as f64,
+        unit: "sleeps/s",
+        description: "200 sleeps in a row of 0.5–3 ms on an idle loop; how late each wakes",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("lateness", runtime, run),
+};

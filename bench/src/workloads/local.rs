@@ -8,7 +8,8 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::{timed, Measurement};
+use super::support::timed;
+use super::Measurement;
 
 pub(crate) trait LocalRuntime {
     type Handle<T: 'static>: Future;
@@ -286,7 +287,7 @@ fn idle_tasks<R: LocalRuntime>() -> Measurement {
     m.bytes_per_task = Some(grown as f64 / n as f64);
     // Tearing down a million parked tasks is not part of the measurement, and some runtimes
     // take long over it: report and leave.
-    crate::harness::print_child(&m);
+    super::support::print_child(&m);
     std::process::exit(0);
 }
 

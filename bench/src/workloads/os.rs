@@ -16,8 +16,6 @@ pub(crate) const PROCESS_IN_FLIGHT: usize = 16;
 pub(crate) const FILE_BYTES: usize = 256 * 1024 * 1024;
 pub(crate) const FILE_CHUNK: usize = 64 * 1024;
 
-pub(crate) const WORKLOADS: &[&str] = &["blocking", "process", "file"];
-
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {
     #[cfg(feature = "peers")]
     if super::os_peers::supports(workload, runtime) {
@@ -178,3 +176,39 @@ mod theirs {
         let _ = tokio::fs::remove_file(&path).await;
     }
 }
+
+/// The `blocking` workload.
+pub(crate) const BLOCKING: super::Workload = super::Workload {
+    name: "blocking",
+    info: super::Info {
+        count: BLOCKING_CALLS as f64,
+        unit: "ops/s",
+        description: "100,000 to_thread/spawn_blocking calls of a trivial closure, 64 in flight",
+    },
+    supports: |runtime| supports("blocking", runtime),
+    run: |runtime| run("blocking", runtime),
+};
+
+/// The `process` workload.
+pub(crate) const PROCESS: super::Workload = super::Workload {
+    name: "process",
+    info: super::Info {
+        count: PROCESSES as f64,
+        unit: "processes/s",
+        description: "spawn and wait 1,000 `true` children, 16 in flight",
+    },
+    supports: |runtime| supports("process", runtime),
+    run: |runtime| run("process", runtime),
+};
+
+/// The `file` workload.
+pub(crate) const FILE: super::Workload = super::Workload {
+    name: "file",
+    info: super::Info {
+        count: (2 * FILE_BYTES) as f64 / 1e6,
+        unit: "MB/s",
+        description: "write then read back a 256 MiB file in 64 KiB chunks",
+    },
+    supports: |runtime| supports("file", runtime),
+    run: |runtime| run("file", runtime),
+};

@@ -15,7 +15,8 @@ use super::os::{
     file_path, BLOCKING_CALLS, BLOCKING_IN_FLIGHT, FILE_BYTES, FILE_CHUNK, PROCESSES,
     PROCESS_IN_FLIGHT,
 };
-use super::{timed, Measurement};
+use super::support::timed;
+use super::Measurement;
 
 /// Whether `runtime` is a peer this module measures `workload` on.
 pub(crate) fn supports(workload: &str, runtime: &str) -> bool {

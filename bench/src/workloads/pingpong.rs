@@ -53,3 +53,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     m.channel = Some(channel.to_owned());
     m
 }
+
+/// The `pingpong` workload.
+pub(crate) const PINGPONG: super::Workload = super::Workload {
+    name: "pingpong",
+    info: super::Info {
+        count: N as f64,
+        unit: "round trips/s",
+        description: "two tasks pass a token through two one-slot channels, 1,000,000 round trips",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("pingpong", runtime, run),
+};

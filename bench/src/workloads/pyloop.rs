@@ -11,17 +11,6 @@ use std::process::Command;
 
 use super::Measurement;
 
-/// The workloads, by the name `loop_micro.py` knows them by.
-pub(crate) const WORKLOADS: &[&str] = &[
-    "py-call-soon",
-    "py-tasks",
-    "py-sleep0",
-    "py-timers",
-    "py-echo",
-    "py-aiohttp-wrk",
-    "py-idle-conns",
-];
-
 pub(crate) fn supports(runtime: &str) -> bool {
     matches!(
         runtime,
@@ -29,31 +18,13 @@ pub(crate) fn supports(runtime: &str) -> bool {
     )
 }
 
-/// What each workload counts (for the throughput column).
-pub(crate) fn info(workload: &str) -> super::Info {
-    let (count, unit, description) = match workload {
-        "py-call-soon" => (1e6, "callbacks/s", "Python: 1,000,000 loop.call_soon callbacks, then run_forever"),
-        "py-tasks" => (2e5, "tasks/s", "Python: 200,000 coroutines through asyncio.gather (create_task each)"),
-        "py-sleep0" => (1e6, "switches/s", "Python: 10 tasks x 100,000 asyncio.sleep(0)"),
-        "py-timers" => (1e5, "timers/s", "Python: 100,000 call_later timers of 1-100 ms (seeded), until the last fires"),
-        "py-aiohttp-wrk" => (super::hyper_wrk::REQUESTS as f64, "requests/s", "Python: aiohttp.web hello world under wrk -t1 -c100 -d5s (time per 100,000 requests)"),
-        "py-idle-conns" => (IDLE_CONNECTIONS, "connections/s", "Python: 2,000 idle loopback connections, both ends on one loop; bytes of memory per connection (both ends)"),
-        _ => (1e5, "round trips/s", "Python: protocol echo, 50 connections x 2,000 round trips of 64 B, client and server on one loop"),
-    };
-    super::Info {
-        count,
-        unit,
-        description,
-    }
-}
-
 /// A Python with `runtime`'s loop importable.
 pub(crate) fn python_for(runtime: &str) -> Result<PathBuf, String> {
     match runtime {
-        "uvloop" => super::echo::python_with(&["uvloop"]),
-        "rloop" => super::echo::python_with(&["rloop"]),
+        "uvloop" => super::support::python_with(&["uvloop"]),
+        "rloop" => super::support::python_with(&["rloop"]),
         "asyncio-rs-py" => {
-            let py = super::echo::python_with(&["asyncio"])?;
+            let py = super::support::python_with(&["asyncio"])?;
             let has = Command::new(&py)
                 .args(["-c", "import asyncio_rs"])
                 .output()
@@ -74,7 +45,7 @@ pub(crate) fn python_for(runtime: &str) -> Result<PathBuf, String> {
             }
             Ok(py)
         }
-        _ => super::echo::python_with(&["asyncio"]),
+        _ => super::support::python_with(&["asyncio"]),
     }
 }
 
@@ -97,7 +68,7 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
     });
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python");
     if workload == "py-aiohttp-wrk" {
-        if let Err(e) = super::echo::python_with(&["aiohttp"]) {
+        if let Err(e) = super::support::python_with(&["aiohttp"]) {
             eprintln!("{workload}/{runtime} {e}");
             std::process::exit(3);
         }
@@ -139,3 +110,88 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         server_cpu_s: None,
     }
 }
+
+/// The `py-call-soon` workload.
+pub(crate) const PY_CALL_SOON: super::Workload = super::Workload {
+    name: "py-call-soon",
+    info: super::Info {
+        count: 1e6,
+        unit: "callbacks/s",
+        description: "Python: 1,000,000 loop.call_soon callbacks, then run_forever",
+    },
+    supports,
+    run: |runtime| run("py-call-soon", runtime),
+};
+
+/// The `py-tasks` workload.
+pub(crate) const PY_TASKS: super::Workload = super::Workload {
+    name: "py-tasks",
+    info: super::Info {
+        count: 2e5,
+        unit: "tasks/s",
+        description: "Python: 200,000 coroutines through asyncio.gather (create_task each)",
+    },
+    supports,
+    run: |runtime| run("py-tasks", runtime),
+};
+
+/// The `py-sleep0` workload.
+pub(crate) const PY_SLEEP0: super::Workload = super::Workload {
+    name: "py-sleep0",
+    info: super::Info {
+        count: 1e6,
+        unit: "switches/s",
+        description: "Python: 10 tasks x 100,000 asyncio.sleep(0)",
+    },
+    supports,
+    run: |runtime| run("py-sleep0", runtime),
+};
+
+/// The `py-timers` workload.
+pub(crate) const PY_TIMERS: super::Workload = super::Workload {
+    name: "py-timers",
+    info: super::Info {
+        count: 1e5,
+        unit: "timers/s",
+        description: "Python: 100,000 call_later timers of 1-100 ms (seeded), until the last fires",
+    },
+    supports,
+    run: |runtime| run("py-timers", runtime),
+};
+
+/// The `py-echo` workload.
+pub(crate) const PY_ECHO: super::Workload = super::Workload {
+    name: "py-echo",
+    info: super::Info {
+        count: 1e5,
+        unit: "round trips/s",
+        description: "Python: protocol echo, 50 connections x 2,000 round trips of 64 B, client and server on one loop",
+    },
+    supports,
+    run: |runtime| run("py-echo", runtime),
+};
+
+/// The `py-aiohttp-wrk` workload.
+pub(crate) const PY_AIOHTTP_WRK: super::Workload = super::Workload {
+    name: "py-aiohttp-wrk",
+    info: super::Info {
+        count: super::hyper_wrk::REQUESTS as f64,
+        unit: "requests/s",
+        description:
+            "Python: aiohttp.web hello world under wrk -t1 -c100 -d5s (time per 100,000 requests)",
+    },
+    supports,
+    run: |runtime| run("py-aiohttp-wrk", runtime),
+};
+
+/// The `py-idle-conns` workload.
+pub(crate) const PY_IDLE_CONNS: super::Workload = super::Workload {
+    name: "py-idle-conns",
+    info: super::Info {
+        count: IDLE_CONNECTIONS,
+        unit: "connections/s",
+        description: "Python: 2,000 idle loopback connections, both ends on one loop; bytes of memory per connection (both ends)",
+    },
+    supports,
+    run: |runtime| run("py-idle-conns", runtime),
+};

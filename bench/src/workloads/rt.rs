@@ -2,7 +2,8 @@
 
 use std::future::Future;
 
-use super::{timed, Measurement};
+use super::support::timed;
+use super::Measurement;
 
 pub(crate) fn tokio_ct() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

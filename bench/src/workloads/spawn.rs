@@ -31,3 +31,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     assert_eq!(sum, SUM);
     m
 }
+
+/// The `spawn` workload.
+pub(crate) const SPAWN: super::Workload = super::Workload {
+    name: "spawn",
+    info: super::Info {
+        count: N as f64,
+        unit: "tasks/s",
+        description: "1,000,000 tasks each returning a number, all awaited and summed",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("spawn", runtime, run),
+};

@@ -42,3 +42,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     assert_eq!(ok, N);
     m
 }
+
+/// The `timeouts` workload.
+pub(crate) const TIMEOUTS: super::Workload = super::Workload {
+    name: "timeouts",
+    info: super::Info {
+        count: N as f64,
+        unit: "ops/s",
+        description: "1,000,000 × a future that yields once, inside a 10 s timeout",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("timeouts", runtime, run),
+};

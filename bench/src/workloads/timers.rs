@@ -49,3 +49,15 @@ pub(crate) fn run(runtime: &str) -> Measurement {
     assert_eq!(n, N);
     m
 }
+
+/// The `timers` workload.
+pub(crate) const TIMERS: super::Workload = super::Workload {
+    name: "timers",
+    info: super::Info {
+        count: N as f64,
+        unit: "timers/s",
+        description: "100,000 tasks sleep a pseudo-random 1..100 ms (fixed seed), gathered",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("timers", runtime, run),
+};

@@ -295,3 +295,69 @@ pub(crate) mod tokio_side {
         m
     }
 }
+
+/// `queue`, `lock`, `lock-unfair` and `gather` on asyncio-rs and tokio (the peers run them
+/// through `local.rs`).
+fn run(workload: &str, runtime: &str) -> Measurement {
+    match (workload, runtime) {
+        ("queue", "asyncio-rs") => ours::queue(),
+        ("lock", "asyncio-rs") => ours::lock(),
+        ("lock-unfair", "asyncio-rs") => ours::lock_unfair(),
+        ("gather", "asyncio-rs") => ours::gather(),
+        ("queue", "tokio-ct" | "tokio-mt") => tokio_side::queue(runtime),
+        ("lock", "tokio-ct" | "tokio-mt") => tokio_side::lock(runtime),
+        ("gather", "tokio-ct" | "tokio-mt") => tokio_side::gather(runtime),
+        (w, r) => panic!("{w}: unknown runtime {r}"),
+    }
+}
+
+/// The `queue` workload.
+pub(crate) const QUEUE: super::Workload = super::Workload {
+    name: "queue",
+    info: super::Info {
+        count: QUEUE_ITEMS as f64,
+        unit: "items/s",
+        description:
+            "1 producer, 4 consumers, capacity 1024, 1,000,000 items (task_done/join on our side)",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("queue", runtime, |r| run("queue", r)),
+};
+
+/// The `lock` workload.
+pub(crate) const LOCK: super::Workload = super::Workload {
+    name: "lock",
+    info: super::Info {
+        count: (LOCK_TASKS * LOCK_ROUNDS) as f64,
+        unit: "ops/s",
+        description: "100 tasks lock and unlock one mutex 10,000 times each, yielding inside; asyncio-rs and tokio hand the lock over FIFO (fair), the peers' async-lock lets a releaser take it back (unfair)",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("lock", runtime, |r| run("lock", r)),
+};
+
+/// The `lock-unfair` workload (tokio has no unfair mutex).
+pub(crate) const LOCK_UNFAIR: super::Workload = super::Workload {
+    name: "lock-unfair",
+    info: super::Info {
+        count: (LOCK_TASKS * LOCK_ROUNDS) as f64,
+        unit: "ops/s",
+        description: "as lock, with unfair locks on every side: asyncio-rs's opt-in Mutex::new_unfair and the peers' async-lock (tokio has no unfair mutex)",
+    },
+    supports: |runtime| {
+        super::support::core_runtime(runtime) && !matches!(runtime, "tokio-ct" | "tokio-mt")
+    },
+    run: |runtime| super::support::or_peer("lock-unfair", runtime, |r| run("lock-unfair", r)),
+};
+
+/// The `gather` workload.
+pub(crate) const GATHER: super::Workload = super::Workload {
+    name: "gather",
+    info: super::Info {
+        count: (GATHER_FUTURES * GATHER_ROUNDS) as f64,
+        unit: "ops/s",
+        description: "gather 100,000 ready futures, 10 times",
+    },
+    supports: super::support::core_runtime,
+    run: |runtime| super::support::or_peer("gather", runtime, |r| run("gather", r)),
+};

@@ -8,7 +8,8 @@ use std::os::fd::AsRawFd;
 use io_uring::{opcode, types, IoUring};
 
 use super::os::{file_path, FILE_BYTES, FILE_CHUNK};
-use super::{timed, Measurement};
+use super::support::timed;
+use super::Measurement;
 
 /// Operations in flight at once.
 const DEPTH: usize = 4;

@@ -18,20 +18,24 @@ use super::Measurement;
 /// Connections the client holds.
 pub(crate) const CONNECTIONS: usize = 100;
 
+/// Round trips per connection of 64 B and 1 KiB messages.
+pub(crate) const SMALL_ROUND_TRIPS: usize = 10_000;
+/// Round trips per connection of 100 KiB messages: fewer keep a run near the others' length.
+const LARGE_ROUND_TRIPS: usize = 200;
+/// Round trips per connection against the Python servers: fewer, or a run of CPython's loop
+/// takes a minute.
+const PY_ROUND_TRIPS: usize = 1_000;
+
 /// The message size and round trips per connection of an echo workload.
 pub(crate) fn shape(workload: &str) -> (usize, usize) {
     match workload {
-        "echo" => (64, 10_000),
-        "echo-1k" => (1024, 10_000),
-        // 100 KiB messages: fewer round trips keep a run near the others' length.
-        "echo-100k" => (100 * 1024, 200),
-        // Python servers: fewer round trips, or a run of CPython's loop takes a minute.
-        "py-echo-streams" => (64, 1_000),
+        "echo" => (64, SMALL_ROUND_TRIPS),
+        "echo-1k" => (1024, SMALL_ROUND_TRIPS),
+        "echo-100k" => (100 * 1024, LARGE_ROUND_TRIPS),
+        "py-echo-streams" => (64, PY_ROUND_TRIPS),
         other => panic!("not an echo workload: {other}"),
     }
 }
-
-pub(crate) const WORKLOADS: &[&str] = &["echo", "echo-1k", "echo-100k", "py-echo-streams"];
 
 /// Runtimes with an echo server here for `workload`: `py-echo-streams` is issue 11's, the
 /// same asyncio streams server on each Python loop.
@@ -116,20 +120,8 @@ impl ServerProcess {
 
     /// User + system CPU seconds the server has used.
     fn cpu_s(&self) -> f64 {
-        proc_cpu_s(self.0.id())
+        super::support::proc_cpu_s(self.0.id())
     }
-}
-
-/// User + system CPU seconds process `pid` has used.
-pub(crate) fn proc_cpu_s(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|s| s.parse::<f64>().ok()).unwrap_or(0.0);
-    // SAFETY: sysconf only reads a constant.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    (ticks(11) + ticks(12)) / hz
 }
 
 /// Runs one echo measurement: start the server, run the client, read the server's CPU.
@@ -181,4 +173,50 @@ pub(crate) fn client_only(workload: &str, addr: &str) {
     );
 }
 
-pub(crate) use python::python_with;
+/// The `echo` workload.
+pub(crate) const ECHO: super::Workload = super::Workload {
+    name: "echo",
+    info: super::Info {
+        count: (CONNECTIONS * SMALL_ROUND_TRIPS) as f64,
+        unit: "round trips/s",
+        description: "echo server; 100 connections × 10,000 round trips of 64 B (one mio client)",
+    },
+    supports: |runtime| supports("echo", runtime),
+    run: |runtime| run("echo", runtime),
+};
+
+/// The `echo-1k` workload.
+pub(crate) const ECHO_1K: super::Workload = super::Workload {
+    name: "echo-1k",
+    info: super::Info {
+        count: (CONNECTIONS * SMALL_ROUND_TRIPS) as f64,
+        unit: "round trips/s",
+        description: "echo server; 100 connections × 10,000 round trips of 1 KiB",
+    },
+    supports: |runtime| supports("echo-1k", runtime),
+    run: |runtime| run("echo-1k", runtime),
+};
+
+/// The `echo-100k` workload.
+pub(crate) const ECHO_100K: super::Workload = super::Workload {
+    name: "echo-100k",
+    info: super::Info {
+        count: (CONNECTIONS * LARGE_ROUND_TRIPS) as f64,
+        unit: "round trips/s",
+        description: "echo server; 100 connections × 200 round trips of 100 KiB",
+    },
+    supports: |runtime| supports("echo-100k", runtime),
+    run: |runtime| run("echo-100k", runtime),
+};
+
+/// The `py-echo-streams` workload.
+pub(crate) const PY_ECHO_STREAMS: super::Workload = super::Workload {
+    name: "py-echo-streams",
+    info: super::Info {
+        count: (CONNECTIONS * PY_ROUND_TRIPS) as f64,
+        unit: "round trips/s",
+        description: "Python: asyncio streams echo server; 100 connections × 1,000 round trips of 64 B (the mio client)",
+    },
+    supports: |runtime| supports("py-echo-streams", runtime),
+    run: |runtime| run("py-echo-streams", runtime),
+};

@@ -9,10 +9,6 @@ fn script() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/echo_server.py")
 }
 
-fn venv() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/bench-venv")
-}
-
 /// The command that starts the `runtime` server.
 pub(super) fn command(runtime: &str) -> Result<Command, String> {
     let python = match runtime {
@@ -39,47 +35,5 @@ pub(super) fn streams_command(runtime: &str) -> Result<Command, String> {
 }
 
 fn ensure_venv() -> Result<PathBuf, String> {
-    python_with(&["uvloop"])
-}
-
-/// The venv's python, with `packages` installed (made and installed on first use).
-pub(crate) fn python_with(packages: &[&str]) -> Result<PathBuf, String> {
-    let dir = venv();
-    let py = dir.join("bin/python");
-    let imports = format!("import {}", packages.join(", "));
-    let ok = |p: &PathBuf| {
-        Command::new(p)
-            .args(["-c", &imports])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if ok(&py) {
-        return Ok(py);
-    }
-    if !py.exists() {
-        let made = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&dir)
-            .output()
-            .map_err(|e| format!("left out: no python3 ({e})"))?;
-        if !made.status.success() {
-            return Err(format!(
-                "left out: cannot make a venv: {}",
-                String::from_utf8_lossy(&made.stderr)
-            ));
-        }
-    }
-    let pip = Command::new(&py)
-        .args(["-m", "pip", "install", "--quiet"])
-        .args(packages)
-        .output()
-        .map_err(|e| format!("left out: {e}"))?;
-    if !pip.status.success() || !ok(&py) {
-        return Err(format!(
-            "left out: pip install {} failed: {}",
-            packages.join(" "),
-            String::from_utf8_lossy(&pip.stderr)
-        ));
-    }
-    Ok(py)
+    super::super::support::python_with(&["uvloop"])
 }

@@ -19,8 +19,6 @@ mod spawn;
 
 use super::Measurement;
 
-pub(crate) const WORKLOADS: &[&str] = &["spawn-mc", "echo-mc", "hyper-wrk-mc", "fetch-demo-mc"];
-
 /// Loops (workers, executors) per runtime.
 pub(crate) const LOOPS: usize = 2;
 
@@ -93,3 +91,53 @@ pub(crate) fn serve_hyper(runtime: &str) {
         other => panic!("no multi-core hyper server for {other}"),
     }
 }
+
+/// The `spawn-mc` workload.
+pub(crate) const SPAWN_MC: super::Workload = super::Workload {
+    name: "spawn-mc",
+    info: super::Info {
+        count: 1e6,
+        unit: "tasks/s",
+        description: "1,000,000 Send tasks spread over 2 loops/workers, awaited and summed",
+    },
+    supports: |runtime| supports("spawn-mc", runtime),
+    run: |runtime| run("spawn-mc", runtime),
+};
+
+/// The `echo-mc` workload.
+pub(crate) const ECHO_MC: super::Workload = super::Workload {
+    name: "echo-mc",
+    info: super::Info {
+        count: (super::echo::CONNECTIONS * super::echo::SMALL_ROUND_TRIPS) as f64,
+        unit: "round trips/s",
+        description: "echo server on 2 loops; 100 connections × 10,000 round trips of 64 B (one mio client on the same 2 cores)",
+    },
+    supports: |runtime| supports("echo-mc", runtime),
+    run: |runtime| run("echo-mc", runtime),
+};
+
+/// The `hyper-wrk-mc` workload.
+pub(crate) const HYPER_WRK_MC: super::Workload = super::Workload {
+    name: "hyper-wrk-mc",
+    info: super::Info {
+        count: super::hyper_wrk::REQUESTS as f64,
+        unit: "requests/s",
+        description:
+            "hyper hello world on 2 loops under wrk -t1 -c100 -d5s (wrk shares the 2 cores)",
+    },
+    supports: |runtime| supports("hyper-wrk-mc", runtime),
+    run: |runtime| run("hyper-wrk-mc", runtime),
+};
+
+/// The `fetch-demo-mc` workload.
+pub(crate) const FETCH_DEMO_MC: super::Workload = super::Workload {
+    name: "fetch-demo-mc",
+    info: super::Info {
+        count: super::fetch::URLS as f64,
+        unit: "URLs/s",
+        description:
+            "the demo job on 2 loops (reqwest: tokio multi_thread, 2 workers); peak RSS per client",
+    },
+    supports: |runtime| supports("fetch-demo-mc", runtime),
+    run: |runtime| run("fetch-demo-mc", runtime),
+};

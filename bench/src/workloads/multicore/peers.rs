@@ -26,7 +26,7 @@ fn smol_spawn(n: u64) -> (Measurement, u64) {
         let ex = ex.clone();
         std::thread::spawn(move || async_io::block_on(ex.run(stop_rx.recv())))
     };
-    let (m, sum) = super::super::timed(|| {
+    let (m, sum) = super::super::support::timed(|| {
         async_io::block_on(ex.run(async {
             let handles: Vec<_> = (0..n).map(|i| ex.spawn(async move { i })).collect();
             let mut sum = 0;
@@ -65,7 +65,7 @@ fn per_thread_spawn<R: LocalRuntime>(n: u64) -> (Measurement, u64) {
         })
         .collect();
     barrier.wait();
-    super::super::timed(|| threads.into_iter().map(|t| t.join().expect("thread")).sum())
+    super::super::support::timed(|| threads.into_iter().map(|t| t.join().expect("thread")).sum())
 }
 
 /// `--serve-echo-mc` on a peer: its single-loop echo server on each of two threads, each with

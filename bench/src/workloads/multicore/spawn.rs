@@ -1,7 +1,8 @@
 //! `spawn-mc`: 1,000,000 `Send` tasks each returning a number, spread over two loops, all
 //! awaited and summed.
 
-use super::super::{rt, timed, Measurement};
+use super::super::support::timed;
+use super::super::{rt, Measurement};
 use super::LOOPS;
 
 pub(crate) const N: u64 = 1_000_000;
