@@ -4,9 +4,10 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+use crate::runtime::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 struct State<T> {
     value: Option<T>,
@@ -181,5 +182,90 @@ impl<T> fmt::Debug for ThreadSafePromise<T> {
         f.debug_struct("ThreadSafePromise")
             .field("done", &self.is_done())
             .finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use std::task::Wake;
+
+    use super::*;
+    use crate::runtime::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A waker that counts its wakes.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_blocking_waiter_gets_the_value_set_on_another_thread() {
+        loom::model(|| {
+            let p = ThreadSafePromise::new();
+            let q = p.clone();
+            let setter = loom::thread::spawn(move || assert!(q.set(7)));
+            assert_eq!(p.wait(), 7);
+            setter.join().unwrap();
+        });
+    }
+
+    /// No lost wake-up: a poll that saw no value left its waker, which the set then woke.
+    #[test]
+    fn a_pending_poll_is_woken_by_the_set() {
+        loom::model(|| {
+            let mut p = ThreadSafePromise::new();
+            let q = p.clone();
+            let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let setter = loom::thread::spawn(move || assert!(q.set(3)));
+            let mut cx = Context::from_waker(&waker);
+            let first = Pin::new(&mut p).poll(&mut cx);
+            setter.join().unwrap();
+            if first.is_pending() {
+                assert_eq!(
+                    count.0.load(Ordering::SeqCst),
+                    1,
+                    "the set did not wake the poller"
+                );
+                assert_eq!(Pin::new(&mut p).poll(&mut cx), Poll::Ready(3));
+            } else {
+                assert_eq!(first, Poll::Ready(3));
+            }
+        });
+    }
+
+    /// Two setters race: exactly one wins, and the waiter gets the winner's value.
+    #[test]
+    fn one_of_two_racing_sets_wins() {
+        loom::model(|| {
+            let p = ThreadSafePromise::new();
+            let (q1, q2) = (p.clone(), p.clone());
+            let a = loom::thread::spawn(move || q1.set(1));
+            let b = loom::thread::spawn(move || q2.set(2));
+            let (won_a, won_b) = (a.join().unwrap(), b.join().unwrap());
+            assert!(won_a != won_b, "exactly one set wins");
+            assert_eq!(p.wait(), if won_a { 1 } else { 2 });
+        });
+    }
+
+    /// A cancel requested from another thread reaches a task that registered its waker: it is
+    /// woken, or it sees the request when it looks.
+    #[test]
+    fn a_cancel_request_is_seen_or_wakes_the_canceller() {
+        loom::model(|| {
+            let p: ThreadSafePromise<()> = ThreadSafePromise::new();
+            let q = p.clone();
+            let count = std::sync::Arc::new(Count(AtomicUsize::new(0)));
+            let waker = Waker::from(count.clone());
+            let requester = loom::thread::spawn(move || q.request_cancel());
+            p.set_canceller(&waker);
+            let seen = p.cancel_requested();
+            requester.join().unwrap();
+            assert!(seen || count.0.load(Ordering::SeqCst) == 1);
+            assert!(p.cancel_requested());
+        });
     }
 }

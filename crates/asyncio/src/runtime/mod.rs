@@ -24,5 +24,6 @@ pub(crate) mod pool;
 pub(crate) mod raw_callback;
 pub(crate) mod shared;
 pub(crate) mod signal_pipe;
+pub(crate) mod sync;
 pub(crate) mod task;
 pub(crate) mod time;

@@ -5,8 +5,8 @@
 //! thread, and everything another thread sends goes through [`Shared`], under one mutex, and
 //! wakes the poller if it may be asleep.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use crate::runtime::sync::atomic::{AtomicBool, Ordering};
+use crate::runtime::sync::{Mutex, MutexGuard};
 
 use crate::runtime::task::raw::{Hooks, Notified};
 
@@ -150,5 +150,78 @@ impl Shared {
         let rest = std::mem::take(&mut *q);
         q.closed = true;
         rest
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::runtime::sync::Arc;
+    use crate::runtime::task::raw::Hooks;
+
+    static HOOKS: Hooks = Hooks {
+        push_local: |_| unreachable!("no task in these tests"),
+        give_back: drop,
+    };
+
+    /// A `Shared` with a real poller waker (its wake is a syscall, outside the model).
+    fn shared() -> (mio::Poll, Arc<Shared>) {
+        let poll = mio::Poll::new().unwrap();
+        let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
+        (poll, Arc::new(Shared::new(waker, 1, &HOOKS)))
+    }
+
+    /// The loop's side: one iteration takes what the flag says may be there.
+    fn take_if_pending(shared: &Shared, taken: &mut usize) {
+        if shared.has_pending() {
+            let mut q = RemoteQueue::default();
+            shared.take_remote(&mut q);
+            *taken += q.callbacks.len();
+        }
+    }
+
+    /// Whatever two threads push while the loop takes, nothing is left behind with the flag
+    /// down: the flag goes up after the push, and the loop lowers it before it takes. (Raising
+    /// it before pushing would strand a callback with no wake-up to come.)
+    #[test]
+    fn a_remote_push_is_never_stranded() {
+        loom::model(|| {
+            let (_poll, shared) = shared();
+            let pushers: Vec<_> = (0..2)
+                .map(|_| {
+                    let s = shared.clone();
+                    loom::thread::spawn(move || {
+                        assert!(s.push_callback(Box::new(|| {})).is_ok());
+                    })
+                })
+                .collect();
+            let mut taken = 0;
+            take_if_pending(&shared, &mut taken);
+            for p in pushers {
+                p.join().unwrap();
+            }
+            // The wake-up the last raise sent: the loop takes again if the flag is up.
+            take_if_pending(&shared, &mut taken);
+            assert_eq!(
+                taken, 2,
+                "a callback was left in the queue with the flag down"
+            );
+            assert!(!shared.has_pending());
+        });
+    }
+
+    /// A push that races the loop's close either lands before the close (and is handed back
+    /// by `close`) or is refused: it is never lost.
+    #[test]
+    fn a_push_racing_close_is_kept_or_refused() {
+        loom::model(|| {
+            let (_poll, shared) = shared();
+            let s = shared.clone();
+            let pusher = loom::thread::spawn(move || s.push_callback(Box::new(|| {})).is_ok());
+            let rest = shared.close();
+            let accepted = pusher.join().unwrap();
+            assert_eq!(accepted, rest.callbacks.len() == 1);
+            assert!(shared.is_closed());
+        });
     }
 }

@@ -6,12 +6,11 @@
 //! thousand at a time and hands one to each new task; a task freed on the loop's own thread
 //! gives its count back to the pool. Only a task freed elsewhere pays an atomic decrement.
 
+use crate::runtime::shared::Shared;
+use crate::runtime::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::cell::Cell;
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
-
-use crate::runtime::shared::Shared;
 
 struct Inner {
     count: AtomicUsize,
@@ -145,5 +144,79 @@ impl Drop for SharedRc {
 impl fmt::Debug for SharedRc {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SharedRc").field("loop", &self.id).finish()
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use crate::runtime::sync::atomic::AtomicUsize;
+    use crate::runtime::sync::Arc;
+    use crate::runtime::task::raw::Hooks;
+
+    static HOOKS: Hooks = Hooks {
+        push_local: |_| unreachable!("no task in these tests"),
+        give_back: drop,
+    };
+
+    /// Counts its drops: queued in the `Shared`, it is dropped when the `Shared` is.
+    struct DropCount(Arc<AtomicUsize>);
+
+    impl Drop for DropCount {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The last count dropped, on whichever thread, frees the `Shared` once, and only after
+    /// every other holder is done with it.
+    #[test]
+    fn the_shared_is_freed_once_whichever_thread_drops_last() {
+        loom::model(|| {
+            let poll = mio::Poll::new().unwrap();
+            let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
+            let drops = Arc::new(AtomicUsize::new(0));
+            let pool = SharedPool::new(SharedRc::new(Shared::new(waker, 7, &HOOKS)));
+            let canary = DropCount(drops.clone());
+            assert!(pool
+                .get()
+                .push_callback(Box::new(move || drop(canary)))
+                .is_ok());
+            // Two tasks' references: one reserved from the pool, one cloned (atomic).
+            let a = pool.for_task();
+            let b = a.clone();
+            let elsewhere = loom::thread::spawn(move || {
+                assert_eq!(b.id, 7);
+                drop(b);
+            });
+            drop(a);
+            drop(pool);
+            elsewhere.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1);
+        });
+    }
+
+    /// A reference given back to the pool returns its count without an atomic operation;
+    /// the pool's drop settles the reserved counts, so the `Shared` is freed once at the end.
+    #[test]
+    fn counts_given_back_to_the_pool_settle_on_its_drop() {
+        loom::model(|| {
+            let poll = mio::Poll::new().unwrap();
+            let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
+            let drops = Arc::new(AtomicUsize::new(0));
+            let pool = SharedPool::new(SharedRc::new(Shared::new(waker, 1, &HOOKS)));
+            let canary = DropCount(drops.clone());
+            assert!(pool
+                .get()
+                .push_callback(Box::new(move || drop(canary)))
+                .is_ok());
+            let a = pool.for_task();
+            let b = pool.for_task();
+            pool.give_back(a);
+            let keeper = loom::thread::spawn(move || drop(b));
+            drop(pool);
+            keeper.join().unwrap();
+            assert_eq!(drops.load(Ordering::Relaxed), 1);
+        });
     }
 }
