@@ -8,7 +8,8 @@
 //!   its `contextvars.Context`; [`TimerHandle`], its subclass, what `call_later` and `call_at`
 //!   return.
 //! - [`Remote`] reaches the loop from any thread (`call_soon_threadsafe`).
-//! - [`StreamTransport`] is the state and I/O of a stream transport (TCP, Unix, pipes).
+//! - [`Transport`] is the state and I/O of a transport, extended by one class per kind:
+//!   [`SocketTransport`], [`ReadPipeTransport`], [`WritePipeTransport`], [`DatagramTransport`].
 
 use pyo3::prelude::*;
 
@@ -21,7 +22,9 @@ mod transport;
 
 pub use handle::{Handle, TimerHandle};
 pub use py_loop::{Loop, Remote};
-pub use transport::StreamTransport;
+pub use transport::{
+    DatagramTransport, ReadPipeTransport, SocketTransport, Transport, WritePipeTransport,
+};
 
 /// The extension module.
 #[pymodule]
@@ -30,6 +33,10 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Remote>()?;
     m.add_class::<Handle>()?;
     m.add_class::<TimerHandle>()?;
-    m.add_class::<StreamTransport>()?;
+    m.add_class::<Transport>()?;
+    m.add_class::<SocketTransport>()?;
+    m.add_class::<ReadPipeTransport>()?;
+    m.add_class::<WritePipeTransport>()?;
+    m.add_class::<DatagramTransport>()?;
     Ok(())
 }

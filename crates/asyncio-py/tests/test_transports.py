@@ -1,4 +1,4 @@
-"""asyncio_rs's stream transports (Rust's ``_core.StreamTransport``): each scenario runs on
+"""asyncio_rs's stream transports (Rust's ``_core.SocketTransport`` and its siblings): each scenario runs on
 asyncio_rs and on CPython's own loop, and both must give the expected result.
 
     python -m unittest discover -s crates/asyncio-py/tests -p 'test_*.py'

@@ -1,4 +1,4 @@
-"""Transports whose state and I/O are Rust's (``_core.StreamTransport``): sockets, datagram
+"""Transports whose state and I/O are Rust's (``_core.SocketTransport`` and its siblings): sockets, datagram
 sockets, read and write pipes.
 
 The classes here only give them asyncio's transport classes (``isinstance`` checks such as
@@ -99,7 +99,7 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
         self._extra = {} if extra is None else extra
         _socket_extra(self._extra, sock)
         buffered = isinstance(protocol, protocols.BufferedProtocol)
-        io = _core.StreamTransport(
+        io = _core.SocketTransport(
             self, loop, sock, protocol, buffered, server, _SERVER_TAKES_TRANSPORT
         )
         self._io = io
@@ -216,13 +216,11 @@ class _DatagramTransport(transports._FlowControlMixin, transports.DatagramTransp
     def __init__(self, loop, sock, protocol, address=None, waiter=None, extra=None):
         self._extra = {} if extra is None else extra
         _socket_extra(self._extra, sock)
-        io = _core.StreamTransport(
+        io = _core.DatagramTransport(
             self,
             loop,
             sock,
             protocol,
-            False,
-            role="datagram",
             address=address,
             peer_connected=bool(self._extra["peername"]),
         )
@@ -261,14 +259,14 @@ class _PipeTransport:
     _fileno = property(lambda self: self._io._sock_fd)
     _closing = property(lambda self: self._io.is_closing())
 
-    def _setup(self, loop, pipe, protocol, extra, role, allowed, message):
+    def _setup(self, loop, pipe, protocol, extra, kind, allowed, message):
         self._extra = {} if extra is None else extra
         self._extra["pipe"] = pipe
         mode = os.fstat(pipe.fileno()).st_mode
         if not any(check(mode) for check in allowed):
             raise ValueError(message)
         os.set_blocking(pipe.fileno(), False)
-        io = _core.StreamTransport(self, loop, pipe, protocol, False, role=role)
+        io = kind(self, loop, pipe, protocol)
         self._io = io
         loop.call_soon(protocol.connection_made, self)
         return io, mode
@@ -316,7 +314,7 @@ class _ReadPipeTransport(_PipeTransport, transports.ReadTransport):
             pipe,
             protocol,
             extra,
-            "read-pipe",
+            _core.ReadPipeTransport,
             (stat.S_ISFIFO, stat.S_ISSOCK, stat.S_ISCHR),
             "Pipe transport is for pipes/sockets only.",
         )
@@ -349,7 +347,7 @@ class _WritePipeTransport(
             pipe,
             protocol,
             extra,
-            "write-pipe",
+            _core.WritePipeTransport,
             (stat.S_ISFIFO, stat.S_ISSOCK, stat.S_ISCHR),
             "Pipe transport is only for pipes, sockets and character devices",
         )

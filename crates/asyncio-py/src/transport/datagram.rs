@@ -4,6 +4,8 @@
 //! families go through the socket object's `recvfrom`, and sending through its
 //! `send`/`sendto`, so addresses mean exactly what they mean to Python's socket module.
 
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 
@@ -12,8 +14,24 @@ use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::{is_exit, os_error, State, Step, CONNLOST_WRITES_LOGGED, MAX_READ};
+use super::base::{Opening, Transport};
+use super::state::{Outgoing, Role, State, Step};
+use super::{is_exit, os_error, CONNLOST_WRITES_LOGGED, MAX_READ};
 use crate::fdio;
+
+/// A datagram socket's queue and addressing: what only this kind has.
+pub(super) struct Datagrams {
+    /// Whole datagrams and their addresses, waiting for the socket.
+    pub(super) queue: RefCell<VecDeque<(Py<PyBytes>, Py<PyAny>)>>,
+    /// Their bytes in all (the write buffer size).
+    pub(super) size: Cell<usize>,
+    /// A connected endpoint's remote address (`sendto` refuses others).
+    pub(super) remote_address: Option<Py<PyAny>>,
+    /// The socket has a peer: datagrams go with `send`, not `sendto`.
+    pub(super) peer_connected: bool,
+    /// An IPv4 socket: datagrams are received here, not through `recvfrom`.
+    pub(super) native_v4: bool,
+}
 
 /// What one send came to.
 enum Sent {
@@ -25,6 +43,17 @@ enum Sent {
 }
 
 impl State {
+    /// A datagram transport's queue and addressing.
+    ///
+    /// # Panics
+    /// On a stream transport, whose classes never reach the datagram paths.
+    fn datagrams(&self) -> &Datagrams {
+        match &self.out {
+            Outgoing::Datagrams(d) => d,
+            Outgoing::Bytes(_) => unreachable!("a stream transport has no datagram queue"),
+        }
+    }
+
     /// One datagram, to the protocol's `datagram_received` (or its error to
     /// `error_received`). Returns whether the socket is drained.
     pub(super) fn read_datagram(
@@ -32,7 +61,7 @@ impl State {
         py: Python<'_>,
         protocol: &Bound<'_, PyAny>,
     ) -> bool {
-        let got: PyResult<(Bound<'_, PyBytes>, Bound<'_, PyAny>)> = if self.native_v4 {
+        let got: PyResult<(Bound<'_, PyBytes>, Bound<'_, PyAny>)> = if self.datagrams().native_v4 {
             let mut buf = self.read_buf.borrow_mut();
             match fdio::recv_from_v4(self.fd, &mut buf) {
                 Ok((n, from)) => {
@@ -107,7 +136,7 @@ impl State {
             return Ok(Sent::Failed);
         };
         let sock = sock.bind(py);
-        let r = if self.peer_connected {
+        let r = if self.datagrams().peer_connected {
             sock.call_method1(intern!(py, "send"), (data,))
         } else {
             sock.call_method1(intern!(py, "sendto"), (data, addr))
@@ -152,7 +181,7 @@ impl State {
         }
         let none = py.None().into_bound(py);
         let mut addr = addr.cloned().unwrap_or(none);
-        if let Some(remote) = &self.remote_address {
+        if let Some(remote) = &self.datagrams().remote_address {
             let remote = remote.bind(py);
             if !addr.is_none() && !addr.eq(remote)? {
                 return Err(PyValueError::new_err(format!(
@@ -169,7 +198,7 @@ impl State {
                 return Ok(());
             }
         }
-        if self.dgrams.borrow().is_empty() {
+        if self.datagrams().queue.borrow().is_empty() {
             match self.send_datagram(py, data, &addr)? {
                 Sent::Done | Sent::Failed => return Ok(()),
                 Sent::Later => self.start_writer()?,
@@ -177,27 +206,34 @@ impl State {
         }
         // What waits must not change under us: a copy.
         let copy = super::with_bytes(data, |b| PyBytes::new(py, b))?;
-        self.dgrams
+        self.datagrams()
+            .queue
             .borrow_mut()
             .push_back((copy.unbind(), addr.unbind()));
-        self.dgram_size.set(self.dgram_size.get() + size);
+        self.datagrams()
+            .size
+            .set(self.datagrams().size.get() + size);
         self.maybe_pause_protocol(py)
     }
 
     /// The writer's step: the queued datagrams, in order, until the socket is full.
     pub(super) fn sendto_ready(self: &Rc<Self>, py: Python<'_>) -> Step {
         loop {
-            let next = self.dgrams.borrow_mut().pop_front();
+            let next = self.datagrams().queue.borrow_mut().pop_front();
             let Some((data, addr)) = next else {
                 break;
             };
             let size = data.bind(py).as_bytes().len();
-            self.dgram_size.set(self.dgram_size.get() - size);
+            self.datagrams()
+                .size
+                .set(self.datagrams().size.get() - size);
             match self.send_datagram(py, data.bind(py).as_any(), addr.bind(py)) {
                 Ok(Sent::Done) => {}
                 Ok(Sent::Later) => {
-                    self.dgrams.borrow_mut().push_front((data, addr));
-                    self.dgram_size.set(self.dgram_size.get() + size);
+                    self.datagrams().queue.borrow_mut().push_front((data, addr));
+                    self.datagrams()
+                        .size
+                        .set(self.datagrams().size.get() + size);
                     return Step::Wait;
                 }
                 Ok(Sent::Failed) => return Step::Again,
@@ -214,7 +250,7 @@ impl State {
         if let Err(e) = self.maybe_resume_protocol(py) {
             self.env.set_fatal(e);
         }
-        if !self.dgrams.borrow().is_empty() {
+        if !self.datagrams().queue.borrow().is_empty() {
             return Step::Again;
         }
         self.stop_writer();
@@ -222,5 +258,70 @@ impl State {
             self.connection_lost(py, None);
         }
         Step::Done
+    }
+}
+
+/// asyncio's `_SelectorDatagramTransport`, in Rust.
+#[pyclass(extends = Transport, frozen, module = "asyncio_rs._core")]
+#[derive(Debug)]
+pub struct DatagramTransport;
+
+#[pymethods]
+impl DatagramTransport {
+    /// The state of the datagram transport `owner` on `loop` for `sock`; `address` is a
+    /// connected endpoint's remote address.
+    #[new]
+    #[pyo3(signature = (owner, py_loop, sock, protocol, address=None, peer_connected=false))]
+    fn new(
+        py: Python<'_>,
+        owner: Py<PyAny>,
+        py_loop: &Bound<'_, PyAny>,
+        sock: &Bound<'_, PyAny>,
+        protocol: Py<PyAny>,
+        address: Option<Py<PyAny>>,
+        peer_connected: bool,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let datagrams = Datagrams {
+            queue: RefCell::new(VecDeque::new()),
+            size: Cell::new(0),
+            remote_address: address,
+            peer_connected,
+            native_v4: sock.getattr("family")?.extract::<i32>()? == libc::AF_INET,
+        };
+        let opening = Opening {
+            owner,
+            py_loop: py_loop.clone(),
+            sock: sock.clone(),
+            protocol,
+            buffered: false,
+            server: None,
+            server_takes_transport: false,
+        };
+        let out = Outgoing::Datagrams(datagrams);
+        let base = Transport::open(py, opening, Role::Datagram, out)?;
+        Ok(PyClassInitializer::from(base).add_subclass(Self))
+    }
+
+    /// asyncio's `DatagramTransport.sendto`.
+    #[pyo3(signature = (data, addr=None))]
+    fn sendto(
+        slf: &Bound<'_, Self>,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+        addr: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
+        Transport::state_of(slf)?.sendto(py, data, addr)
+    }
+
+    /// Closes after the queue is sent; `connection_lost(None)` follows.
+    fn close(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        Transport::state_of(slf)?.close(py);
+        Ok(())
+    }
+
+    /// Closes now, dropping the queue; `connection_lost(None)` follows.
+    fn abort(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        Transport::state_of(slf)?.force_close(py, None);
+        Ok(())
     }
 }

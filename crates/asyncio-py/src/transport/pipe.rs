@@ -9,7 +9,9 @@ use std::sync::atomic::Ordering::Relaxed;
 use pyo3::intern;
 use pyo3::prelude::*;
 
-use super::{os_error, State, Step, CONNLOST_WRITES_LOGGED};
+use super::base::{Opening, Transport};
+use super::state::{Bytes, Outgoing, Role, State, Step};
+use super::{os_error, CONNLOST_WRITES_LOGGED};
 use crate::fdio;
 use crate::py_loop::in_callback;
 
@@ -127,5 +129,109 @@ impl State {
             self.stop_reader();
             self.schedule_connection_lost(py, None);
         }
+    }
+}
+
+/// The pipe transports' common construction: no server, no buffered protocol.
+fn open_pipe(
+    py: Python<'_>,
+    owner: Py<PyAny>,
+    py_loop: &Bound<'_, PyAny>,
+    pipe: &Bound<'_, PyAny>,
+    protocol: Py<PyAny>,
+    role: Role,
+) -> PyResult<Transport> {
+    let opening = Opening {
+        owner,
+        py_loop: py_loop.clone(),
+        sock: pipe.clone(),
+        protocol,
+        buffered: false,
+        server: None,
+        server_takes_transport: false,
+    };
+    Transport::open(py, opening, role, Outgoing::Bytes(Bytes::default()))
+}
+
+/// asyncio's `_UnixReadPipeTransport`, in Rust.
+#[pyclass(extends = Transport, frozen, module = "asyncio_rs._core")]
+#[derive(Debug)]
+pub struct ReadPipeTransport;
+
+#[pymethods]
+impl ReadPipeTransport {
+    /// The state of the read pipe transport `owner` on `loop` for `pipe` (a file object).
+    #[new]
+    fn new(
+        py: Python<'_>,
+        owner: Py<PyAny>,
+        py_loop: &Bound<'_, PyAny>,
+        pipe: &Bound<'_, PyAny>,
+        protocol: Py<PyAny>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let base = open_pipe(py, owner, py_loop, pipe, protocol, Role::ReadPipe)?;
+        Ok(PyClassInitializer::from(base).add_subclass(Self))
+    }
+
+    /// Stops reading; `connection_lost(None)` follows.
+    fn close(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        let st = Transport::state_of(slf)?;
+        if !st.closing.load(Relaxed) {
+            st.pipe_close(py, None);
+        }
+        Ok(())
+    }
+
+    /// As `close`.
+    fn abort(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        Transport::state_of(slf)?.pipe_close(py, None);
+        Ok(())
+    }
+}
+
+/// asyncio's `_UnixWritePipeTransport`, in Rust.
+#[pyclass(extends = Transport, frozen, module = "asyncio_rs._core")]
+#[derive(Debug)]
+pub struct WritePipeTransport;
+
+#[pymethods]
+impl WritePipeTransport {
+    /// The state of the write pipe transport `owner` on `loop` for `pipe` (a file object).
+    #[new]
+    fn new(
+        py: Python<'_>,
+        owner: Py<PyAny>,
+        py_loop: &Bound<'_, PyAny>,
+        pipe: &Bound<'_, PyAny>,
+        protocol: Py<PyAny>,
+    ) -> PyResult<PyClassInitializer<Self>> {
+        let base = open_pipe(py, owner, py_loop, pipe, protocol, Role::WritePipe)?;
+        Ok(PyClassInitializer::from(base).add_subclass(Self))
+    }
+
+    /// asyncio's `WriteTransport.write`: after the pipe closes, writes are dropped and counted.
+    fn write(slf: &Bound<'_, Self>, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        Transport::state_of(slf)?.write(py, data)
+    }
+
+    /// Closes once the buffer is written.
+    fn write_eof(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        Transport::state_of(slf)?.pipe_write_eof(py);
+        Ok(())
+    }
+
+    /// As `write_eof`, while the pipe is open.
+    fn close(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        let st = Transport::state_of(slf)?;
+        if st.refs.borrow().sock.is_some() {
+            st.pipe_write_eof(py);
+        }
+        Ok(())
+    }
+
+    /// Closes now, dropping the buffer; `connection_lost(None)` follows.
+    fn abort(slf: &Bound<'_, Self>, py: Python<'_>) -> PyResult<()> {
+        Transport::state_of(slf)?.pipe_close(py, None);
+        Ok(())
     }
 }

@@ -1,6 +1,8 @@
-//! The Python methods of [`StreamTransport`]: asyncio's transport API (`write`, `close`,
-//! `pause_reading`, the water marks, …), each on the loop's thread only, and the garbage
-//! collector's hooks.
+//! [`Transport`], the Python base class of every kind: the state, and the methods of
+//! asyncio's transport API whose behaviour is the same for all (`pause_reading`, the water
+//! marks, the protocol, the getters `asyncio_rs._transports` reads), each on the loop's thread
+//! only, and the garbage collector's hooks. The kinds' classes (`socket.rs`, `pipe.rs`,
+//! `datagram.rs`) extend it with their own constructors and the methods that differ.
 
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
@@ -9,46 +11,59 @@ use std::sync::atomic::AtomicBool;
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::{PyTraverseError, PyVisit};
 
-use super::{os_error, water_marks, Refs, Role, State, StreamTransport, Watcher, READ_BUF};
+use super::state::{Outgoing, Refs, Role, State, Watcher};
+use super::{water_marks, READ_BUF};
 use crate::bound::OnThread;
-use crate::fdio;
 use crate::py_loop::Loop;
 
-#[pymethods]
-impl StreamTransport {
-    /// The state of the Python transport `owner` on `loop` (an `asyncio_rs.EventLoop`) for
-    /// `sock` (a socket, or a pipe's file object when `pipe`).
-    #[new]
-    #[pyo3(signature = (owner, py_loop, sock, protocol, buffered, server=None, server_takes_transport=false, role="socket", address=None, peer_connected=false))]
-    #[allow(clippy::too_many_arguments)]
-    fn new(
+/// The Rust half of `asyncio_rs`'s transports: the base class of [`SocketTransport`](super::SocketTransport),
+/// [`ReadPipeTransport`](super::ReadPipeTransport), [`WritePipeTransport`](super::WritePipeTransport)
+/// and [`DatagramTransport`](super::DatagramTransport).
+#[pyclass(subclass, frozen, module = "asyncio_rs._core")]
+pub struct Transport {
+    pub(super) st: OnThread<Rc<State>>,
+    closing: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("fd", &self.st.get().map(|s| s.fd).ok())
+            .finish()
+    }
+}
+
+/// What every kind's constructor is given.
+pub(super) struct Opening<'py> {
+    /// The Python transport this is the state of.
+    pub(super) owner: Py<PyAny>,
+    /// An `asyncio_rs.EventLoop`.
+    pub(super) py_loop: Bound<'py, PyAny>,
+    /// The socket, or the pipe's file object.
+    pub(super) sock: Bound<'py, PyAny>,
+    pub(super) protocol: Py<PyAny>,
+    /// The protocol is a `BufferedProtocol`.
+    pub(super) buffered: bool,
+    pub(super) server: Option<Py<PyAny>>,
+    /// Python 3.13's `Server._attach(transport)` (older: `_attach()`).
+    pub(super) server_takes_transport: bool,
+}
+
+impl Transport {
+    /// The state of a transport of kind `role`, with `out` for what it sends.
+    pub(super) fn open(
         py: Python<'_>,
-        owner: Py<PyAny>,
-        py_loop: &Bound<'_, PyAny>,
-        sock: &Bound<'_, PyAny>,
-        protocol: Py<PyAny>,
-        buffered: bool,
-        server: Option<Py<PyAny>>,
-        server_takes_transport: bool,
-        role: &str,
-        address: Option<Py<PyAny>>,
-        peer_connected: bool,
+        o: Opening<'_>,
+        role: Role,
+        out: Outgoing,
     ) -> PyResult<Self> {
-        let role = match role {
-            "socket" => Role::Socket,
-            "read-pipe" => Role::ReadPipe,
-            "write-pipe" => Role::WritePipe,
-            "datagram" => Role::Datagram,
-            other => return Err(PyValueError::new_err(format!("unknown role {other:?}"))),
-        };
-        let core = py_loop.getattr("_core")?;
+        let core = o.py_loop.getattr("_core")?;
         let core = core.cast::<Loop>()?;
         let (lp, env) = core.get().parts()?;
-        let fd: RawFd = sock.call_method0("fileno")?.extract()?;
+        let fd: RawFd = o.sock.call_method0("fileno")?.extract()?;
         // SAFETY: the GIL is held; a new reference or NULL with an error set comes back.
         let context = unsafe {
             Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyContext_CopyCurrent())?.unbind()
@@ -59,31 +74,24 @@ impl StreamTransport {
             env,
             fd,
             role,
-            server_takes_transport,
+            server_takes_transport: o.server_takes_transport,
             context,
             refs: RefCell::new(Refs {
-                owner: Some(owner),
-                py_loop: Some(py_loop.clone().unbind()),
-                protocol: Some(protocol),
-                sock: Some(sock.clone().unbind()),
-                server,
+                owner: Some(o.owner),
+                py_loop: Some(o.py_loop.unbind()),
+                protocol: Some(o.protocol),
+                sock: Some(o.sock.unbind()),
+                server: o.server,
                 empty_waiter: None,
             }),
-            buffered: Cell::new(buffered),
+            buffered: Cell::new(o.buffered),
             connected: Cell::new(true),
             source: RefCell::new(None),
             reader: Watcher::default(),
             writer: Watcher::default(),
-            out: RefCell::new(Vec::new()),
-            out_start: Cell::new(0),
+            out,
             conn_lost: Cell::new(0),
             lost_scheduled: Cell::new(false),
-            dgrams: RefCell::new(std::collections::VecDeque::new()),
-            dgram_size: Cell::new(0),
-            remote_address: address,
-            peer_connected,
-            native_v4: role == Role::Datagram
-                && sock.getattr("family")?.extract::<i32>()? == libc::AF_INET,
             closing: closing.clone(),
             paused: Cell::new(false),
             eof: Cell::new(false),
@@ -99,69 +107,20 @@ impl StreamTransport {
         })
     }
 
+    /// The state of the transport `slf` (a kind's class) extends.
+    pub(super) fn state_of<T: pyo3::PyClass<BaseType = Transport>>(
+        slf: &Bound<'_, T>,
+    ) -> PyResult<Rc<State>> {
+        Ok(slf.as_super().get().st.get()?.clone())
+    }
+}
+
+#[pymethods]
+impl Transport {
     /// Starts reading, unless paused or closing (scheduled right after `connection_made`).
     fn _start_reading(&self) -> PyResult<()> {
         if self.st.get()?.is_reading() {
             self.st.get()?.start_reader()?;
-        }
-        Ok(())
-    }
-
-    /// asyncio's `Transport.write`: sends now what the descriptor takes, buffers the rest.
-    fn write(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        self.st.get()?.write(py, data)
-    }
-
-    /// asyncio's `DatagramTransport.sendto`.
-    #[pyo3(signature = (data, addr=None))]
-    fn sendto(
-        &self,
-        py: Python<'_>,
-        data: &Bound<'_, PyAny>,
-        addr: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<()> {
-        self.st.get()?.sendto(py, data, addr)
-    }
-
-    /// Closes the sending side once the buffer is sent.
-    fn write_eof(&self, py: Python<'_>) -> PyResult<()> {
-        let st = self.st.get()?;
-        if st.role == Role::WritePipe {
-            st.pipe_write_eof(py);
-            return Ok(());
-        }
-        if st.closing.load(Relaxed) || st.eof.get() {
-            return Ok(());
-        }
-        st.eof.set(true);
-        if st.buffered_len() == 0 {
-            fdio::shutdown_write(st.fd).map_err(|e| os_error(&e))?;
-        }
-        Ok(())
-    }
-
-    /// Closes after the buffer is sent; `connection_lost(None)` follows.
-    fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let st = self.st.get()?;
-        match st.role {
-            Role::Socket | Role::Datagram => st.close(py),
-            Role::ReadPipe if !st.closing.load(Relaxed) => st.pipe_close(py, None),
-            Role::ReadPipe => {}
-            Role::WritePipe => {
-                if st.refs.borrow().sock.is_some() {
-                    st.pipe_write_eof(py);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// Closes now, dropping the buffer; `connection_lost(None)` follows.
-    fn abort(&self, py: Python<'_>) -> PyResult<()> {
-        let st = self.st.get()?;
-        match st.role {
-            Role::Socket | Role::Datagram => st.force_close(py, None),
-            Role::ReadPipe | Role::WritePipe => st.pipe_close(py, None),
         }
         Ok(())
     }
@@ -343,7 +302,9 @@ impl StreamTransport {
             return Ok(());
         }
         visit.call(&st.context)?;
-        visit.call(&st.remote_address)?;
+        if let Outgoing::Datagrams(d) = &st.out {
+            visit.call(&d.remote_address)?;
+        }
         let Ok(refs) = st.refs.try_borrow() else {
             return Ok(());
         };
