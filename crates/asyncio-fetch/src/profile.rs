@@ -16,8 +16,10 @@ use crate::args::Args;
 pub(crate) struct Profile {
     /// `--method`: GET, or HEAD.
     pub(crate) method: Method,
-    /// `--user-agent`, as sent (and as robots.txt matches it).
+    /// `--user-agent`, as robots.txt matches it and the archive records it.
     pub(crate) user_agent: String,
+    /// The same, as the header sent.
+    user_agent_header: HeaderValue,
     /// `-H`: the extra headers, in order, already valid.
     headers: Vec<(HeaderName, HeaderValue)>,
     /// One attempt's time, from when it holds its host slot.
@@ -45,7 +47,7 @@ impl Profile {
     /// # Errors
     /// A user agent or a `-H` header that is not a valid header.
     pub(crate) fn from_args(args: &Args) -> Result<Self, String> {
-        HeaderValue::try_from(args.user_agent.as_str())
+        let user_agent_header = HeaderValue::try_from(args.user_agent.as_str())
             .map_err(|_| "invalid --user-agent".to_owned())?;
         let mut headers = Vec::with_capacity(args.headers.len());
         for h in &args.headers {
@@ -58,6 +60,7 @@ impl Profile {
                 Method::GET
             },
             user_agent: args.user_agent.clone(),
+            user_agent_header,
             headers,
             timeout: args.timeout(),
             connect_timeout: args.connect_timeout(),
@@ -111,7 +114,7 @@ impl Profile {
         }
         config.headers.insert(
             asyncio_http::header::USER_AGENT,
-            HeaderValue::try_from(self.user_agent.as_str()).expect("checked by from_args"),
+            self.user_agent_header.clone(),
         );
         for (name, value) in &self.headers {
             config.headers.insert(name.clone(), value.clone());

@@ -119,9 +119,9 @@ pub(crate) async fn fetch(cx: &Context, lane: &Lane, job: Job) -> Fetched {
     let hold = profile.timeout + Duration::from_secs(10);
     let mut attempts = 0;
     let mut fd_backoff = Duration::from_millis(10);
+    let gap = pace::gap(profile.rate_gap, crawl_delay);
     let result = loop {
         attempts += 1;
-        let gap = pace::gap(profile.rate_gap, crawl_delay);
         if let Err(e) = cx.clocks.pace(shared, &fetched.host, gap).await {
             return fetched.fail(Failure::new(FailureKind::Redis, e));
         }

@@ -67,18 +67,12 @@ pub(crate) struct Hub {
 impl Hub {
     /// Crawl mode's frontier.
     pub(crate) fn frontier(&self) -> Option<&RefCell<Frontier>> {
-        match &self.mode {
-            Mode::Crawl { frontier, .. } => Some(frontier),
-            _ => None,
-        }
+        self.mode.frontier()
     }
 
     /// The shared job this worker takes part in.
     pub(crate) fn shared(&self) -> Option<&SharedRun> {
-        match &self.mode {
-            Mode::Shared(run) => Some(run),
-            _ => None,
-        }
+        self.mode.shared()
     }
 
     /// Takes in what a result brings besides its line: its page's links (into the frontier,

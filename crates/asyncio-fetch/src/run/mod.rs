@@ -84,7 +84,8 @@ pub(crate) async fn run(
     let hub_session = profile.session(concurrency, profile.per_host)?;
     let lanes = rt.loops().min(concurrency).max(1);
     let shared_address = plan
-        .mode_shared()
+        .mode
+        .shared()
         .map(|run| (run.address.clone(), run.name.clone()));
     let dealing = Dealing::new(lanes, args.rate, profile.per_host, shared_address.is_some());
     let common = Arc::new(Common {

@@ -29,6 +29,24 @@ pub(crate) enum Mode {
     Shared(SharedRun),
 }
 
+impl Mode {
+    /// Crawl mode's frontier.
+    pub(crate) fn frontier(&self) -> Option<&RefCell<Frontier>> {
+        match self {
+            Mode::Crawl { frontier, .. } => Some(frontier),
+            _ => None,
+        }
+    }
+
+    /// The shared job this worker takes part in.
+    pub(crate) fn shared(&self) -> Option<&SharedRun> {
+        match self {
+            Mode::Shared(run) => Some(run),
+            _ => None,
+        }
+    }
+}
+
 /// A shared job, as this worker takes part in it.
 pub(crate) struct SharedRun {
     pub(crate) job: Rc<SharedJob>,
@@ -74,14 +92,6 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    /// The shared job, in that mode.
-    pub(crate) fn mode_shared(&self) -> Option<&SharedRun> {
-        match &self.mode {
-            Mode::Shared(run) => Some(run),
-            _ => None,
-        }
-    }
-
     /// Decides the mode. A crawl reads its seeds from `intake` first (the scope is theirs);
     /// `--resume` reads what the output already has.
     ///

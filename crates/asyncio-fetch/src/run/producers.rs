@@ -164,12 +164,10 @@ pub(crate) async fn add_sitemaps(
     session: &ClientSession,
     seeds: &[url::Url],
 ) -> std::io::Result<()> {
+    // Only a crawl has bounds (a list, shared or not, follows nothing).
     let Some(bounds) = &common.fetch.bounds else {
         return Ok(());
     };
-    if let Mode::List { .. } = hub.mode {
-        return Ok(());
-    }
     let mut origins: Vec<url::Url> = Vec::new();
     let mut seen = HashSet::new();
     for s in seeds {

@@ -153,22 +153,34 @@ impl Shared {
     }
 }
 
+/// What the loom tests of `Shared` and of `SharedRc` both start from.
+#[cfg(all(test, loom))]
+pub(crate) mod loom_support {
+    use super::Shared;
+    use crate::runtime::task::raw::Hooks;
+
+    static HOOKS: Hooks = Hooks {
+        push_local: |_| unreachable!("no task in the loom tests"),
+        give_back: drop,
+    };
+
+    /// A `Shared` with a real poller waker (its wake is a syscall, outside the model); keep
+    /// the poller alive while the `Shared` is used.
+    pub(crate) fn shared(id: u64) -> (mio::Poll, Shared) {
+        let poll = mio::Poll::new().unwrap();
+        let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
+        (poll, Shared::new(waker, id, &HOOKS))
+    }
+}
+
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
     use crate::runtime::sync::Arc;
-    use crate::runtime::task::raw::Hooks;
 
-    static HOOKS: Hooks = Hooks {
-        push_local: |_| unreachable!("no task in these tests"),
-        give_back: drop,
-    };
-
-    /// A `Shared` with a real poller waker (its wake is a syscall, outside the model).
     fn shared() -> (mio::Poll, Arc<Shared>) {
-        let poll = mio::Poll::new().unwrap();
-        let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
-        (poll, Arc::new(Shared::new(waker, 1, &HOOKS)))
+        let (poll, shared) = loom_support::shared(1);
+        (poll, Arc::new(shared))
     }
 
     /// The loop's side: one iteration takes what the flag says may be there.

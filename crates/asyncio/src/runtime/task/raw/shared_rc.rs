@@ -150,14 +150,9 @@ impl fmt::Debug for SharedRc {
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;
+    use crate::runtime::shared::loom_support;
     use crate::runtime::sync::atomic::AtomicUsize;
     use crate::runtime::sync::Arc;
-    use crate::runtime::task::raw::Hooks;
-
-    static HOOKS: Hooks = Hooks {
-        push_local: |_| unreachable!("no task in these tests"),
-        give_back: drop,
-    };
 
     /// Counts its drops: queued in the `Shared`, it is dropped when the `Shared` is.
     struct DropCount(Arc<AtomicUsize>);
@@ -168,20 +163,26 @@ mod loom_tests {
         }
     }
 
+    /// A loop's pool over a `Shared` that holds a drop counter (the `Shared`'s drops), and
+    /// the poller its waker needs.
+    fn pool(id: u64) -> (mio::Poll, SharedPool, Arc<AtomicUsize>) {
+        let (poll, shared) = loom_support::shared(id);
+        let drops = Arc::new(AtomicUsize::new(0));
+        let pool = SharedPool::new(SharedRc::new(shared));
+        let canary = DropCount(drops.clone());
+        assert!(pool
+            .get()
+            .push_callback(Box::new(move || drop(canary)))
+            .is_ok());
+        (poll, pool, drops)
+    }
+
     /// The last count dropped, on whichever thread, frees the `Shared` once, and only after
     /// every other holder is done with it.
     #[test]
     fn the_shared_is_freed_once_whichever_thread_drops_last() {
         loom::model(|| {
-            let poll = mio::Poll::new().unwrap();
-            let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
-            let drops = Arc::new(AtomicUsize::new(0));
-            let pool = SharedPool::new(SharedRc::new(Shared::new(waker, 7, &HOOKS)));
-            let canary = DropCount(drops.clone());
-            assert!(pool
-                .get()
-                .push_callback(Box::new(move || drop(canary)))
-                .is_ok());
+            let (_poll, pool, drops) = pool(7);
             // Two tasks' references: one reserved from the pool, one cloned (atomic).
             let a = pool.for_task();
             let b = a.clone();
@@ -201,15 +202,7 @@ mod loom_tests {
     #[test]
     fn counts_given_back_to_the_pool_settle_on_its_drop() {
         loom::model(|| {
-            let poll = mio::Poll::new().unwrap();
-            let waker = mio::Waker::new(poll.registry(), mio::Token(0)).unwrap();
-            let drops = Arc::new(AtomicUsize::new(0));
-            let pool = SharedPool::new(SharedRc::new(Shared::new(waker, 1, &HOOKS)));
-            let canary = DropCount(drops.clone());
-            assert!(pool
-                .get()
-                .push_callback(Box::new(move || drop(canary)))
-                .is_ok());
+            let (_poll, pool, drops) = pool(1);
             let a = pool.for_task();
             let b = pool.for_task();
             pool.give_back(a);
