@@ -86,6 +86,26 @@ pub enum Error {
         /// hyper's or the socket's description.
         reason: String,
     },
+    /// The proxy refused or failed: it could not be reached, it answered `CONNECT` with
+    /// anything but 200 (`407` when it wants credentials), it spoke garbage, or a SOCKS5
+    /// server replied with an error, a wrong version or an unknown address type.
+    Proxy {
+        /// The URL requested.
+        url: String,
+        /// The proxy's status line status (`407`, `502`, ...), when it answered in HTTP.
+        status: Option<http::StatusCode>,
+        /// What failed.
+        reason: String,
+    },
+    /// A WebSocket failed: the handshake was refused, or the peer broke the protocol (an
+    /// oversized message, invalid UTF-8 in a text frame, a fragmented control frame, a masked
+    /// frame from a server, data after close) or disappeared without a close frame.
+    WebSocket {
+        /// The URL of the WebSocket.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
     /// `error_for_status` on a 4xx or 5xx response.
     Status {
         /// The URL of the response.
@@ -108,13 +128,15 @@ impl Error {
             | Error::BodyTooLarge { url, .. }
             | Error::Decode { url, .. }
             | Error::Protocol { url, .. }
+            | Error::Proxy { url, .. }
+            | Error::WebSocket { url, .. }
             | Error::Status { url, .. } => url,
         }
     }
 
     /// A short name for the kind of error (for logs and JSON output): `invalid_url`, `dns`,
     /// `connect`, `tls`, `timeout`, `too_many_redirects`, `body_too_large`, `decode`,
-    /// `protocol`, `status`.
+    /// `protocol`, `proxy`, `websocket`, `status`.
     pub fn kind(&self) -> &'static str {
         match self {
             Error::InvalidUrl { .. } => "invalid_url",
@@ -126,6 +148,8 @@ impl Error {
             Error::BodyTooLarge { .. } => "body_too_large",
             Error::Decode { .. } => "decode",
             Error::Protocol { .. } => "protocol",
+            Error::Proxy { .. } => "proxy",
+            Error::WebSocket { .. } => "websocket",
             Error::Status { .. } => "status",
         }
     }
@@ -165,6 +189,15 @@ impl fmt::Display for Detail<'_> {
             Error::BodyTooLarge { limit, .. } => write!(f, "body larger than {limit} bytes"),
             Error::Decode { reason, .. } => write!(f, "cannot decode the body: {reason}"),
             Error::Protocol { reason, .. } => write!(f, "{reason}"),
+            Error::Proxy {
+                status: Some(s), ..
+            } if *s == http::StatusCode::PROXY_AUTHENTICATION_REQUIRED => write!(
+                f,
+                "the proxy wants credentials (407 Proxy Authentication Required): \
+                 give them in the proxy URL, http://user:password@proxy:port"
+            ),
+            Error::Proxy { reason, .. } => write!(f, "proxy: {reason}"),
+            Error::WebSocket { reason, .. } => write!(f, "WebSocket: {reason}"),
             Error::Status { status, .. } => write!(f, "HTTP status {status}"),
         }
     }

@@ -14,8 +14,9 @@ pub mod server;
 mod timeout;
 
 pub use client::{
-    Attempt, ClientSession, ConnectorConfig, IntoUrl, RequestBuilder, Response, RetryPolicy,
-    SessionConfig, Trace, TracingTrace,
+    Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Part,
+    Proxies, ProxyScheme, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
+    TracingTrace, Via,
 };
 pub use error::{Error, Result, TimeoutKind};
 pub use http::header::{self, HeaderName, HeaderValue};

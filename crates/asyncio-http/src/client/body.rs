@@ -9,20 +9,25 @@ use bytes::Bytes;
 use futures_core::Stream;
 use hyper::body::{Body, Frame, SizeHint};
 
-type BoxStream = Pin<Box<dyn Stream<Item = Bytes>>>;
+/// A body's chunks; an error (a file that cannot be read mid-upload) fails the request.
+pub(crate) type BoxStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>>>>;
 
 /// What a request sends.
 #[derive(Clone)]
 pub(crate) enum Payload {
     Bytes(Bytes),
     /// Taken by the first send; a second send (a redirect that keeps the body, a retry) finds
-    /// it gone.
-    Stream(Rc<RefCell<Option<BoxStream>>>),
+    /// it gone. With a length, it is sent with `Content-Length`; without, chunked.
+    Stream(Rc<RefCell<Option<BoxStream>>>, Option<u64>),
 }
 
 impl Payload {
-    pub(crate) fn stream(s: impl Stream<Item = Bytes> + 'static) -> Self {
-        Payload::Stream(Rc::new(RefCell::new(Some(Box::pin(s)))))
+    pub(crate) fn stream(s: impl Stream<Item = Bytes> + 'static, len: Option<u64>) -> Self {
+        Self::fallible(Box::pin(Infallible(Box::pin(s))), len)
+    }
+
+    pub(crate) fn fallible(s: BoxStream, len: Option<u64>) -> Self {
+        Payload::Stream(Rc::new(RefCell::new(Some(s))), len)
     }
 
     /// Whether it can be sent again.
@@ -33,8 +38,8 @@ impl Payload {
     pub(crate) fn to_body(&self) -> RequestBody {
         match self {
             Payload::Bytes(b) => RequestBody::Bytes((!b.is_empty()).then(|| b.clone())),
-            Payload::Stream(s) => match s.borrow_mut().take() {
-                Some(s) => RequestBody::Stream(s),
+            Payload::Stream(s, len) => match s.borrow_mut().take() {
+                Some(s) => RequestBody::Stream(s, *len),
                 None => RequestBody::Bytes(None),
             },
         }
@@ -44,12 +49,12 @@ impl Payload {
 /// The body given to hyper.
 pub(crate) enum RequestBody {
     Bytes(Option<Bytes>),
-    Stream(BoxStream),
+    Stream(BoxStream, Option<u64>),
 }
 
 impl Body for RequestBody {
     type Data = Bytes;
-    type Error = std::convert::Infallible;
+    type Error = std::io::Error;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
@@ -57,10 +62,10 @@ impl Body for RequestBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match &mut *self {
             RequestBody::Bytes(b) => Poll::Ready(b.take().map(|b| Ok(Frame::data(b)))),
-            RequestBody::Stream(s) => s
+            RequestBody::Stream(s, _) => s
                 .as_mut()
                 .poll_next(cx)
-                .map(|o| o.map(|b| Ok(Frame::data(b)))),
+                .map(|o| o.map(|b| b.map(Frame::data))),
         }
     }
 
@@ -72,7 +77,19 @@ impl Body for RequestBody {
         match self {
             RequestBody::Bytes(Some(b)) => SizeHint::with_exact(b.len() as u64),
             RequestBody::Bytes(None) => SizeHint::with_exact(0),
-            RequestBody::Stream(_) => SizeHint::default(),
+            RequestBody::Stream(_, Some(len)) => SizeHint::with_exact(*len),
+            RequestBody::Stream(_, None) => SizeHint::default(),
         }
+    }
+}
+
+/// A stream of chunks that cannot fail, as a body stream.
+struct Infallible(Pin<Box<dyn Stream<Item = Bytes>>>);
+
+impl Stream for Infallible {
+    type Item = std::io::Result<Bytes>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.as_mut().poll_next(cx).map(|o| o.map(Ok))
     }
 }

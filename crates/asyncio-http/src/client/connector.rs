@@ -11,20 +11,39 @@ use std::time::{Duration, Instant};
 use asyncio::net::{Resolver, TcpStream};
 use asyncio::sync::{Permit, Semaphore};
 use asyncio::tls::TlsConnector;
+use futures_io::{AsyncRead, AsyncWrite};
 use hyper::client::conn::{http1, http2};
+
+use super::proxy::{ProxyScheme, Via};
+use super::tunnel::{self, Target};
 
 use crate::error::{Error, Result, TimeoutKind};
 
 /// The request body type the pool's connections take.
 pub(crate) type Body = super::body::RequestBody;
 
-/// Where a connection goes.
+/// Where a connection goes, and through which proxy.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Key {
     pub(crate) https: bool,
     pub(crate) host: String,
     pub(crate) port: u16,
+    pub(crate) via: Option<Via>,
 }
+
+impl Key {
+    /// Whether requests on this connection go to a forward proxy (absolute-form request
+    /// line, `Proxy-Authorization`).
+    pub(crate) fn forwarded(&self) -> Option<&Via> {
+        self.via.as_ref().filter(|v| v.forwards(self.https))
+    }
+}
+
+/// A byte stream of any kind (through a proxy, TLS in TLS): boxed, since the proxied paths
+/// are rarer than the direct ones and need not be monomorphised.
+pub(crate) trait IoStream: AsyncRead + AsyncWrite + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Unpin> IoStream for T {}
+pub(crate) type BoxIo = Box<dyn IoStream>;
 
 /// A connection ready for one request.
 pub(crate) enum Sender {
@@ -216,6 +235,7 @@ impl Connector {
         });
     }
 
+    /// The TLS connector for target connections (ALPN offering h2 when enabled).
     fn tls(&self) -> std::io::Result<TlsConnector> {
         if let Some(t) = &*self.tls.borrow() {
             return Ok(t.clone());
@@ -231,29 +251,27 @@ impl Connector {
         Ok(t)
     }
 
-    async fn connect(
-        self: &Rc<Self>,
-        key: &Key,
-        url: &str,
-        trace: &super::Tracers,
-    ) -> Result<(Sender, Option<SocketAddr>)> {
-        let addrs = match key.host.parse::<std::net::IpAddr>() {
-            Ok(ip) => vec![std::net::SocketAddr::new(ip, key.port)],
-            Err(_) => {
-                trace.each(|t| t.dns_start(&key.host));
-                let started = asyncio::time::now();
-                let r = self
-                    .resolver
-                    .lookup(&key.host, key.port)
-                    .await
-                    .map_err(|source| Error::Dns {
-                        url: url.to_owned(),
-                        source,
-                    });
-                trace.each(|t| t.dns_end(&key.host, started.elapsed()));
-                r?
-            }
-        };
+    /// Resolves `host` (an IP address needs no lookup), with the tracers' DNS hooks.
+    async fn resolve(&self, host: &str, port: u16, url: &str, trace: &super::Tracers) -> Result<Vec<SocketAddr>> {
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        trace.each(|t| t.dns_start(host));
+        let started = asyncio::time::now();
+        let r = self
+            .resolver
+            .lookup(host, port)
+            .await
+            .map_err(|source| Error::Dns {
+                url: url.to_owned(),
+                source,
+            });
+        trace.each(|t| t.dns_end(host, started.elapsed()));
+        r
+    }
+
+    async fn tcp(&self, host: &str, port: u16, url: &str, trace: &super::Tracers) -> Result<TcpStream> {
+        let addrs = self.resolve(host, port, url, trace).await?;
         let tcp = TcpStream::connect(&addrs[..])
             .await
             .map_err(|source| Error::Connect {
@@ -261,11 +279,130 @@ impl Connector {
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
+        Ok(tcp)
+    }
+
+    /// A stream to the proxy `via`, ready for the target's bytes: TLS to the proxy for an
+    /// `https://` proxy, then `CONNECT` or the SOCKS5 handshake unless requests are forwarded.
+    async fn through(&self, key: &Key, via: &Via, url: &str, trace: &super::Tracers) -> Result<(BoxIo, Option<SocketAddr>)> {
+        let tcp = self.tcp(&via.host, via.port, url, trace).await.map_err(|e| match e {
+            Error::Connect { source, .. } | Error::Dns { source, .. } => Error::Proxy {
+                url: url.to_owned(),
+                status: None,
+                reason: format!("cannot reach {via}: {source}"),
+            },
+            other => other,
+        })?;
         let peer = tcp.peer_addr().ok();
+        let mut stream: BoxIo = if via.scheme == ProxyScheme::Https {
+            let tls = self.proxy_tls().map_err(|source| Error::Tls {
+                url: url.to_owned(),
+                source,
+            })?;
+            Box::new(tls.connect(&via.host, tcp).await.map_err(|e| Error::Proxy {
+                url: url.to_owned(),
+                status: None,
+                reason: format!("TLS to {via} failed: {e}"),
+            })?)
+        } else {
+            Box::new(tcp)
+        };
+        match via.scheme {
+            _ if via.forwards(key.https) => {}
+            ProxyScheme::Http | ProxyScheme::Https => {
+                tunnel::connect(&mut stream, via, &key.host, key.port, url).await?;
+            }
+            ProxyScheme::Socks5 | ProxyScheme::Socks5h => {
+                let resolved;
+                let target = match Target::for_host(&key.host, via) {
+                    Some(t) => t,
+                    None => {
+                        resolved = self.resolve(&key.host, key.port, url, trace).await?;
+                        Target::Ip(resolved[0].ip())
+                    }
+                };
+                tunnel::socks5(&mut stream, via, target, key.port, url).await?;
+            }
+        }
+        Ok((stream, peer))
+    }
+
+    /// TLS to an `https://` proxy: no ALPN (the proxy speaks HTTP/1.1 `CONNECT`).
+    fn proxy_tls(&self) -> std::io::Result<TlsConnector> {
+        match &self.config.tls {
+            Some(t) => Ok(t.clone()),
+            None => TlsConnector::builder().alpn(["http/1.1"]).build(),
+        }
+    }
+
+    /// A stream to the target for a protocol of the caller's own (WebSocket): direct or
+    /// through the key's proxy, with TLS (ALPN `http/1.1`) for `https`.
+    pub(crate) async fn open_stream(
+        &self,
+        key: &Key,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<BoxIo> {
+        let stream: BoxIo = match &key.via {
+            Some(via) => self.through(key, via, url, trace).await?.0,
+            None => Box::new(self.tcp(&key.host, key.port, url, trace).await?),
+        };
+        if !key.https {
+            return Ok(stream);
+        }
+        let tls = match &self.config.tls {
+            Some(t) => t.clone(),
+            None => TlsConnector::builder().alpn(["http/1.1"]).build().map_err(|source| Error::Tls {
+                url: url.to_owned(),
+                source,
+            })?,
+        };
+        let stream = tls.connect(&key.host, stream).await.map_err(|source| Error::Tls {
+            url: url.to_owned(),
+            source,
+        })?;
+        Ok(Box::new(stream))
+    }
+
+    async fn connect(
+        self: &Rc<Self>,
+        key: &Key,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<(Sender, Option<SocketAddr>)> {
         let protocol_error = |e: hyper::Error| Error::Protocol {
             url: url.to_owned(),
             reason: e.to_string(),
         };
+        if let Some(via) = &key.via {
+            let (stream, peer) = self.through(key, via, url, trace).await?;
+            if !key.https {
+                return self
+                    .handshake(key, asyncio::compat::HyperIo(stream), false, peer)
+                    .await
+                    .map(|s| (s, peer))
+                    .map_err(protocol_error);
+            }
+            let tls = self.tls().map_err(|source| Error::Tls {
+                url: url.to_owned(),
+                source,
+            })?;
+            let stream = tls
+                .connect(&key.host, stream)
+                .await
+                .map_err(|source| Error::Tls {
+                    url: url.to_owned(),
+                    source,
+                })?;
+            let h2 = stream.alpn_protocol() == Some(b"h2");
+            return self
+                .handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
+                .await
+                .map(|s| (s, peer))
+                .map_err(protocol_error);
+        }
+        let tcp = self.tcp(&key.host, key.port, url, trace).await?;
+        let peer = tcp.peer_addr().ok();
         if key.https {
             let tls = self.tls().map_err(|source| Error::Tls {
                 url: url.to_owned(),

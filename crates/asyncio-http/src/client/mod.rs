@@ -1,16 +1,32 @@
-//! The client: [`ClientSession`], [`RequestBuilder`], [`Response`], the pool.
+//! The client: [`ClientSession`], [`RequestBuilder`], [`Response`], the pool, and what a
+//! session adds to a request — cookies, credentials, proxies, multipart bodies.
 
+mod auth;
 mod body;
 mod connector;
+mod cookies;
 mod decode;
+mod exchange;
+mod multipart;
+mod proxy;
+mod request;
 mod response;
 mod retry;
+mod send;
 mod session;
 mod trace;
+mod tunnel;
+mod url;
 
+pub use auth::Auth;
 pub use connector::ConnectorConfig;
+pub use cookies::{CookieError, CookieJar};
 pub use decode::decompress;
+pub use multipart::{Form, Part};
+pub use proxy::{Proxies, ProxyScheme, Via};
+pub use request::RequestBuilder;
 pub use response::Response;
 pub use retry::{Attempt, RetryPolicy};
-pub use session::{ClientSession, IntoUrl, RequestBuilder, SessionConfig};
+pub use session::{ClientSession, SessionConfig};
 pub use trace::{Trace, Tracers, TracingTrace};
+pub use url::IntoUrl;
