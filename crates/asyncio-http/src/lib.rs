@@ -12,6 +12,7 @@ pub mod client;
 mod error;
 pub mod server;
 mod timeout;
+pub mod ws;
 
 pub use client::{
     Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Part,

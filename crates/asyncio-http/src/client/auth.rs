@@ -109,7 +109,10 @@ mod tests {
         assert_eq!(a.header_value(), "Basic YWxAaWNlOnA6c3Mrdw==");
         assert!(Auth::from_url(&url::Url::parse("http://h/").unwrap()).is_none());
         assert_eq!(Auth::bearer("t0k").header_value(), "Bearer t0k");
-        assert!(!format!("{a:?}").contains("p:ss"), "Debug hides the password");
+        assert!(
+            !format!("{a:?}").contains("p:ss"),
+            "Debug hides the password"
+        );
     }
 
     #[test]

@@ -252,7 +252,13 @@ impl Connector {
     }
 
     /// Resolves `host` (an IP address needs no lookup), with the tracers' DNS hooks.
-    async fn resolve(&self, host: &str, port: u16, url: &str, trace: &super::Tracers) -> Result<Vec<SocketAddr>> {
+    async fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<Vec<SocketAddr>> {
         if let Ok(ip) = host.parse::<std::net::IpAddr>() {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
@@ -270,7 +276,13 @@ impl Connector {
         r
     }
 
-    async fn tcp(&self, host: &str, port: u16, url: &str, trace: &super::Tracers) -> Result<TcpStream> {
+    async fn tcp(
+        &self,
+        host: &str,
+        port: u16,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<TcpStream> {
         let addrs = self.resolve(host, port, url, trace).await?;
         let tcp = TcpStream::connect(&addrs[..])
             .await
@@ -284,26 +296,39 @@ impl Connector {
 
     /// A stream to the proxy `via`, ready for the target's bytes: TLS to the proxy for an
     /// `https://` proxy, then `CONNECT` or the SOCKS5 handshake unless requests are forwarded.
-    async fn through(&self, key: &Key, via: &Via, url: &str, trace: &super::Tracers) -> Result<(BoxIo, Option<SocketAddr>)> {
-        let tcp = self.tcp(&via.host, via.port, url, trace).await.map_err(|e| match e {
-            Error::Connect { source, .. } | Error::Dns { source, .. } => Error::Proxy {
-                url: url.to_owned(),
-                status: None,
-                reason: format!("cannot reach {via}: {source}"),
-            },
-            other => other,
-        })?;
+    async fn through(
+        &self,
+        key: &Key,
+        via: &Via,
+        url: &str,
+        trace: &super::Tracers,
+    ) -> Result<(BoxIo, Option<SocketAddr>)> {
+        let tcp = self
+            .tcp(&via.host, via.port, url, trace)
+            .await
+            .map_err(|e| match e {
+                Error::Connect { source, .. } | Error::Dns { source, .. } => Error::Proxy {
+                    url: url.to_owned(),
+                    status: None,
+                    reason: format!("cannot reach {via}: {source}"),
+                },
+                other => other,
+            })?;
         let peer = tcp.peer_addr().ok();
         let mut stream: BoxIo = if via.scheme == ProxyScheme::Https {
             let tls = self.proxy_tls().map_err(|source| Error::Tls {
                 url: url.to_owned(),
                 source,
             })?;
-            Box::new(tls.connect(&via.host, tcp).await.map_err(|e| Error::Proxy {
-                url: url.to_owned(),
-                status: None,
-                reason: format!("TLS to {via} failed: {e}"),
-            })?)
+            Box::new(
+                tls.connect(&via.host, tcp)
+                    .await
+                    .map_err(|e| Error::Proxy {
+                        url: url.to_owned(),
+                        status: None,
+                        reason: format!("TLS to {via} failed: {e}"),
+                    })?,
+            )
         } else {
             Box::new(tcp)
         };
@@ -352,15 +377,21 @@ impl Connector {
         }
         let tls = match &self.config.tls {
             Some(t) => t.clone(),
-            None => TlsConnector::builder().alpn(["http/1.1"]).build().map_err(|source| Error::Tls {
+            None => TlsConnector::builder()
+                .alpn(["http/1.1"])
+                .build()
+                .map_err(|source| Error::Tls {
+                    url: url.to_owned(),
+                    source,
+                })?,
+        };
+        let stream = tls
+            .connect(&key.host, stream)
+            .await
+            .map_err(|source| Error::Tls {
                 url: url.to_owned(),
                 source,
-            })?,
-        };
-        let stream = tls.connect(&key.host, stream).await.map_err(|source| Error::Tls {
-            url: url.to_owned(),
-            source,
-        })?;
+            })?;
         Ok(Box::new(stream))
     }
 

@@ -115,7 +115,11 @@ impl CookieJar {
 
     /// The `Cookie` header for a request to `url`, with `extra` pairs after the jar's
     /// (`None` when there is nothing to send).
-    pub(crate) fn header_for(&self, url: &url::Url, extra: &[(String, String)]) -> Option<HeaderValue> {
+    pub(crate) fn header_for(
+        &self,
+        url: &url::Url,
+        extra: &[(String, String)],
+    ) -> Option<HeaderValue> {
         let store = self.store.borrow();
         cookie_header(store.get_request_values(url), extra)
     }
@@ -187,8 +191,12 @@ impl CookieJar {
             }
             let scheme = if secure { "https" } else { "http" };
             let url = url::Url::parse(&format!("{scheme}://{host}{path}")).map_err(|_| bad())?;
-            jar.set(&set, &url)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("cookies.txt line {}: {e}", n + 1)))?;
+            jar.set(&set, &url).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("cookies.txt line {}: {e}", n + 1),
+                )
+            })?;
         }
         Ok(jar)
     }
@@ -202,7 +210,11 @@ impl CookieJar {
         // A stable order (the store is a hash map): domain, path, name.
         all.sort_by(|a, b| {
             let key = |c: &cookie_store::Cookie<'_>| {
-                (c.domain.as_cow().map(|d| d.into_owned()), c.path.as_ref().to_owned(), c.name().to_owned())
+                (
+                    c.domain.as_cow().map(|d| d.into_owned()),
+                    c.path.as_ref().to_owned(),
+                    c.name().to_owned(),
+                )
             };
             key(a).cmp(&key(b))
         });
@@ -216,8 +228,16 @@ impl CookieJar {
                 CookieExpiration::AtUtc(t) => t.unix_timestamp().max(1),
                 CookieExpiration::SessionEnd => 0,
             };
-            let prefix = if c.http_only() == Some(true) { "#HttpOnly_" } else { "" };
-            let secure = if c.secure() == Some(true) { "TRUE" } else { "FALSE" };
+            let prefix = if c.http_only() == Some(true) {
+                "#HttpOnly_"
+            } else {
+                ""
+            };
+            let secure = if c.secure() == Some(true) {
+                "TRUE"
+            } else {
+                "FALSE"
+            };
             let path: &str = c.path.as_ref();
             let _ = writeln!(
                 out,
@@ -301,10 +321,25 @@ mod tests {
         jar.set("b=2; Path=/cart", &u).unwrap();
         jar.set("c=3; Secure", &u).unwrap();
         jar.set("d=4; Max-Age=0", &u).unwrap();
-        assert_eq!(jar.get(&url("https://www.example.com/"), "a").as_deref(), Some("1"));
-        assert_eq!(jar.get(&url("https://www.example.com/"), "b"), None, "host-only");
-        assert_eq!(jar.get(&url("https://shop.example.com/other"), "b"), None, "path");
-        assert_eq!(jar.get(&url("http://shop.example.com/cart/x"), "c"), None, "secure");
+        assert_eq!(
+            jar.get(&url("https://www.example.com/"), "a").as_deref(),
+            Some("1")
+        );
+        assert_eq!(
+            jar.get(&url("https://www.example.com/"), "b"),
+            None,
+            "host-only"
+        );
+        assert_eq!(
+            jar.get(&url("https://shop.example.com/other"), "b"),
+            None,
+            "path"
+        );
+        assert_eq!(
+            jar.get(&url("http://shop.example.com/cart/x"), "c"),
+            None,
+            "secure"
+        );
         assert_eq!(jar.get(&u, "d"), None, "expired");
         let h = jar.header_for(&u, &[("x".into(), "9".into())]).unwrap();
         let h = h.to_str().unwrap();
@@ -321,7 +356,10 @@ mod tests {
             jar.set("s=1; Domain=co.uk", &u),
             Err(CookieError::PublicSuffix("co.uk".into()))
         );
-        assert!(matches!(jar.set("=novalue", &u), Err(CookieError::Malformed(_))));
+        assert!(matches!(
+            jar.set("=novalue", &u),
+            Err(CookieError::Malformed(_))
+        ));
         assert!(matches!(
             jar.set("s=1; Domain=other.org", &u),
             Err(CookieError::Rejected(_))
@@ -342,12 +380,25 @@ mod tests {
         );
         let jar = CookieJar::from_netscape(&text).unwrap();
         assert_eq!(jar.len(), 2, "the expired line is dropped");
-        assert_eq!(jar.get(&url("http://x.example.com/"), "wide").as_deref(), Some("w"));
-        assert_eq!(jar.get(&url("https://api.example.com/v1/me"), "sid").as_deref(), Some("abc"));
+        assert_eq!(
+            jar.get(&url("http://x.example.com/"), "wide").as_deref(),
+            Some("w")
+        );
+        assert_eq!(
+            jar.get(&url("https://api.example.com/v1/me"), "sid")
+                .as_deref(),
+            Some("abc")
+        );
         assert_eq!(jar.get(&url("https://x.api.example.com/v1/"), "sid"), None);
         let out = jar.to_netscape();
-        assert!(out.contains(&format!(".example.com\tTRUE\t/\tFALSE\t{far}\twide\tw")), "{out}");
-        assert!(out.contains("#HttpOnly_api.example.com\tFALSE\t/v1\tTRUE\t0\tsid\tabc"), "{out}");
+        assert!(
+            out.contains(&format!(".example.com\tTRUE\t/\tFALSE\t{far}\twide\tw")),
+            "{out}"
+        );
+        assert!(
+            out.contains("#HttpOnly_api.example.com\tFALSE\t/v1\tTRUE\t0\tsid\tabc"),
+            "{out}"
+        );
         let again = CookieJar::from_netscape(&out).unwrap();
         assert_eq!(again.to_netscape(), out);
         let err = CookieJar::from_netscape("bad line\n").unwrap_err();

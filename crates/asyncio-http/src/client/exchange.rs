@@ -86,7 +86,7 @@ pub(crate) async fn send_with_retries(
     }
 }
 
-fn key_of(url: &url::Url, via: Option<&Via>) -> Key {
+pub(crate) fn key_for(url: &url::Url, via: Option<&Via>) -> Key {
     Key {
         via: via.cloned(),
         https: url.scheme() == "https",
@@ -106,7 +106,7 @@ async fn send_once(
     deadline: Option<Instant>,
 ) -> Result<Response> {
     let (method, url, headers, body) = (hop.method, hop.url, hop.headers, hop.body);
-    let key = key_of(url, hop.via);
+    let key = key_for(url, hop.via);
     let url_s = url.to_string();
     let mut retried = false;
     loop {

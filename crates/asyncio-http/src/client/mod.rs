@@ -18,11 +18,15 @@ mod trace;
 mod tunnel;
 mod url;
 
+pub(crate) use auth::strip_credentials;
 pub use auth::Auth;
+pub(crate) use connector::BoxIo;
 pub use connector::ConnectorConfig;
 pub use cookies::{CookieError, CookieJar};
 pub use decode::decompress;
+pub(crate) use exchange::key_for;
 pub use multipart::{Form, Part};
+pub(crate) use proxy::Rules;
 pub use proxy::{Proxies, ProxyScheme, Via};
 pub use request::RequestBuilder;
 pub use response::Response;

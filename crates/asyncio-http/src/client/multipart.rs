@@ -121,7 +121,11 @@ impl Form {
                 h.push('"');
             }
             h.push_str("\r\n");
-            if let Some(m) = part.mime.as_deref().or(part.file_name.as_ref().map(|_| "application/octet-stream")) {
+            if let Some(m) = part
+                .mime
+                .as_deref()
+                .or(part.file_name.as_ref().map(|_| "application/octet-stream"))
+            {
                 h.push_str("Content-Type: ");
                 h.push_str(m);
                 h.push_str("\r\n");
@@ -142,7 +146,11 @@ impl Form {
     /// The body as a stream, and its exact length.
     pub(crate) fn into_stream(self) -> (BoxStream, u64) {
         let (heads, tail, len) = self.layout();
-        let parts = self.parts.into_iter().map(|(_, p)| p.body).collect::<Vec<_>>();
+        let parts = self
+            .parts
+            .into_iter()
+            .map(|(_, p)| p.body)
+            .collect::<Vec<_>>();
         let stream = FormStream {
             parts: heads.into_iter().zip(parts).collect::<Vec<_>>().into_iter(),
             tail: Some(tail),
@@ -178,9 +186,7 @@ impl Part {
                 format!("{}: not a regular file", path.display()),
             ));
         }
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned());
+        let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         Ok(Self {
             body: PartBody::File {
                 path,
@@ -213,7 +219,9 @@ impl Part {
 
 /// `"` and line breaks escaped as browsers escape them in a field name or file name.
 fn quote(s: &str) -> String {
-    s.replace('"', "%22").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('"', "%22")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 type Opening = Pin<Box<dyn Future<Output = io::Result<asyncio::fs::File>>>>;
@@ -292,7 +300,10 @@ impl Stream for FormStream {
                     if n == 0 {
                         let e = io::Error::new(
                             io::ErrorKind::UnexpectedEof,
-                            format!("{}: the file shrank while it was being sent", path.display()),
+                            format!(
+                                "{}: the file shrank while it was being sent",
+                                path.display()
+                            ),
                         );
                         return Poll::Ready(Some(Err(self.fail(e))));
                     }
@@ -343,8 +354,12 @@ mod tests {
             let body = collect(stream).await.unwrap();
             assert_eq!(body.len() as u64, len);
             let text = String::from_utf8_lossy(&body);
-            assert!(text.starts_with(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nvalue\r\n")));
-            assert!(text.contains("name=\"f\"; filename=\"a %22b%22.txt\"\r\nContent-Type: text/plain\r\n\r\nxxx"));
+            assert!(text.starts_with(&format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nvalue\r\n"
+            )));
+            assert!(text.contains(
+                "name=\"f\"; filename=\"a %22b%22.txt\"\r\nContent-Type: text/plain\r\n\r\nxxx"
+            ));
             assert!(text.contains("filename=\"r.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\u{0}\u{1}\r\n"));
             assert!(text.ends_with(&format!("\r\n--{boundary}--\r\n")));
             std::fs::remove_dir_all(&dir).unwrap();

@@ -249,11 +249,19 @@ mod tests {
             no_proxy: Some("localhost,.corp,10.0.0.0/8".into()),
         };
         let h = p.via(&url("http://example.com/")).unwrap().unwrap();
-        assert_eq!((h.scheme, h.host.as_str(), h.port), (ProxyScheme::Http, "h", 3128));
+        assert_eq!(
+            (h.scheme, h.host.as_str(), h.port),
+            (ProxyScheme::Http, "h", 3128)
+        );
         assert_eq!(h.auth, Some(("user".into(), "p@ss".into())));
         let s = p.via(&url("https://example.com/")).unwrap().unwrap();
         assert_eq!((s.scheme, s.port), (ProxyScheme::Socks5, 1));
-        for direct in ["http://localhost/", "http://a.corp/", "http://corp/", "http://10.1.2.3/"] {
+        for direct in [
+            "http://localhost/",
+            "http://a.corp/",
+            "http://corp/",
+            "http://10.1.2.3/",
+        ] {
             assert_eq!(p.via(&url(direct)).unwrap(), None, "{direct}");
         }
         assert!(Proxies::none().via(&url("http://x/")).unwrap().is_none());

@@ -202,4 +202,3 @@ impl ClientSession {
         self.request(Method::PATCH, url)
     }
 }
-

@@ -21,7 +21,13 @@ const MAX_CONNECT_RESPONSE: usize = 16 * 1024;
 /// # Errors
 /// [`Error::Proxy`] with the status for any other answer (`407` asks for credentials),
 /// without a status for garbage, a reset or a close mid-answer.
-pub(crate) async fn connect<S>(stream: &mut S, via: &Via, host: &str, port: u16, url: &str) -> Result<()>
+pub(crate) async fn connect<S>(
+    stream: &mut S,
+    via: &Via,
+    host: &str,
+    port: u16,
+    url: &str,
+) -> Result<()>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -50,12 +56,18 @@ where
     let mut head = Vec::with_capacity(256);
     while !head.ends_with(b"\r\n\r\n") {
         if head.len() >= MAX_CONNECT_RESPONSE {
-            return Err(fail(None, format!("{via}: CONNECT answer over {MAX_CONNECT_RESPONSE} bytes")));
+            return Err(fail(
+                None,
+                format!("{via}: CONNECT answer over {MAX_CONNECT_RESPONSE} bytes"),
+            ));
         }
         let mut b = [0u8; 1];
         match read(stream, &mut b).await {
             Ok(0) => {
-                return Err(fail(None, format!("{via}: closed the connection during CONNECT")))
+                return Err(fail(
+                    None,
+                    format!("{via}: closed the connection during CONNECT"),
+                ))
             }
             Ok(_) => head.push(b[0]),
             Err(e) => return Err(fail(None, format!("{via}: during CONNECT: {e}"))),
@@ -74,11 +86,17 @@ where
         Some(s) if s.is_success() => Ok(()),
         Some(s) => Err(fail(
             Some(s),
-            format!("{via} answered CONNECT {authority} with {}", line.trim_end()),
+            format!(
+                "{via} answered CONNECT {authority} with {}",
+                line.trim_end()
+            ),
         )),
         None => Err(fail(
             None,
-            format!("{via}: not an HTTP answer to CONNECT: {:?}", truncate(&line, 80)),
+            format!(
+                "{via}: not an HTTP answer to CONNECT: {:?}",
+                truncate(&line, 80)
+            ),
         )),
     }
 }
@@ -134,7 +152,11 @@ where
                 return Err(fail("the user name or password was refused".into()));
             }
         }
-        (0xff, _) => return Err(fail("no acceptable authentication method (credentials needed?)".into())),
+        (0xff, _) => {
+            return Err(fail(
+                "no acceptable authentication method (credentials needed?)".into(),
+            ))
+        }
         (m, _) => return Err(fail(format!("chose method {m}, which was not offered"))),
     }
     let mut req = vec![5, 1, 0];

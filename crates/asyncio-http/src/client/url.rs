@@ -65,4 +65,3 @@ fn check_url(url: url::Url) -> Result<url::Url> {
     }
     Ok(url)
 }
-

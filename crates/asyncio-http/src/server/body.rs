@@ -20,6 +20,20 @@ pub struct Request {
 }
 
 impl Request {
+    pub(crate) fn new(
+        parts: http::request::Parts,
+        params: HashMap<String, String>,
+        body: Bytes,
+    ) -> Self {
+        Self {
+            method: parts.method,
+            uri: parts.uri,
+            headers: parts.headers,
+            params,
+            body,
+        }
+    }
+
     /// The method.
     pub fn method(&self) -> &Method {
         &self.method

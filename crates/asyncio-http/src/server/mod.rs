@@ -1,11 +1,14 @@
 //! A small aiohttp.web: [`Router`] (method + path with `:param` segments) and [`serve`] on
-//! hyper, with keep-alive, a request body limit and graceful shutdown (through the returned
-//! [`asyncio::streams::Server`]). Enough for examples, tests and the fetch tool's demo server.
+//! hyper, with keep-alive, a request body limit, streamed multipart uploads, WebSocket routes
+//! and graceful shutdown (through the returned [`asyncio::streams::Server`]). Enough for
+//! examples, tests, demos and small services.
 
 mod body;
+mod multipart;
 mod router;
 
 pub use body::{Request, Response};
+pub use multipart::{multipart_status, Field, Multipart, MultipartError, UploadLimits};
 pub use router::Router;
 
 use std::io;
@@ -60,9 +63,13 @@ where
                     let router = router.clone();
                     async move { Ok::<_, std::convert::Infallible>(router.handle(req).await) }
                 });
+                // Upgrades (WebSocket routes) want a `Send` socket: the loop's, checked at
+                // run time by `LoopBound`.
+                let io = asyncio::compat::hyper::LoopBound::new(io);
                 let conn = hyper::server::conn::http1::Builder::new()
                     .timer(asyncio::compat::LoopTimer)
-                    .serve_connection(io, service);
+                    .serve_connection(io, service)
+                    .with_upgrades();
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "HTTP connection ended with an error");
                 }
