@@ -58,8 +58,9 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
     let mut own = true;
     let mut history: Vec<url::Url> = Vec::new();
     loop {
+        let extra: &[(String, String)] = if own { &extra_cookies } else { &[] };
         let cookie = match (&config.cookies, own) {
-            (Some(jar), _) => jar.header_for(&url, &extra_cookies),
+            (Some(jar), _) => jar.header_for(&url, extra),
             (None, true) => cookies::extra_header(&extra_cookies),
             (None, false) => None,
         };
