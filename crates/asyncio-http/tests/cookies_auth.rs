@@ -36,13 +36,19 @@ fn cookies_set_across_a_login_redirect_chain_reach_every_next_hop() {
             .await
             .unwrap();
         let seen: serde_json::Value = resp.json().await.unwrap();
-        assert_eq!((seen["sid"].as_str(), seen["extra"].as_str()), (Some("abc123"), Some("x")));
+        assert_eq!(
+            (seen["sid"].as_str(), seen["extra"].as_str()),
+            (Some("abc123"), Some("x"))
+        );
         // Saved in Netscape format and loaded into a new session, the login survives.
         let dir = peers::TempDir::new("cookies");
         let file = dir.0.join("cookies.txt");
         session.cookie_jar().unwrap().save(&file).unwrap();
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.contains("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tabc123"), "{text}");
+        assert!(
+            text.contains("#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tabc123"),
+            "{text}"
+        );
         let again = ClientSession::with_config(SessionConfig {
             cookies: Some(CookieJar::load(&file).unwrap()),
             ..SessionConfig::default()
@@ -70,11 +76,18 @@ fn without_a_jar_nothing_is_kept_and_bad_cookies_never_fail_a_request() {
         assert!(off.cookie_jar().is_none());
         // A public-suffix cookie and a malformed one are refused; the good one is kept.
         let session = ClientSession::new();
-        let resp = session.get(format!("{base}/public-suffix")).send().await.unwrap();
+        let resp = session
+            .get(format!("{base}/public-suffix"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 200);
         let jar = session.cookie_jar().unwrap();
         assert_eq!(jar.len(), 1);
-        assert_eq!(jar.get(&url::Url::parse(&base).unwrap(), "good").as_deref(), Some("1"));
+        assert_eq!(
+            jar.get(&url::Url::parse(&base).unwrap(), "good").as_deref(),
+            Some("1")
+        );
     });
 }
 
@@ -130,7 +143,11 @@ fn url_credentials_are_sent_as_basic_and_dropped_past_the_origin() {
             .send()
             .await
             .unwrap();
-        assert_eq!(resp.url().port(), Some(other.port), "it reached the other server");
+        assert_eq!(
+            resp.url().port(),
+            Some(other.port),
+            "it reached the other server"
+        );
         let seen: serde_json::Value = resp.json().await.unwrap();
         assert!(seen.get("authorization").is_none(), "{seen}");
         assert!(seen.get("cookie").is_none(), "{seen}");

@@ -113,7 +113,10 @@ fn wait_listening(port: u16, child: &mut Child, what: &str) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited early: {status}");
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "{what} never listened");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what} never listened"
+        );
         std::thread::yield_now();
     }
 }
@@ -154,7 +157,7 @@ pub(crate) fn tinyproxy(auth: Option<(&str, &str)>) -> Option<Peer> {
     let port = free_port();
     let mut conf = format!(
         "Port {port}\nListen 127.0.0.1\nTimeout 30\nMaxClients 200\nAllow 127.0.0.1\n\
-         LogLevel Error\nLogFile \"{log}\"\nPidFile \"{pid}\"\nDisableViaHeader Yes\n",
+         LogLevel Error\nLogFile \"{log}\"\nPidFile \"{pid}\"\n",
         log = dir.0.join("log").display(),
         pid = dir.0.join("pid").display(),
     );
@@ -220,8 +223,8 @@ pub(crate) fn pproxy(
 /// A self-signed certificate for `localhost` and 127.0.0.1 written to `dir`: (cert, key,
 /// the PEM to trust).
 pub(crate) fn certificate(dir: &Path) -> (PathBuf, PathBuf, Vec<u8>) {
-    let cert = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
-        .unwrap();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
     let pem = cert.cert.pem();
     let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&c, &pem).unwrap();
