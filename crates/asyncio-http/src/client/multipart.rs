@@ -68,7 +68,8 @@ impl Form {
             .finish()
             | 1;
         let mut boundary = String::from("----asyncio-http-");
-        for _ in 0..4 {
+        // RFC 2046: at most 70 characters.
+        for _ in 0..2 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;

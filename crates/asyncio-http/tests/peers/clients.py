@@ -19,7 +19,7 @@ async def upload(url, path):
     with open(path, "rb") as f:  # noqa: ASYNC230
         form.add_field("photo", f, filename="beach.bin", content_type="image/x-test")
         async with aiohttp.ClientSession() as s, s.post(url, data=form) as r:
-            print(json.dumps({"status": r.status, "body": await r.json()}))
+            print(json.dumps({"status": r.status, "body": await r.text()}))
 
 
 async def websockets_client(url):
