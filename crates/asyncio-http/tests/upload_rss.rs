@@ -36,7 +36,12 @@ fn a_one_gib_upload_stays_under_64_mib_of_rss() {
         let server = serve("127.0.0.1:0", router).await.unwrap();
         let url = format!("http://{}/up", server.local_addr().unwrap());
         let form = Form::new().part("big", Part::file(&path).await.unwrap());
-        let resp = ClientSession::new().post(&url).multipart(form).send().await.unwrap();
+        let resp = ClientSession::new()
+            .post(&url)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         let text = resp.text().await.unwrap();
         server.shutdown(std::time::Duration::from_secs(1)).await;
         text

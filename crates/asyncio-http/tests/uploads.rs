@@ -27,14 +27,19 @@ fn content(n: usize) -> Vec<u8> {
 
 #[test]
 fn aiohttp_parses_the_multipart_body_we_stream_from_disk() {
-    let Some(py) = peers::python(&["aiohttp"]) else { return };
+    let Some(py) = peers::python(&["aiohttp"]) else {
+        return;
+    };
     let peer = peers::python_server(&py, "aiohttp_peer.py", &[]);
     let dir = peers::TempDir::new("upload");
     let file = dir.0.join("photo.jpg");
     let data = content(3 << 20);
     std::fs::write(&file, &data).unwrap();
     let sha = std::process::Command::new(&py)
-        .args(["-c", "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())"])
+        .args([
+            "-c",
+            "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())",
+        ])
         .arg(&file)
         .output()
         .unwrap();
@@ -76,7 +81,10 @@ async fn summarise(mut mp: Multipart) -> Response {
         };
         let name = field.name().unwrap_or("").to_owned();
         let file = field.file_name().unwrap_or("").to_owned();
-        let ct = field.content_type().map(|m| m.to_string()).unwrap_or_default();
+        let ct = field
+            .content_type()
+            .map(|m| m.to_string())
+            .unwrap_or_default();
         let (mut size, mut hash) = (0usize, FNV0);
         loop {
             match field.chunk().await {
@@ -95,12 +103,18 @@ async fn summarise(mut mp: Multipart) -> Response {
 
 #[test]
 fn our_upload_route_parses_what_aiohttp_sends_and_enforces_its_limits() {
-    let Some(py) = peers::python(&["aiohttp"]) else { return };
+    let Some(py) = peers::python(&["aiohttp"]) else {
+        return;
+    };
     let dir = peers::TempDir::new("route");
     let file = dir.0.join("big.bin");
     let data = content(2 << 20);
     std::fs::write(&file, &data).unwrap();
-    let expected = format!("photo:beach.bin:image/x-test:{}:{:x}", data.len(), fnv(&data, FNV0));
+    let expected = format!(
+        "photo:beach.bin:image/x-test:{}:{:x}",
+        data.len(),
+        fnv(&data, FNV0)
+    );
     asyncio::run(async move {
         let limits = UploadLimits {
             body: 8 << 20,
@@ -108,7 +122,14 @@ fn our_upload_route_parses_what_aiohttp_sends_and_enforces_its_limits() {
         };
         let router = Router::new()
             .upload("/up", limits, |_req, mp| summarise(mp))
-            .upload("/tiny", UploadLimits { body: 1 << 20, field: 1 << 20 }, |_req, mp| summarise(mp));
+            .upload(
+                "/tiny",
+                UploadLimits {
+                    body: 1 << 20,
+                    field: 1 << 20,
+                },
+                |_req, mp| summarise(mp),
+            );
         let server = serve("127.0.0.1:0", router).await.unwrap();
         let base = format!("http://{}", server.local_addr().unwrap());
 
@@ -121,17 +142,34 @@ fn our_upload_route_parses_what_aiohttp_sends_and_enforces_its_limits() {
         .unwrap();
         assert_eq!(seen["status"], 200, "{seen}");
         let body = seen["body"].as_str().unwrap_or_else(|| panic!("{seen}"));
-        assert_eq!(body.lines().collect::<Vec<_>>(), [format!("title::text/plain; charset=utf-8:7:{:x}", fnv(b"holiday", FNV0)), expected]);
+        assert_eq!(
+            body.lines().collect::<Vec<_>>(),
+            [
+                format!(
+                    "title::text/plain; charset=utf-8:7:{:x}",
+                    fnv(b"holiday", FNV0)
+                ),
+                expected
+            ]
+        );
 
         // Over the field limit: 413, from our client this time.
         let session = ClientSession::new();
         let form = Form::new().part("f", Part::file(&file).await.unwrap());
-        let resp = session.post(format!("{base}/tiny")).multipart(form).send().await.unwrap();
+        let resp = session
+            .post(format!("{base}/tiny"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 413);
         // No boundary, a wrong boundary, not multipart at all: 400.
         for (ct, body) in [
             ("multipart/form-data", "--x\r\n\r\n--x--\r\n"),
-            ("multipart/form-data; boundary=other", "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x--\r\n"),
+            (
+                "multipart/form-data; boundary=other",
+                "--x\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n1\r\n--x--\r\n",
+            ),
             ("text/plain", "hello"),
         ] {
             let resp = session
@@ -153,7 +191,10 @@ fn streamed_bodies_go_sized_or_chunked() {
         let seen = Rc::new(RefCell::new(Vec::new()));
         let s2 = seen.clone();
         let router = Router::new().post("/", move |req| {
-            let framing = match (req.headers().get("content-length"), req.headers().get("transfer-encoding")) {
+            let framing = match (
+                req.headers().get("content-length"),
+                req.headers().get("transfer-encoding"),
+            ) {
                 (Some(l), _) => format!("length {}", l.to_str().unwrap()),
                 (None, Some(t)) => t.to_str().unwrap().to_owned(),
                 (None, None) => "none".into(),
@@ -163,16 +204,39 @@ fn streamed_bodies_go_sized_or_chunked() {
         });
         let server = serve("127.0.0.1:0", router).await.unwrap();
         let url = format!("http://{}/", server.local_addr().unwrap());
-        let chunks = || Chunks((0..4).map(|_| bytes::Bytes::from(vec![b'a'; 1000])).collect());
+        let chunks = || {
+            Chunks(
+                (0..4)
+                    .map(|_| bytes::Bytes::from(vec![b'a'; 1000]))
+                    .collect(),
+            )
+        };
         let session = ClientSession::new();
-        session.post(&url).body_stream_sized(chunks(), 4000).send().await.unwrap();
-        session.post(&url).body_stream(chunks()).send().await.unwrap();
+        session
+            .post(&url)
+            .body_stream_sized(chunks(), 4000)
+            .send()
+            .await
+            .unwrap();
+        session
+            .post(&url)
+            .body_stream(chunks())
+            .send()
+            .await
+            .unwrap();
         // A stream shorter than its declared length fails the request, not silently.
-        let short = session.post(&url).body_stream_sized(chunks(), 5000).send().await;
+        let short = session
+            .post(&url)
+            .body_stream_sized(chunks(), 5000)
+            .send()
+            .await;
         assert!(short.is_err(), "{short:?}");
         assert_eq!(
             seen.borrow()[..2],
-            [("length 4000".to_owned(), 4000), ("chunked".to_owned(), 4000)]
+            [
+                ("length 4000".to_owned(), 4000),
+                ("chunked".to_owned(), 4000)
+            ]
         );
         server.shutdown(std::time::Duration::from_secs(1)).await;
     });

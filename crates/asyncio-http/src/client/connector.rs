@@ -15,7 +15,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use hyper::client::conn::{http1, http2};
 
 use super::proxy::{ProxyScheme, Via};
-use super::tunnel::{self, Target};
+use super::tunnel::{self as handshakes, Target};
 
 use crate::error::{Error, Result, TimeoutKind};
 
@@ -300,6 +300,7 @@ impl Connector {
         &self,
         key: &Key,
         via: &Via,
+        tunnel: bool,
         url: &str,
         trace: &super::Tracers,
     ) -> Result<(BoxIo, Option<SocketAddr>)> {
@@ -333,9 +334,9 @@ impl Connector {
             Box::new(tcp)
         };
         match via.scheme {
-            _ if via.forwards(key.https) => {}
+            _ if !tunnel && via.forwards(key.https) => {}
             ProxyScheme::Http | ProxyScheme::Https => {
-                tunnel::connect(&mut stream, via, &key.host, key.port, url).await?;
+                handshakes::connect(&mut stream, via, &key.host, key.port, url).await?;
             }
             ProxyScheme::Socks5 | ProxyScheme::Socks5h => {
                 let resolved;
@@ -346,7 +347,7 @@ impl Connector {
                         Target::Ip(resolved[0].ip())
                     }
                 };
-                tunnel::socks5(&mut stream, via, target, key.port, url).await?;
+                handshakes::socks5(&mut stream, via, target, key.port, url).await?;
             }
         }
         Ok((stream, peer))
@@ -369,7 +370,8 @@ impl Connector {
         trace: &super::Tracers,
     ) -> Result<BoxIo> {
         let stream: BoxIo = match &key.via {
-            Some(via) => self.through(key, via, url, trace).await?.0,
+            // Another protocol cannot be forwarded: always a tunnel (`CONNECT` for ws://).
+            Some(via) => self.through(key, via, true, url, trace).await?.0,
             None => Box::new(self.tcp(&key.host, key.port, url, trace).await?),
         };
         if !key.https {
@@ -406,7 +408,7 @@ impl Connector {
             reason: e.to_string(),
         };
         if let Some(via) = &key.via {
-            let (stream, peer) = self.through(key, via, url, trace).await?;
+            let (stream, peer) = self.through(key, via, false, url, trace).await?;
             if !key.https {
                 return self
                     .handshake(key, asyncio::compat::HyperIo(stream), false, peer)

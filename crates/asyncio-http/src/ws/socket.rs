@@ -92,7 +92,8 @@ impl WebSocket {
         self.protocol.as_deref()
     }
 
-    /// The close code the peer sent (or 1006 when the connection was lost).
+    /// The close code: the peer's when it closed first, ours when we did (aiohttp's
+    /// `close_code`), 1006 when the connection was lost.
     pub fn close_code(&self) -> Option<u16> {
         self.close_code
     }
@@ -227,8 +228,9 @@ impl WebSocket {
                 Some(Ok(Message::Close(frame))) => {
                     self.close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
                     self.closed = true;
-                    // Answer it (tungstenite queued the reply) and let the peer close.
-                    let _ = self.inner.close(None).await;
+                    // tungstenite queued the reply; reading on sends it, and ends when the
+                    // peer has closed the connection.
+                    self.drain().await;
                     return Ok(Some(Message::Close(frame)));
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) if self.autoping => {}
@@ -236,6 +238,26 @@ impl WebSocket {
                 Some(Ok(m)) => return Ok(Some(m)),
             }
         }
+    }
+
+    /// Reads (and drops) whatever still arrives until the connection ends, for at most 10 s:
+    /// this sends a queued close reply and notes the peer's close code.
+    async fn drain(&mut self) {
+        let inner = &mut self.inner;
+        let code = &mut self.close_code;
+        let drain = async {
+            loop {
+                let next = std::future::poll_fn(|cx| Pin::new(&mut *inner).poll_next(cx));
+                match next.await {
+                    Some(Ok(Message::Close(frame))) if code.is_none() => {
+                        *code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                }
+            }
+        };
+        let _ = asyncio::time::timeout(CLOSE_WAIT, drain).await;
     }
 
     /// The heartbeat's timer fired: a ping is due, or the pong is late.
@@ -295,6 +317,7 @@ impl WebSocket {
             return Ok(());
         }
         self.closed = true;
+        self.close_code = Some(code);
         let frame = CloseFrame {
             code: CloseCode::from(code),
             reason: reason.to_owned().into(),
@@ -303,19 +326,7 @@ impl WebSocket {
             Ok(()) | Err(tungstenite::Error::ConnectionClosed) => {}
             Err(e) => return Err(self.error(e)),
         }
-        let drain = async {
-            loop {
-                let next = std::future::poll_fn(|cx| Pin::new(&mut self.inner).poll_next(cx));
-                match next.await {
-                    Some(Ok(Message::Close(frame))) => {
-                        self.close_code = Some(frame.as_ref().map_or(1005, |f| u16::from(f.code)));
-                    }
-                    Some(Ok(_)) => {}
-                    Some(Err(_)) | None => break,
-                }
-            }
-        };
-        let _ = asyncio::time::timeout(CLOSE_WAIT, drain).await;
+        self.drain().await;
         Ok(())
     }
 }

@@ -1,5 +1,6 @@
 """A `websockets` echo server for asyncio-http's WebSocket tests. A text "close:<code>" makes it
-close with that code. Prints "PORT <n>" once listening; exits when stdin closes.
+close with that code, "fragment" gets a message sent in three frames, "slow:<s>" an answer after
+<s> seconds. Prints "PORT <n>" once listening; exits when stdin closes.
 
 usage: websockets_peer.py [--cert CERT --key KEY]
 """
@@ -17,7 +18,14 @@ async def echo(ws):
         if isinstance(msg, str) and msg.startswith("close:"):
             await ws.close(code=int(msg[6:]), reason="asked")
             return
-        await ws.send(msg)
+        if msg == "fragment":
+            # One message in three frames.
+            await ws.send(["frag", "men", "ted"])
+        elif isinstance(msg, str) and msg.startswith("slow:"):
+            await asyncio.sleep(float(msg[5:]))
+            await ws.send("slow")
+        else:
+            await ws.send(msg)
 
 
 async def main():
