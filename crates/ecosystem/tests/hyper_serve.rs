@@ -273,3 +273,66 @@ fn a_client_that_never_finishes_its_headers_is_cut_off() {
         server.close();
     });
 }
+
+#[test]
+fn an_axum_route_upgrades_to_a_websocket_with_asyncio_http() {
+    use axum::routing::get;
+
+    // axum's own `WebSocketUpgrade` needs tokio; `asyncio_http::ws::upgrade` works on the
+    // request any handler can take, and the socket's task runs on our loop.
+    async fn chat(mut req: axum::extract::Request) -> axum::response::Response {
+        let options = asyncio_http::ws::WsOptions {
+            protocols: vec!["chat".into()],
+            ..Default::default()
+        };
+        match asyncio_http::ws::upgrade(&mut req, &options) {
+            Ok((answer, upgrading)) => {
+                asyncio::spawn(async move {
+                    let Ok(mut ws) = upgrading.await else { return };
+                    while let Ok(Some(m)) = ws.receive().await {
+                        if let Message::Text(t) = m {
+                            let _ = ws.send_text(format!("axum: {t}")).await;
+                        }
+                    }
+                });
+                answer.map(axum::body::Body::new)
+            }
+            Err(refusal) => refusal.map(axum::body::Body::new),
+        }
+    }
+
+    asyncio::run(async {
+        let app = axum::Router::new()
+            .route("/", get(|| async { "plain" }))
+            .route("/chat", get(chat));
+        let server = serve(
+            "127.0.0.1:0",
+            hyper_util::service::TowerToHyperService::new(app),
+        )
+        .await
+        .unwrap();
+        let addr = server.local_addr().unwrap();
+        let session = asyncio_http::ClientSession::new();
+        let mut ws = session
+            .ws_connect(&format!("ws://{addr}/chat"))
+            .protocols(["chat"])
+            .connect()
+            .await
+            .unwrap();
+        assert_eq!(ws.protocol(), Some("chat"));
+        for i in 0..100 {
+            ws.send_text(format!("m{i}")).await.unwrap();
+            assert_eq!(
+                ws.receive().await.unwrap(),
+                Some(Message::text(format!("axum: m{i}")))
+            );
+        }
+        ws.close(1000, "").await.unwrap();
+        // The route refuses a request that is not a handshake; the other routes still work.
+        let r = session.get(format!("http://{addr}/chat")).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+        let r = session.get(format!("http://{addr}/")).send().await.unwrap();
+        assert_eq!(r.text().await.unwrap(), "plain");
+        server.shutdown(Duration::from_secs(1)).await;
+    });
+}

@@ -8,6 +8,7 @@ use async_tungstenite::tungstenite::{self, protocol::Role};
 use async_tungstenite::WebSocketStream;
 use bytes::Bytes;
 use futures_core::Stream;
+use futures_io::AsyncWrite as _;
 
 use super::{CloseCode, CloseFrame, Message};
 use crate::client::BoxIo;
@@ -267,10 +268,10 @@ impl WebSocket {
         };
         if self.pong_by.is_some() {
             self.close_code = Some(1006);
-            let _ = self.inner.close(Some(CloseFrame {
-                code: CloseCode::Abnormal,
-                reason: "".into(),
-            }));
+            // As aiohttp: no close frame (1006 is never sent), the connection is shut.
+            let io = self.inner.get_mut();
+            let shut = std::future::poll_fn(|cx| Pin::new(&mut *io).poll_close(cx));
+            let _ = asyncio::time::timeout(Duration::from_secs(1), shut).await;
             self.closed = true;
             return Err(Error::WebSocket {
                 url: self.url.clone(),
