@@ -59,6 +59,26 @@ pub(crate) struct Args {
     /// Skip URLs already in the output file, and append to it.
     #[arg(long)]
     pub(crate) resume: bool,
+    /// Send every request through this proxy: `http://`, `https://`, `socks5://` or
+    /// `socks5h://`, credentials in the URL (`http://user:pass@proxy:3128`). Without it,
+    /// HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY are used as curl uses them.
+    #[arg(long, value_name = "URL", conflicts_with = "no_proxy")]
+    pub(crate) proxy: Option<String>,
+    /// Go direct: ignore the proxy environment variables.
+    #[arg(long = "no-proxy")]
+    pub(crate) no_proxy: bool,
+    /// Keep no cookies. By default a run keeps one cookie jar, as wget and Scrapy do: a
+    /// `Set-Cookie` (a redirect's too) is sent back to the site on the next requests.
+    #[arg(long = "no-cookies", conflicts_with = "cookies")]
+    pub(crate) no_cookies: bool,
+    /// Load cookies from this Netscape `cookies.txt` file (curl's `-b`/`-c`, wget's
+    /// `--load-cookies`) before the run, and save the jar to it after (a missing file starts
+    /// an empty jar).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) cookies: Option<PathBuf>,
+    /// Send the credentials `~/.netrc` (or `$NETRC`) gives for a host, as curl's `--netrc`.
+    #[arg(long)]
+    pub(crate) netrc: bool,
     /// Accept any TLS certificate. Dangerous: anyone on the path can read and change the
     /// traffic.
     #[arg(long = "insecure-dangerous-accept-any-certificate")]

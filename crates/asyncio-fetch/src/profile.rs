@@ -6,7 +6,8 @@
 use std::time::Duration;
 
 use asyncio_http::{
-    ClientSession, ClientTimeout, HeaderName, HeaderValue, Method, RetryPolicy, SessionConfig,
+    ClientSession, ClientTimeout, CookieJar, HeaderName, HeaderValue, Method, Netrc, Proxies,
+    RetryPolicy, SessionConfig,
 };
 
 use crate::args::Args;
@@ -39,14 +40,37 @@ pub(crate) struct Profile {
     crawl: bool,
     /// `--insecure-dangerous-accept-any-certificate`.
     insecure: bool,
+    /// The run's cookie jar, shared by every lane's session (`--no-cookies`: none).
+    pub(crate) cookies: Option<CookieJar>,
+    /// `--cookies FILE`: where the jar is loaded from and saved to.
+    pub(crate) cookie_file: Option<std::path::PathBuf>,
+    /// `--proxy`, or the environment's proxies (none with `--no-proxy`).
+    proxy: Proxies,
+    /// `--netrc`'s credentials.
+    netrc: Option<Netrc>,
 }
 
 impl Profile {
     /// Parses the request settings of `args`.
     ///
     /// # Errors
-    /// A user agent or a `-H` header that is not a valid header.
+    /// A user agent or a `-H` header that is not a valid header, a `--cookies` file that
+    /// cannot be read or parsed, `--netrc` without a readable file.
     pub(crate) fn from_args(args: &Args) -> Result<Self, String> {
+        let cookies = match (&args.cookies, args.no_cookies) {
+            (_, true) => None,
+            (Some(path), false) if path.exists() => {
+                Some(CookieJar::load(path).map_err(|e| format!("--cookies: {e}"))?)
+            }
+            (_, false) => Some(CookieJar::new()),
+        };
+        let netrc = match args.netrc {
+            false => None,
+            true => {
+                let path = Netrc::default_path().ok_or("--netrc: no $HOME or $NETRC")?;
+                Some(Netrc::load(&path).map_err(|e| format!("--netrc: {e}"))?)
+            }
+        };
         let user_agent_header = HeaderValue::try_from(args.user_agent.as_str())
             .map_err(|_| "invalid --user-agent".to_owned())?;
         let mut headers = Vec::with_capacity(args.headers.len());
@@ -78,6 +102,18 @@ impl Profile {
             archive: args.warc.is_some(),
             crawl: args.crawl,
             insecure: args.insecure,
+            cookies,
+            cookie_file: args.cookies.clone(),
+            // As curl: `--proxy` over the environment's proxies, NO_PROXY still honoured.
+            proxy: match (&args.proxy, args.no_proxy) {
+                (_, true) => Proxies::none(),
+                (Some(url), false) => Proxies {
+                    no_proxy: Proxies::from_env().no_proxy,
+                    ..Proxies::all(url.clone())
+                },
+                (None, false) => Proxies::from_env(),
+            },
+            netrc,
         })
     }
 
@@ -96,6 +132,9 @@ impl Profile {
                 sock_connect: Some(self.connect_timeout),
                 ..ClientTimeout::none()
             },
+            cookies: self.cookies.clone(),
+            proxy: self.proxy.clone(),
+            netrc: self.netrc.clone(),
             ..SessionConfig::default()
         };
         // Requests wait for their host's slot in `fetch`, before their clock starts; the
@@ -128,6 +167,17 @@ impl Profile {
             );
         }
         Ok(ClientSession::with_config(config))
+    }
+
+    /// Saves the jar to `--cookies`' file, if both are set.
+    ///
+    /// # Errors
+    /// Writing the file.
+    pub(crate) fn save_cookies(&self) -> std::io::Result<()> {
+        match (&self.cookies, &self.cookie_file) {
+            (Some(jar), Some(path)) => jar.save(path),
+            _ => Ok(()),
+        }
     }
 
     /// The request as the client sends it, for the archive: the request line, `Host`, and the

@@ -15,8 +15,8 @@ mod timeout;
 pub mod ws;
 
 pub use client::{
-    Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Part,
-    Proxies, ProxyScheme, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
+    Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Netrc,
+    Part, Proxies, ProxyScheme, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
     TracingTrace, Via,
 };
 pub use error::{Error, Result, TimeoutKind};

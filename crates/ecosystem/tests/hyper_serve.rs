@@ -329,7 +329,11 @@ fn an_axum_route_upgrades_to_a_websocket_with_asyncio_http() {
         }
         ws.close(1000, "").await.unwrap();
         // The route refuses a request that is not a handshake; the other routes still work.
-        let r = session.get(format!("http://{addr}/chat")).send().await.unwrap();
+        let r = session
+            .get(format!("http://{addr}/chat"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         let r = session.get(format!("http://{addr}/")).send().await.unwrap();
         assert_eq!(r.text().await.unwrap(), "plain");

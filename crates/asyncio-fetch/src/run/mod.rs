@@ -192,7 +192,13 @@ pub(crate) async fn run(
     for t in [ticker, renewer].into_iter().flatten() {
         t.task().cancel();
     }
-    Ok(outcome::close(&hub, intake, started.elapsed()).await)
+    let mut outcome = outcome::close(&hub, intake, started.elapsed()).await;
+    if let Err(e) = common.fetch.profile.save_cookies() {
+        outcome
+            .problems
+            .push(format!("cannot save the cookies: {e}"));
+    }
+    Ok(outcome)
 }
 
 /// Without a terminal, a plain progress line every 2 s.

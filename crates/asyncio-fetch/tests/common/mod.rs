@@ -49,7 +49,9 @@ impl Drop for TempDir {
 }
 
 /// A local server on its own thread: `/n/<i>` answers after `delay_ms`, `/slow/<i>` after a
-/// minute, `/r/<n>` redirects `n` times (each hop after `delay_ms`), `/big/<n>` with `n` bytes.
+/// minute, `/r/<n>` redirects `n` times (each hop after `delay_ms`), `/big/<n>` with `n` bytes;
+/// `/login` sets a cookie and redirects to `/private`, which wants it; `/home` sets it and
+/// links to `/private`; `/basic` wants Basic credentials `alice:pw`.
 pub fn server(delay_ms: u64) -> String {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -81,6 +83,34 @@ pub fn server(delay_ms: u64) -> String {
                     .get("/big/:n", |req| async move {
                         let n: usize = req.param("n").unwrap().parse().unwrap();
                         Response::bytes(vec![b'x'; n])
+                    })
+                    // A login: a cookie set on a redirect, checked on the next hop.
+                    .get("/login", |_| async {
+                        Response::redirect(asyncio_http::StatusCode::FOUND, "/private")
+                            .header("set-cookie", "sid=s3ss10n; Path=/")
+                    })
+                    .get("/private", |req| async move {
+                        let cookie = req.headers().get("cookie");
+                        match cookie.and_then(|c| c.to_str().ok()) {
+                            Some(c) if c.contains("sid=s3ss10n") => Response::text("welcome"),
+                            _ => Response::text("who are you?")
+                                .status(asyncio_http::StatusCode::FORBIDDEN),
+                        }
+                    })
+                    // A crawl's start page that sets the cookie and links to the private one.
+                    .get("/home", |_| async {
+                        Response::html("<a href=\"/private\">mine</a>")
+                            .header("set-cookie", "sid=s3ss10n; Path=/")
+                    })
+                    // Basic credentials alice:pw (base64 "YWxpY2U6cHc=").
+                    .get("/basic", |req| async move {
+                        let auth = req.headers().get("authorization");
+                        if auth.is_some_and(|a| a == "Basic YWxpY2U6cHc=") {
+                            Response::text("hello alice")
+                        } else {
+                            Response::text("credentials, please")
+                                .status(asyncio_http::StatusCode::UNAUTHORIZED)
+                        }
                     });
                 let s = serve("127.0.0.1:0", router).await.unwrap();
                 tx.send(format!("http://{}", s.local_addr().unwrap()))

@@ -2,11 +2,10 @@
 //! public-suffix rejection from the `psl` crate and the Netscape `cookies.txt` format that curl
 //! and wget read and write.
 
-use std::cell::RefCell;
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
-use std::rc::Rc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use cookie_store::{CookieDomain, CookieExpiration, CookieStore, RawCookie};
 use http::HeaderValue;
@@ -36,7 +35,7 @@ impl std::fmt::Display for CookieError {
 impl std::error::Error for CookieError {}
 
 /// A cookie jar shared by a session's requests: cheap to clone (clones share the cookies),
-/// bound to the loop's thread.
+/// and `Send`, so the sessions of several loops (asyncio-fetch's lanes) can share one.
 ///
 /// Cookies are matched as a browser matches them: domain (host-only or with subdomains), path,
 /// `Secure` (sent over `https` only), expiry by `Expires` or `Max-Age`. A `Set-Cookie` whose
@@ -55,7 +54,7 @@ impl std::error::Error for CookieError {}
 /// ```
 #[derive(Clone, Default)]
 pub struct CookieJar {
-    store: Rc<RefCell<CookieStore>>,
+    store: Arc<Mutex<CookieStore>>,
 }
 
 impl std::fmt::Debug for CookieJar {
@@ -72,6 +71,12 @@ impl CookieJar {
         Self::default()
     }
 
+    /// The store (a panic elsewhere while it was held leaves it usable: each change is one
+    /// call into the store).
+    fn store(&self) -> MutexGuard<'_, CookieStore> {
+        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
     /// Stores one `Set-Cookie` header value received from `url`.
     ///
     /// # Errors
@@ -86,7 +91,7 @@ impl CookieJar {
                 return Err(CookieError::PublicSuffix(domain));
             }
         }
-        match self.store.borrow_mut().insert_raw(&raw, url) {
+        match self.store().insert_raw(&raw, url) {
             // An expired cookie deletes its namesake: not a refusal.
             Ok(_) | Err(cookie_store::CookieError::Expired) => Ok(()),
             Err(e) => Err(CookieError::Rejected(e.to_string())),
@@ -106,8 +111,7 @@ impl CookieJar {
 
     /// The value of the cookie `name` that a request to `url` would send.
     pub fn get(&self, url: &url::Url, name: &str) -> Option<String> {
-        self.store
-            .borrow()
+        self.store()
             .get_request_values(url)
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.to_owned())
@@ -120,13 +124,13 @@ impl CookieJar {
         url: &url::Url,
         extra: &[(String, String)],
     ) -> Option<HeaderValue> {
-        let store = self.store.borrow();
+        let store = self.store();
         cookie_header(store.get_request_values(url), extra)
     }
 
     /// Unexpired cookies in the jar.
     pub fn len(&self) -> usize {
-        self.store.borrow().iter_unexpired().count()
+        self.store().iter_unexpired().count()
     }
 
     /// Whether the jar holds no unexpired cookie.
@@ -136,7 +140,7 @@ impl CookieJar {
 
     /// Forgets every cookie.
     pub fn clear(&self) {
-        self.store.borrow_mut().clear();
+        self.store().clear();
     }
 
     /// A jar with the cookies of a Netscape `cookies.txt` text (curl's `-c`, wget's
@@ -205,7 +209,7 @@ impl CookieJar {
     /// `0`, as curl writes them).
     pub fn to_netscape(&self) -> String {
         let mut out = String::from("# Netscape HTTP Cookie File\n# Written by asyncio-http.\n\n");
-        let store = self.store.borrow();
+        let store = self.store();
         let mut all: Vec<_> = store.iter_unexpired().collect();
         // A stable order (the store is a hash map): domain, path, name.
         all.sort_by(|a, b| {

@@ -30,7 +30,11 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
     let auth = req
         .auth
         .or_else(|| Auth::from_url(&url))
-        .or_else(|| config.auth.clone());
+        .or_else(|| config.auth.clone())
+        .or_else(|| {
+            let netrc = inner.netrc.as_ref()?;
+            netrc.auth_for(url.host_str()?)
+        });
     strip_credentials(&mut url);
     let proxies = req.proxy.as_ref().unwrap_or(&inner.proxies);
     let follow = req.follow_redirects.unwrap_or(config.follow_redirects);

@@ -11,7 +11,7 @@ use http::Method;
 use super::body::Payload;
 use super::connector::{Connector, ConnectorConfig};
 use super::proxy::Rules;
-use super::{Auth, CookieJar, IntoUrl, Proxies, RequestBuilder, RetryPolicy, Tracers};
+use super::{Auth, CookieJar, IntoUrl, Netrc, Proxies, RequestBuilder, RetryPolicy, Tracers};
 use crate::ClientTimeout;
 
 /// Session settings.
@@ -44,8 +44,11 @@ pub struct SessionConfig {
     pub auth: Option<Auth>,
     /// Proxies for every request (per request: [`RequestBuilder::proxy`]).
     pub proxy: Proxies,
-    /// Also read `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY` (aiohttp's
-    /// `trust_env`; default off). What `proxy` sets wins.
+    /// Credentials per host from a `.netrc` file, used when a request has none of its own.
+    pub netrc: Option<Netrc>,
+    /// Also read `HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY` and `NO_PROXY`, and `~/.netrc` (or
+    /// `$NETRC`) when `netrc` is not set (aiohttp's `trust_env`; default off). When `proxy`
+    /// sets any proxy, the environment's proxies are not used (its `NO_PROXY` still is).
     pub trust_env: bool,
 }
 
@@ -70,6 +73,7 @@ impl Default for SessionConfig {
             cookies: Some(CookieJar::new()),
             auth: None,
             proxy: Proxies::none(),
+            netrc: None,
             trust_env: false,
         }
     }
@@ -80,6 +84,8 @@ pub(crate) struct Inner {
     pub(crate) connector: Rc<Connector>,
     /// The session's proxies with the environment's merged in.
     pub(crate) proxies: Rules,
+    /// The session's `.netrc`, or the environment's.
+    pub(crate) netrc: Option<Netrc>,
 }
 
 /// An HTTP client session (aiohttp's `ClientSession`): cheap to clone, one shared pool.
@@ -120,17 +126,24 @@ impl ClientSession {
     /// A session with `config`.
     pub fn with_config(config: SessionConfig) -> Self {
         let mut proxies = config.proxy.clone();
+        let mut netrc = config.netrc.clone();
         if config.trust_env {
             let env = Proxies::from_env();
-            proxies.all = proxies.all.or(env.all);
-            proxies.http = proxies.http.or(env.http);
-            proxies.https = proxies.https.or(env.https);
+            if proxies.is_empty() {
+                proxies.all = env.all;
+                proxies.http = env.http;
+                proxies.https = env.https;
+            }
             proxies.no_proxy = proxies.no_proxy.or(env.no_proxy);
+            if netrc.is_none() {
+                netrc = Netrc::default_path().and_then(|p| Netrc::load(p).ok());
+            }
         }
         Self {
             inner: Rc::new(Inner {
                 connector: Connector::new(config.connector.clone()),
                 proxies: proxies.compile(),
+                netrc,
                 config,
             }),
         }

@@ -181,7 +181,9 @@ impl WsConnect {
         let _ = http_url.set_scheme(scheme);
         let mut ws_url = parsed;
         let _ = ws_url.set_scheme(if scheme == "https" { "wss" } else { "ws" });
-        let auth = crate::Auth::from_url(&ws_url).or_else(|| config.auth.clone());
+        let auth = crate::Auth::from_url(&ws_url)
+            .or_else(|| config.auth.clone())
+            .or_else(|| inner.netrc.as_ref()?.auth_for(http_url.host_str()?));
         crate::client::strip_credentials(&mut ws_url);
         crate::client::strip_credentials(&mut http_url);
         let url_s = ws_url.to_string();
