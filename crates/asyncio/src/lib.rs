@@ -53,6 +53,8 @@ mod doc_snippets {
     struct Examples;
     #[doc = include_str!("../../../docs/fetch.md")]
     struct Fetch;
+    #[doc = include_str!("../../../docs/http.md")]
+    struct Http;
     #[doc = include_str!("../../../docs/multicore.md")]
     struct Multicore;
     #[doc = include_str!("../../../docs/python.md")]

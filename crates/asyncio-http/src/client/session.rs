@@ -163,7 +163,7 @@ impl ClientSession {
     ///
     /// The URL — a string (joined to the session's base URL, if any) or an already parsed
     /// [`url::Url`] — is parsed and checked here, once; a bad one makes [`send`](
-    /// RequestBuilder::send) return [`Error::InvalidUrl`].
+    /// RequestBuilder::send) return [`Error::InvalidUrl`](crate::Error::InvalidUrl).
     pub fn request(&self, method: Method, url: impl IntoUrl) -> RequestBuilder {
         let (url, error) = match url.into_url(self.inner.config.base_url.as_ref()) {
             Ok(u) => (Some(u), None),

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 
-/// What [`ClientSession::request`] accepts as a URL: a string, parsed (and joined to the
+/// What [`ClientSession::request`](crate::ClientSession::request) accepts as a URL: a string, parsed (and joined to the
 /// session's base URL), or a [`url::Url`] already parsed, used as it is. Either way it must be
 /// `http` or `https` with a host.
 pub trait IntoUrl {
