@@ -51,6 +51,9 @@ struct Args {
     /// Internal: serve the axum-wrk router with this runtime (prints the port).
     #[arg(long, hide = true, value_name = "RUNTIME")]
     serve_axum: Option<String>,
+    /// Internal: the ws-echo WebSocket server of this runtime (prints the port).
+    #[arg(long, hide = true, value_name = "RUNTIME")]
+    serve_ws: Option<String>,
     /// Internal: run the echo client of WORKLOAD against a server at ADDR (for profiling).
     #[arg(long, hide = true, num_args = 2, value_names = ["WORKLOAD", "ADDR"])]
     echo_client: Vec<String>,
@@ -93,6 +96,10 @@ fn main() {
     }
     if let Some(runtime) = &args.serve_hyper_mc {
         workloads::multicore::serve_hyper(runtime);
+        return;
+    }
+    if let Some(runtime) = &args.serve_ws {
+        workloads::ws_echo::serve(runtime);
         return;
     }
     if let Some(runtime) = &args.serve_echo {

@@ -48,10 +48,10 @@ pub(crate) fn supports_workload(workload: &str, runtime: &str) -> bool {
     supports(runtime) && (workload != "http-idle" || matches!(runtime, "asyncio-rs" | "reqwest"))
 }
 
-struct Nginx {
-    child: Child,
+pub(crate) struct Nginx {
+    pub(crate) child: Child,
     dir: PathBuf,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Nginx {
@@ -62,7 +62,8 @@ impl Drop for Nginx {
     }
 }
 
-fn start_nginx() -> Result<Nginx, String> {
+/// nginx on loopback serving `/1k.bin` and `/1m.bin`, and discarding POSTs to `/upload`.
+pub(crate) fn start_nginx() -> Result<Nginx, String> {
     let bin = ["/usr/sbin/nginx", "/usr/bin/nginx"]
         .iter()
         .map(PathBuf::from)
@@ -83,7 +84,8 @@ fn start_nginx() -> Result<Nginx, String> {
          events {{ worker_connections 4096; }}\n\
          http {{ access_log off; keepalive_requests 100000; client_body_temp_path {d}/t1; \
          proxy_temp_path {d}/t2; fastcgi_temp_path {d}/t3; uwsgi_temp_path {d}/t4; scgi_temp_path {d}/t5;\n\
-         server {{ listen 127.0.0.1:{port} backlog=4096; root {d}/www; }} }}\n",
+         server {{ listen 127.0.0.1:{port} backlog=4096; root {d}/www; \
+         location /upload {{ client_max_body_size 8m; return 200 \"ok\"; }} }} }}\n",
         d = dir.display()
     );
     std::fs::write(dir.join("nginx.conf"), conf).map_err(|e| e.to_string())?;

@@ -22,8 +22,10 @@ pub(crate) mod support;
 mod timeouts;
 mod timers;
 mod toolkit;
+mod upload;
 #[cfg(feature = "peers")]
 mod uring_file;
+pub(crate) mod ws_echo;
 
 /// One measurement, taken in a child process.
 pub(crate) struct Measurement {
@@ -101,6 +103,9 @@ pub(crate) const ALL: &[&Workload] = &[
     &multicore::FETCH_DEMO_MC,
     &ecosystem::AXUM_WRK,
     &ecosystem::PG_SELECT,
+    &ws_echo::WS_ECHO,
+    &upload::HTTP_PROXY,
+    &upload::UPLOAD,
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -122,6 +127,7 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs-py",
     "aiohttp-rloop",
     "aiohttp-asyncio-rs",
+    "python-websockets",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -142,6 +148,7 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "asyncio-rs-py",
     "aiohttp-rloop",
     "aiohttp-asyncio-rs",
+    "python-websockets",
     "smol",
     "monoio",
     "monoio-legacy",

@@ -122,6 +122,7 @@ pub(crate) fn core_runtime(runtime: &str) -> bool {
             | "asyncio-rs-py"
             | "aiohttp-rloop"
             | "aiohttp-asyncio-rs"
+            | "python-websockets"
             | "io-uring-raw"
     )
 }
