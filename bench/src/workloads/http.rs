@@ -10,7 +10,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::Measurement;
 
@@ -102,13 +101,7 @@ pub(crate) fn start_nginx() -> Result<Nginx, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("nginx did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    super::support::wait_listening(port, "nginx")?;
     Ok(Nginx { child, dir, port })
 }
 

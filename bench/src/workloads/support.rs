@@ -44,6 +44,21 @@ pub(crate) fn print_child(m: &Measurement) {
     println!("{v}");
 }
 
+/// Waits (10 s at most) until a server started as a child accepts connections on `port`.
+///
+/// # Errors
+/// It never did: `what` did not start.
+pub(crate) fn wait_listening(port: u16, what: &str) -> Result<(), String> {
+    let deadline = Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            return Err(format!("{what} did not start"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    Ok(())
+}
+
 /// User + system CPU seconds process `pid` has used.
 pub(crate) fn proc_cpu_s(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();

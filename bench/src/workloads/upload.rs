@@ -11,7 +11,6 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use super::http::start_nginx;
 use super::Measurement;
@@ -185,13 +184,7 @@ fn start_tinyproxy() -> Result<Tinyproxy, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| e.to_string())?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            return Err("tinyproxy did not start".into());
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    super::support::wait_listening(port, "tinyproxy")?;
     Ok(Tinyproxy { child, dir, port })
 }
 

@@ -409,27 +409,11 @@ impl Connector {
         };
         if let Some(via) = &key.via {
             let (stream, peer) = self.through(key, via, false, url, trace).await?;
-            if !key.https {
-                return self
-                    .handshake(key, asyncio::compat::HyperIo(stream), false, peer)
-                    .await
-                    .map(|s| (s, peer))
-                    .map_err(protocol_error);
+            if key.https {
+                return self.over_tls(key, stream, peer, url).await;
             }
-            let tls = self.tls().map_err(|source| Error::Tls {
-                url: url.to_owned(),
-                source,
-            })?;
-            let stream = tls
-                .connect(&key.host, stream)
-                .await
-                .map_err(|source| Error::Tls {
-                    url: url.to_owned(),
-                    source,
-                })?;
-            let h2 = stream.alpn_protocol() == Some(b"h2");
             return self
-                .handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
+                .handshake(key, asyncio::compat::HyperIo(stream), false, peer)
                 .await
                 .map(|s| (s, peer))
                 .map_err(protocol_error);
@@ -437,28 +421,39 @@ impl Connector {
         let tcp = self.tcp(&key.host, key.port, url, trace).await?;
         let peer = tcp.peer_addr().ok();
         if key.https {
-            let tls = self.tls().map_err(|source| Error::Tls {
-                url: url.to_owned(),
-                source,
-            })?;
-            let stream = tls
-                .connect(&key.host, tcp)
-                .await
-                .map_err(|source| Error::Tls {
-                    url: url.to_owned(),
-                    source,
-                })?;
-            let h2 = stream.alpn_protocol() == Some(b"h2");
-            return self
-                .handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
-                .await
-                .map(|s| (s, peer))
-                .map_err(protocol_error);
+            return self.over_tls(key, tcp, peer, url).await;
         }
         self.handshake(key, tcp, self.config.http2_prior_knowledge, peer)
             .await
             .map(|s| (s, peer))
             .map_err(protocol_error)
+    }
+
+    /// TLS to the target on `stream` (ALPN may choose HTTP/2), then hyper's handshake.
+    async fn over_tls<S>(
+        &self,
+        key: &Key,
+        stream: S,
+        peer: Option<SocketAddr>,
+        url: &str,
+    ) -> Result<(Sender, Option<SocketAddr>)>
+    where
+        S: AsyncRead + AsyncWrite + Unpin + 'static,
+    {
+        let tls_error = |source| Error::Tls {
+            url: url.to_owned(),
+            source,
+        };
+        let tls = self.tls().map_err(tls_error)?;
+        let stream = tls.connect(&key.host, stream).await.map_err(tls_error)?;
+        let h2 = stream.alpn_protocol() == Some(b"h2");
+        self.handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
+            .await
+            .map(|s| (s, peer))
+            .map_err(|e| Error::Protocol {
+                url: url.to_owned(),
+                reason: e.to_string(),
+            })
     }
 
     /// Runs hyper's HTTP/2 or HTTP/1 handshake on `io` and spawns the connection's task; an
