@@ -19,6 +19,9 @@ struct Call {
     callback: Py<PyAny>,
     args: Py<PyTuple>,
     context: Py<PyAny>,
+    /// Debug mode: where the handle was made (asyncio's `_source_traceback`, a
+    /// `traceback.StackSummary`), for the exception handler's context.
+    source_traceback: Option<Py<PyAny>>,
 }
 
 /// A scheduled callback. `cancel()` stops it from running (from any thread).
@@ -100,6 +103,7 @@ impl Handle {
                 callback,
                 args,
                 context,
+                source_traceback: None,
             })),
             cancelled: AtomicBool::new(false),
             repeats,
@@ -156,11 +160,21 @@ impl Handle {
         // A one-shot handle gives its references up as it runs (as asyncio's does after);
         // a reader's or writer's keeps them for the next time.
         let parts = if this.repeats {
-            this.parts(py)
+            let call = this.call.borrow(py);
+            call.as_ref().map(|c| {
+                (
+                    c.callback.clone_ref(py),
+                    c.args.clone_ref(py),
+                    c.context.clone_ref(py),
+                    c.source_traceback.as_ref().map(|t| t.clone_ref(py)),
+                )
+            })
         } else {
-            this.call.take(py).map(|c| (c.callback, c.args, c.context))
+            this.call
+                .take(py)
+                .map(|c| (c.callback, c.args, c.context, c.source_traceback))
         };
-        let Some((callback, args, context)) = parts else {
+        let Some((callback, args, context, source_traceback)) = parts else {
             return Ok(());
         };
         // Bound: their references go straight back, with no check for the GIL.
@@ -178,6 +192,9 @@ impl Handle {
                 let _ = ctx.set_item("message", message);
                 let _ = ctx.set_item("exception", e.value(py));
                 let _ = ctx.set_item("handle", slf);
+                if let Some(tb) = source_traceback {
+                    let _ = ctx.set_item("source_traceback", tb);
+                }
                 report(ctx);
                 Ok(())
             }
@@ -234,6 +251,32 @@ impl Handle {
 
     pub(crate) fn cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Acquire)
+    }
+
+    /// The callback (asyncio's `_callback`; `None` once a one-shot handle ran or was
+    /// cancelled). asyncio's slow-callback warning looks at it to name a task.
+    #[getter]
+    fn _callback(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.parts(py).map(|(c, _, _)| c)
+    }
+
+    /// Debug mode: where the handle was made (asyncio's `_source_traceback`).
+    #[getter]
+    fn _source_traceback(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let call = self.call.borrow(py);
+        call.as_ref()
+            .and_then(|c| c.source_traceback.as_ref().map(|t| t.clone_ref(py)))
+    }
+
+    /// Records where the handle was made (the loop does this in debug mode).
+    fn _set_source_traceback(&self, py: Python<'_>, stack: Py<PyAny>) {
+        // Out of the cell and back: a replaced stack is dropped outside it.
+        let mut call = self.call.replace(py, None);
+        let old = call
+            .as_mut()
+            .and_then(|c| c.source_traceback.replace(stack));
+        drop(self.call.replace(py, call));
+        drop(old);
     }
 
     /// The `contextvars.Context` the callback runs in.

@@ -34,15 +34,45 @@ impl Env {
         self.remote.stop();
     }
 
+    /// asyncio's `call_soon_threadsafe`: a handle queued through the thread-safe queue (which
+    /// wakes the loop if it sleeps).
+    fn call_soon_threadsafe(
+        this: &Arc<Self>,
+        py: Python<'_>,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<Handle>> {
+        let handle = Py::new(
+            py,
+            Loop::new_handle(py, this, callback, args, context, false)?,
+        )?;
+        let (env, h) = (this.clone(), handle.clone_ref(py));
+        this.remote
+            .call_soon_threadsafe(move || in_callback(|py| env.run(py, h.bind(py))))
+            .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
+        Ok(handle)
+    }
+
     /// Runs `handle`; reports an `Exception` to the loop's exception handler, and stops the
     /// loop on a `BaseException` (re-raised by `run_until_stopped`).
     pub(crate) fn run(&self, py: Python<'_>, handle: &Bound<'_, Handle>) {
         if self.debug.load(std::sync::atomic::Ordering::Relaxed) {
             // Described before it runs: a one-shot handle gives up its callback as it runs.
-            let what = handle.repr().map(|r| r.to_string()).unwrap_or_default();
+            // A task's step is named by its task, described after the step, as asyncio's
+            // `_format_handle` does (`Executing <Task finished name='Task-1' ...> took ...`).
+            let task = step_of(handle);
+            let what = match task {
+                Some(_) => String::new(),
+                None => handle.repr().map(|r| r.to_string()).unwrap_or_default(),
+            };
             let start = monotonic();
             self.run_plain(py, handle);
-            self.warn_if_slow(py, || what, monotonic() - start);
+            let described = || match &task {
+                Some(t) => t.repr().map(|r| r.to_string()).unwrap_or_default(),
+                None => what,
+            };
+            self.warn_if_slow(py, described, monotonic() - start);
             return;
         }
         self.run_plain(py, handle);
@@ -100,6 +130,15 @@ impl Env {
             self.set_fatal(e);
         }
     }
+}
+
+/// The task whose step `handle` runs (its callback is a bound method of an `asyncio.Task`).
+fn step_of<'py>(handle: &Bound<'py, Handle>) -> Option<Bound<'py, PyAny>> {
+    let py = handle.py();
+    let callback = handle.getattr("_callback").ok()?;
+    let owner = callback.getattr("__self__").ok()?;
+    let task = py.import("asyncio").ok()?.getattr("Task").ok()?;
+    owner.is_instance(&task).ok()?.then_some(owner)
 }
 
 /// A handle's pointer to the [`Env`] of the loop it was scheduled on.
@@ -254,13 +293,53 @@ impl Loop {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<TimerHandle>> {
-        self.check_open()?;
+        let Ok(lp) = self.lp.get() else {
+            return self.schedule_from_elsewhere(py, when, callback, args, context);
+        };
+        if lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
         let delay = delay_of(when - monotonic())?;
         let contents = Self::new_handle(py, &self.env, callback, args, context, false)?;
         let handle = Bound::new(py, TimerHandle::new(contents, when))?;
         let queued = handle.as_super().clone().unbind();
-        let timer = self.lp.get()?.call_later_raw(delay, Scheduled(queued));
+        let timer = lp.call_later_raw(delay, Scheduled(queued));
         handle.get().set_timer(py, LoopTimer::new(timer));
+        Ok(handle.unbind())
+    }
+
+    /// `call_at` from a thread that is not the loop's, with debug off (in debug mode the
+    /// Python layer raises first, as CPython's loop does): CPython's loop tolerates it, and
+    /// programs do it, so the timer is armed by the loop's thread, through the thread-safe
+    /// queue, which also wakes the loop to see the new deadline.
+    fn schedule_from_elsewhere(
+        &self,
+        py: Python<'_>,
+        when: f64,
+        callback: Py<PyAny>,
+        args: Py<PyTuple>,
+        context: Option<Py<PyAny>>,
+    ) -> PyResult<Py<TimerHandle>> {
+        // A NaN deadline fails here, in the caller's thread.
+        delay_of(when - monotonic())?;
+        let contents = Self::new_handle(py, &self.env, callback, args, context, false)?;
+        let handle = Bound::new(py, TimerHandle::new(contents, when))?;
+        let queued: Py<Handle> = handle.as_super().clone().unbind();
+        let timer_handle = handle.clone().unbind();
+        let arm = move || {
+            in_callback(|py| {
+                if queued.get().cancelled() {
+                    return;
+                }
+                let delay = delay_of(when - monotonic()).unwrap_or(Duration::ZERO);
+                let timer = asyncio::get_running_loop().call_later_raw(delay, Scheduled(queued));
+                timer_handle.get().set_timer(py, LoopTimer::new(timer));
+            })
+        };
+        self.env
+            .remote
+            .call_soon_threadsafe(arm)
+            .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
         Ok(handle.unbind())
     }
 
@@ -373,8 +452,12 @@ impl Loop {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        // One thread check for the whole call (this is the hottest path).
-        let lp = self.lp.get()?;
+        // One thread check for the whole call (this is the hottest path). From another
+        // thread (debug off: debug mode raises in Python first, as CPython's loop does), the
+        // thread-safe path, which CPython's loop tolerates without it.
+        let Ok(lp) = self.lp.get() else {
+            return Env::call_soon_threadsafe(&self.env, py, callback, args, context);
+        };
         if lp.is_closed() {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
@@ -565,16 +648,7 @@ impl Remote {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<Handle>> {
-        let handle = Py::new(
-            py,
-            Loop::new_handle(py, &self.env, callback, args, context, false)?,
-        )?;
-        let (env, h) = (self.env.clone(), handle.clone_ref(py));
-        self.env
-            .remote
-            .call_soon_threadsafe(move || in_callback(|py| env.run(py, h.bind(py))))
-            .map_err(|_| PyRuntimeError::new_err("Event loop is closed"))?;
-        Ok(handle)
+        Env::call_soon_threadsafe(&self.env, py, callback, args, context)
     }
 
     /// Asks the loop to stop, from any thread.

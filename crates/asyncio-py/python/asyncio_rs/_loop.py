@@ -12,7 +12,8 @@ executor — all of them built on the methods above.
 import asyncio
 import os
 import selectors
-from asyncio import events, unix_events
+import sys
+from asyncio import events, format_helpers, unix_events
 
 from . import _core, _transports
 
@@ -50,17 +51,28 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     # ----- scheduling (debug mode: asyncio's checks, then the core) -------------------------
 
+    # In debug mode each handle records where it was made (``_source_traceback``), which the
+    # exception handler's context carries, as CPython's handles do. With debug off, these are
+    # not called: the core's methods are (see ``_fast_paths``), and from another thread they
+    # take the thread-safe path, which CPython's loop tolerates too.
+
     def call_soon(self, callback, *args, context=None):
         self._check_closed()
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_soon")
-        return self._core.call_soon(callback, *args, context=context)
+        handle = self._core.call_soon(callback, *args, context=context)
+        if self._debug:
+            handle._set_source_traceback(format_helpers.extract_stack(sys._getframe(1)))
+        return handle
 
     def call_later(self, delay, callback, *args, context=None):
         if delay is None:
             raise TypeError("delay must not be None")
-        return self.call_at(self.time() + delay, callback, *args, context=context)
+        timer = self.call_at(self.time() + delay, callback, *args, context=context)
+        if timer._source_traceback:
+            del timer._source_traceback[-1]
+        return timer
 
     def call_at(self, when, callback, *args, context=None):
         if when is None:
@@ -69,13 +81,19 @@ class EventLoop(asyncio.SelectorEventLoop):
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
-        return self._core.call_at(when, callback, *args, context=context)
+        timer = self._core.call_at(when, callback, *args, context=context)
+        if self._debug:
+            timer._set_source_traceback(format_helpers.extract_stack(sys._getframe(1)))
+        return timer
 
     def call_soon_threadsafe(self, callback, *args, context=None):
         self._check_closed()
         if self._debug:
             self._check_callback(callback, "call_soon_threadsafe")
-        return self._remote.call_soon_threadsafe(callback, *args, context=context)
+        handle = self._remote.call_soon_threadsafe(callback, *args, context=context)
+        if self._debug:
+            handle._set_source_traceback(format_helpers.extract_stack(sys._getframe(1)))
+        return handle
 
     def _add_callback(self, handle):
         # asyncio's own handles (signal handlers) join the core's ready queue.
