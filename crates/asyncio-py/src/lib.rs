@@ -38,5 +38,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ReadPipeTransport>()?;
     m.add_class::<WritePipeTransport>()?;
     m.add_class::<DatagramTransport>()?;
+    // The crate's version is the wheel's (maturin takes it from Cargo.toml).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

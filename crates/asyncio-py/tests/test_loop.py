@@ -126,6 +126,26 @@ class Basics(unittest.TestCase):
         asyncio_rs.run(main())
 
 
+class Package(unittest.TestCase):
+    def test_the_version_is_the_crates_and_the_installed_wheels(self):
+        import importlib.metadata
+        import pathlib
+        import re
+
+        root = pathlib.Path(__file__).resolve().parents[3]
+        cargo = (root / "Cargo.toml").read_text()
+        crate = re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
+        self.assertEqual(asyncio_rs.__version__, crate)
+        self.assertEqual(importlib.metadata.version("asyncio_rs"), crate)
+
+    def test_the_package_is_typed(self):
+        import pathlib
+
+        here = pathlib.Path(asyncio_rs.__file__).parent
+        self.assertTrue((here / "py.typed").exists())
+        self.assertTrue((here / "__init__.pyi").exists())
+
+
 class Threads(unittest.TestCase):
     def test_the_gil_is_free_while_the_loop_waits(self):
         # The future is completed by another thread only, which needs the GIL to run: if the

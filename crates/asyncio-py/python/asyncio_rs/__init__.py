@@ -9,9 +9,17 @@ or, for code that makes its own loops, ``asyncio_rs.install()`` first.
 import asyncio as _asyncio
 import sys as _sys
 
+from ._core import __version__
 from ._loop import EventLoop
 
-__all__ = ["EventLoop", "EventLoopPolicy", "install", "new_event_loop", "run"]
+__all__ = [
+    "EventLoop",
+    "EventLoopPolicy",
+    "__version__",
+    "install",
+    "new_event_loop",
+    "run",
+]
 
 
 def new_event_loop():

@@ -1,0 +1,29 @@
+"""Types of asyncio_rs's public names (the package ships ``py.typed``)."""
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+_T = TypeVar("_T")
+
+__version__: str
+__all__ = [
+    "EventLoop",
+    "EventLoopPolicy",
+    "__version__",
+    "install",
+    "new_event_loop",
+    "run",
+]
+
+class EventLoop(asyncio.SelectorEventLoop):
+    """An asyncio event loop on asyncio-rs's core."""
+
+    def __init__(self) -> None: ...
+
+class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
+    """The default policy, handing out asyncio-rs loops."""
+
+def new_event_loop() -> EventLoop: ...
+def run(main: Coroutine[Any, Any, _T], *, debug: bool | None = None) -> _T: ...
+def install() -> None: ...
