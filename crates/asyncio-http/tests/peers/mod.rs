@@ -28,6 +28,10 @@ pub(crate) fn python(modules: &[&str]) -> Option<PathBuf> {
             .is_ok_and(|s| s.success())
     });
     if found.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "no Python with {modules:?}: .ci/run should install them"
+        );
         eprintln!("SKIP: no Python with {modules:?} (CI installs them in target/ci-venv)");
     }
     found
@@ -150,6 +154,10 @@ pub(crate) fn tinyproxy(auth: Option<(&str, &str)>) -> Option<Peer> {
         .map(PathBuf::from)
         .find(|p| p.exists());
     let Some(bin) = bin else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "tinyproxy is missing: .ci/run should install it"
+        );
         eprintln!("SKIP: tinyproxy is not installed (apt-get install tinyproxy; CI does)");
         return None;
     };
