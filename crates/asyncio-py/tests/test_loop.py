@@ -134,7 +134,7 @@ class Package(unittest.TestCase):
 
         root = pathlib.Path(__file__).resolve().parents[3]
         cargo = (root / "Cargo.toml").read_text()
-        crate = re.search(r'^version = "([^"]+)"', cargo, re.M).group(1)
+        crate = re.search(r'^version = "([^"]+)"', cargo, re.MULTILINE).group(1)
         self.assertEqual(asyncio_rs.__version__, crate)
         self.assertEqual(importlib.metadata.version("asyncio_rs"), crate)
 
