@@ -465,6 +465,14 @@ impl Loop {
             py,
             Self::new_handle(py, &self.env, callback, args, context, false)?,
         )?;
+        // Left out of the cycle collector, as rloop's handles are: a `call_soon` handle runs
+        // on the next iteration (or is cancelled, or dropped with the closing loop), and
+        // gives its callback, arguments and context up then, so no cycle through it outlives
+        // that. Tracked, a million queued handles made every full collection walk them all.
+        // SAFETY: the GIL is held (`py`); the object is alive (`handle` holds it); untracking
+        // a tracked object only takes it off the collector's list (pyo3's dealloc untracks
+        // it again, which is a no-op then).
+        unsafe { pyo3::ffi::PyObject_GC_UnTrack(handle.as_ptr().cast()) };
         lp.call_soon_raw(Scheduled(handle.clone_ref(py)));
         Ok(handle)
     }

@@ -146,6 +146,31 @@ class Package(unittest.TestCase):
         self.assertTrue((here / "__init__.pyi").exists())
 
 
+class Collector(unittest.TestCase):
+    def test_call_soon_handles_are_untracked_and_leave_no_cycle_behind(self):
+        import gc
+        import weakref
+
+        loop = asyncio_rs.new_event_loop()
+
+        class Holder:
+            def method(self):
+                pass
+
+        holder = Holder()
+        # A cycle through the handle: holder -> handle -> bound method -> holder.
+        holder.handle = loop.call_soon(holder.method)
+        self.assertFalse(gc.is_tracked(holder.handle))
+        self.assertTrue(gc.is_tracked(loop.call_later(3600, print)))
+        gone = weakref.ref(holder)
+        del holder
+        loop.call_soon(loop.stop)
+        loop.run_forever()  # the handle runs and lets its callback go
+        gc.collect()
+        self.assertIsNone(gone())
+        loop.close()
+
+
 class Threads(unittest.TestCase):
     def test_the_gil_is_free_while_the_loop_waits(self):
         # The future is completed by another thread only, which needs the GIL to run: if the
