@@ -111,6 +111,9 @@ impl Profile {
                     no_proxy: Proxies::from_env().no_proxy,
                     ..Proxies::all(url.clone())
                 },
+                // The demo's server is this process's, on loopback: the environment's proxy
+                // is for the network, so the quick start works behind one too.
+                (None, false) if args.demo => Proxies::none(),
                 (None, false) => Proxies::from_env(),
             },
             netrc,

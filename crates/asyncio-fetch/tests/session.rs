@@ -150,6 +150,24 @@ fn the_proxy_comes_from_the_flag_or_the_environment_unless_no_proxy() {
     assert_eq!(seen[&url[0]].1.as_deref(), Some("proxy"), "{seen:?}");
     let (_, seen) = fetch(&dir, &url, &["--no-proxy"], &env);
     assert_eq!(seen[&url[0]].0, Some(200), "{seen:?}");
+    // The demo ignores the environment's proxy (its server is on loopback, in-process).
+    let demo = Command::new(bin())
+        .args(["--demo", "--demo-urls", "50", "--quiet"])
+        .env("HTTP_PROXY", &dead)
+        .env_remove("NO_PROXY")
+        .output()
+        .unwrap();
+    assert!(demo.status.success(), "{demo:?}");
+    let summary =
+        String::from_utf8_lossy(&demo.stdout).to_string() + &String::from_utf8_lossy(&demo.stderr);
+    assert!(
+        summary.contains("status: 2xx"),
+        "answers came back: {summary}"
+    );
+    assert!(
+        !summary.contains("errors:") && !summary.contains("proxy"),
+        "{summary}"
+    );
     let bypass = [("HTTP_PROXY", dead.as_str()), ("NO_PROXY", "127.0.0.1")];
     let (_, seen) = fetch(&dir, &url, &[], &bypass);
     assert_eq!(seen[&url[0]].0, Some(200), "{seen:?}");

@@ -285,6 +285,10 @@ impl Loop {
         Ok(Handle::new(callback, args, context, repeats, env))
     }
 
+    /// `call_at`. From a thread that is not the loop's, with debug off (in debug mode the
+    /// Python layer raises first, as CPython's loop does), the timer is armed by the loop's
+    /// thread through the thread-safe queue, which also wakes the loop to see the new
+    /// deadline: CPython's loop tolerates such calls, and programs make them.
     fn schedule_at(
         &self,
         py: Python<'_>,
@@ -293,38 +297,20 @@ impl Loop {
         args: Py<PyTuple>,
         context: Option<Py<PyAny>>,
     ) -> PyResult<Py<TimerHandle>> {
-        let Ok(lp) = self.lp.get() else {
-            return self.schedule_from_elsewhere(py, when, callback, args, context);
-        };
-        if lp.is_closed() {
+        let here = self.lp.get().ok();
+        if here.is_some_and(asyncio::EventLoop::is_closed) {
             return Err(PyRuntimeError::new_err("Event loop is closed"));
         }
+        // A NaN deadline fails here, in the caller's thread.
         let delay = delay_of(when - monotonic())?;
         let contents = Self::new_handle(py, &self.env, callback, args, context, false)?;
         let handle = Bound::new(py, TimerHandle::new(contents, when))?;
-        let queued = handle.as_super().clone().unbind();
-        let timer = lp.call_later_raw(delay, Scheduled(queued));
-        handle.get().set_timer(py, LoopTimer::new(timer));
-        Ok(handle.unbind())
-    }
-
-    /// `call_at` from a thread that is not the loop's, with debug off (in debug mode the
-    /// Python layer raises first, as CPython's loop does): CPython's loop tolerates it, and
-    /// programs do it, so the timer is armed by the loop's thread, through the thread-safe
-    /// queue, which also wakes the loop to see the new deadline.
-    fn schedule_from_elsewhere(
-        &self,
-        py: Python<'_>,
-        when: f64,
-        callback: Py<PyAny>,
-        args: Py<PyTuple>,
-        context: Option<Py<PyAny>>,
-    ) -> PyResult<Py<TimerHandle>> {
-        // A NaN deadline fails here, in the caller's thread.
-        delay_of(when - monotonic())?;
-        let contents = Self::new_handle(py, &self.env, callback, args, context, false)?;
-        let handle = Bound::new(py, TimerHandle::new(contents, when))?;
         let queued: Py<Handle> = handle.as_super().clone().unbind();
+        if let Some(lp) = here {
+            let timer = lp.call_later_raw(delay, Scheduled(queued));
+            handle.get().set_timer(py, LoopTimer::new(timer));
+            return Ok(handle.unbind());
+        }
         let timer_handle = handle.clone().unbind();
         let arm = move || {
             in_callback(|py| {

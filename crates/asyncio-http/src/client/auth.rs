@@ -50,15 +50,14 @@ impl Auth {
             return None;
         }
         let decode = |s: &str| {
-            url::form_urlencoded::parse(format!("x={s}").as_bytes())
-                .next()
-                .map(|(_, v)| v.into_owned())
-                .unwrap_or_default()
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
         };
-        // form decoding would turn '+' into ' ': userinfo keeps '+' as it is.
-        let user = decode(&url.username().replace('+', "%2B"));
-        let password = url.password().map(|p| decode(&p.replace('+', "%2B")));
-        Some(Auth::Basic { user, password })
+        Some(Auth::Basic {
+            user: decode(url.username()),
+            password: url.password().map(decode),
+        })
     }
 
     /// The header value.
