@@ -16,7 +16,7 @@ pub mod ws;
 
 pub use client::{
     Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Netrc,
-    Part, Proxies, ProxyScheme, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
+    Part, Proxies, ProxyScheme, Redirect, RequestBuilder, Response, RetryPolicy, SessionConfig, Trace,
     TracingTrace, Via,
 };
 pub use error::{Error, Result, TimeoutKind};

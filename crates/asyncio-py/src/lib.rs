@@ -10,17 +10,21 @@
 //! - [`Remote`] reaches the loop from any thread (`call_soon_threadsafe`).
 //! - [`Transport`] is the state and I/O of a transport, extended by one class per kind:
 //!   [`SocketTransport`], [`ReadPipeTransport`], [`WritePipeTransport`], [`DatagramTransport`].
+//! - [`HttpSession`], [`HttpCall`] and [`HttpResponse`] are asyncio-http's client for the
+//!   package `asyncio_rs.http` (aiohttp's client API).
 
 use pyo3::prelude::*;
 
 mod bound;
 mod fdio;
 mod handle;
+mod http;
 mod py_loop;
 mod pybuf;
 mod transport;
 
 pub use handle::{Handle, TimerHandle};
+pub use http::{HttpCall, HttpResponse, HttpSession};
 pub use py_loop::{Loop, Remote};
 pub use transport::{
     DatagramTransport, ReadPipeTransport, SocketTransport, Transport, WritePipeTransport,
@@ -38,6 +42,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ReadPipeTransport>()?;
     m.add_class::<WritePipeTransport>()?;
     m.add_class::<DatagramTransport>()?;
+    m.add_class::<HttpSession>()?;
+    m.add_class::<HttpCall>()?;
+    m.add_class::<HttpResponse>()?;
     // The crate's version is the wheel's (maturin takes it from Cargo.toml).
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

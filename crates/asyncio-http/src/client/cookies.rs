@@ -119,7 +119,7 @@ impl CookieJar {
 
     /// The `Cookie` header for a request to `url`, with `extra` pairs after the jar's
     /// (`None` when there is nothing to send).
-    pub(crate) fn header_for(
+    pub fn header_for(
         &self,
         url: &url::Url,
         extra: &[(String, String)],

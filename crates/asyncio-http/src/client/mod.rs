@@ -31,7 +31,7 @@ pub use netrc::Netrc;
 pub(crate) use proxy::Rules;
 pub use proxy::{Proxies, ProxyScheme, Via};
 pub use request::RequestBuilder;
-pub use response::Response;
+pub use response::{Redirect, Response};
 pub use retry::{Attempt, RetryPolicy};
 pub use session::{ClientSession, SessionConfig};
 pub use trace::{Trace, Tracers, TracingTrace};

@@ -23,6 +23,7 @@ pub struct RequestBuilder {
     pub(crate) query: Vec<(String, String)>,
     pub(crate) timeout: Option<ClientTimeout>,
     pub(crate) follow_redirects: Option<bool>,
+    pub(crate) max_redirects: Option<usize>,
     /// Cookies for this request only, after the jar's.
     pub(crate) cookies: Vec<(String, String)>,
     pub(crate) auth: Option<Auth>,
@@ -182,6 +183,13 @@ impl RequestBuilder {
     /// Whether to follow redirects (the session's setting by default).
     pub fn follow_redirects(mut self, on: bool) -> Self {
         self.follow_redirects = Some(on);
+        self
+    }
+
+    /// The most redirects followed for this request (the session's `max_redirects` by
+    /// default).
+    pub fn max_redirects(mut self, max: usize) -> Self {
+        self.max_redirects = Some(max);
         self
     }
 

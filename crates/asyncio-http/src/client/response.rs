@@ -12,6 +12,18 @@ use super::connector::{Connector, Key, Lease, Sender};
 use super::decode::Decoder;
 use crate::error::{Error, Result, TimeoutKind};
 
+/// A redirect that a request followed: one entry of [`Response::history`] (aiohttp's
+/// `history`, without the redirect's body).
+#[derive(Clone, Debug)]
+pub struct Redirect {
+    /// The URL that answered with the redirect.
+    pub url: url::Url,
+    /// Its status (301, 302, 303, 307 or 308).
+    pub status: StatusCode,
+    /// Its headers (`Location` among them).
+    pub headers: HeaderMap,
+}
+
 /// A response (aiohttp's `ClientResponse`). The connection returns to the pool once the body
 /// has been read to the end; dropping a response before that closes the connection.
 pub struct Response {
@@ -23,7 +35,7 @@ pub struct Response {
     pub(crate) version: Version,
     pub(crate) headers: HeaderMap,
     pub(crate) url: url::Url,
-    pub(crate) history: Vec<url::Url>,
+    pub(crate) history: Vec<Redirect>,
     pub(crate) body: Option<hyper::body::Incoming>,
     pub(crate) decoder: Option<Decoder>,
     pub(crate) lease: Option<Lease>,
@@ -81,8 +93,8 @@ impl Response {
         &self.url
     }
 
-    /// The URLs that redirected here, in order.
-    pub fn history(&self) -> &[url::Url] {
+    /// The responses that redirected here, in order.
+    pub fn history(&self) -> &[Redirect] {
         &self.history
     }
 

@@ -11,7 +11,7 @@ use super::body::Payload;
 use super::cookies;
 use super::decode::ACCEPT_ENCODING;
 use super::exchange::{send_with_retries, Hop};
-use super::{Auth, RequestBuilder, Response};
+use super::{Auth, Redirect, RequestBuilder, Response};
 use crate::error::{Error, Result};
 
 pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
@@ -41,8 +41,12 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
     let mut method = req.method;
     let mut body = req.body;
     let mut headers = config.headers.clone();
+    // A request's header replaces the session's of that name; its repeated headers all go.
+    for k in req.headers.keys() {
+        headers.remove(k);
+    }
     for (k, v) in &req.headers {
-        headers.insert(k, v.clone());
+        headers.append(k, v.clone());
     }
     if let Some(auth) = auth {
         if !headers.contains_key(header::AUTHORIZATION) {
@@ -60,7 +64,8 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
     let explicit_cookie = headers.remove(header::COOKIE);
     // Whether every hop so far stayed on the first origin.
     let mut own = true;
-    let mut history: Vec<url::Url> = Vec::new();
+    let mut history: Vec<Redirect> = Vec::new();
+    let max_redirects = req.max_redirects.unwrap_or(config.max_redirects);
     loop {
         let extra: &[(String, String)] = if own { &extra_cookies } else { &[] };
         let cookie = match (&config.cookies, own) {
@@ -114,17 +119,17 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
             url: location.clone(),
             reason: format!("bad redirect from {url}: {e}"),
         })?;
-        if history.len() >= config.max_redirects {
+        if history.len() >= max_redirects {
             return Err(Error::TooManyRedirects {
                 url: url.to_string(),
-                max: config.max_redirects,
+                max: max_redirects,
                 looped: false,
             });
         }
-        if next == url || history.contains(&next) {
+        if next == url || history.iter().any(|r| r.url == next) {
             return Err(Error::TooManyRedirects {
                 url: url.to_string(),
-                max: config.max_redirects,
+                max: max_redirects,
                 looped: true,
             });
         }
@@ -152,8 +157,13 @@ pub(crate) async fn send(req: RequestBuilder) -> Result<Response> {
             own = false;
         }
         strip_credentials(&mut next);
+        let (status, redirect_headers) = (resp.status, resp.headers.clone());
         // Reading the redirect's small body lets its connection go back to the pool.
         drop(resp.bytes().await);
-        history.push(std::mem::replace(&mut url, next));
+        history.push(Redirect {
+            url: std::mem::replace(&mut url, next),
+            status,
+            headers: redirect_headers,
+        });
     }
 }

@@ -178,6 +178,7 @@ impl ClientSession {
             query: Vec::new(),
             timeout: None,
             follow_redirects: None,
+            max_redirects: None,
             cookies: Vec::new(),
             auth: None,
             proxy: None,

@@ -1,0 +1,19 @@
+//! The core of `asyncio_rs.http`: asyncio-http's client driven from Python, on the loop's own
+//! thread. The Python package (`python/asyncio_rs/http/`) gives it aiohttp's API.
+//!
+//! - [`HttpSession`] holds one `asyncio_http::ClientSession` (its pool, cookie jar, settings).
+//!   `request` spawns the request as a task on the loop and resolves an asyncio future with an
+//!   [`HttpResponse`] once the headers are in.
+//! - The same task then reads the body into a buffer ([`body::Body`]), pausing at a high-water
+//!   mark, as aiohttp's protocol fills its `StreamReader`; Python takes bytes out of it and waits
+//!   on a future only when what it asks for has not arrived yet.
+//! - Failures reach Python as the exception the package's factory makes from an error's kind
+//!   (`errors.rs`): the classes live in Python, where aiohttp's programs catch them.
+
+mod body;
+mod errors;
+mod response;
+mod session;
+
+pub use response::{HttpCall, HttpResponse};
+pub use session::HttpSession;
