@@ -47,8 +47,19 @@ pub(crate) type BoxIo = Box<dyn IoStream>;
 
 /// A connection ready for one request.
 pub(crate) enum Sender {
-    H1(http1::SendRequest<Body>),
+    H1(http1::SendRequest<Body>, ConnTask),
     H2(http2::SendRequest<Body>),
+}
+
+/// The task driving an HTTP/1 connection: dropped anywhere but in the pool, it stops, and the
+/// socket closes. hyper's own task would otherwise wait for the response of a request its
+/// caller abandoned (cancelled, timed out) for as long as the server takes.
+pub(crate) struct ConnTask(asyncio::Task);
+
+impl Drop for ConnTask {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
 }
 
 /// A connection taken for a request, with what it took from the limits.
@@ -65,6 +76,7 @@ pub(crate) struct Lease {
 
 struct Idle {
     sender: http1::SendRequest<Body>,
+    conn: ConnTask,
     peer: Option<SocketAddr>,
     since: Instant,
 }
@@ -210,7 +222,7 @@ impl Connector {
         let now = asyncio::time::now();
         while let Some(idle) = pool.idle.pop() {
             if now.duration_since(idle.since) < expiry && idle.sender.is_ready() {
-                return Some((Sender::H1(idle.sender), idle.peer));
+                return Some((Sender::H1(idle.sender, idle.conn), idle.peer));
             }
             // Expired or closed by the server: dropping it closes the connection.
         }
@@ -222,6 +234,7 @@ impl Connector {
         &self,
         key: &Key,
         sender: http1::SendRequest<Body>,
+        conn: ConnTask,
         peer: Option<SocketAddr>,
     ) {
         if sender.is_closed() {
@@ -230,6 +243,7 @@ impl Connector {
         let mut hosts = self.hosts.borrow_mut();
         hosts.entry(key.clone()).or_default().idle.push(Idle {
             sender,
+            conn,
             peer,
             since: asyncio::time::now(),
         });
@@ -482,7 +496,7 @@ impl Connector {
             .max_headers(self.config.max_headers)
             .handshake(io)
             .await?;
-        asyncio::spawn(conn);
-        Ok(Sender::H1(sender))
+        let task = asyncio::spawn(conn).task().clone();
+        Ok(Sender::H1(sender, ConnTask(task)))
     }
 }

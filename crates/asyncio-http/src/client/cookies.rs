@@ -119,11 +119,7 @@ impl CookieJar {
 
     /// The `Cookie` header for a request to `url`, with `extra` pairs after the jar's
     /// (`None` when there is nothing to send).
-    pub fn header_for(
-        &self,
-        url: &url::Url,
-        extra: &[(String, String)],
-    ) -> Option<HeaderValue> {
+    pub fn header_for(&self, url: &url::Url, extra: &[(String, String)]) -> Option<HeaderValue> {
         let store = self.store();
         cookie_header(store.get_request_values(url), extra)
     }

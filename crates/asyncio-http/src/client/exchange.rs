@@ -159,7 +159,7 @@ async fn send_once(
         request.headers_mut().extend(headers.clone());
         let sent = async {
             match &mut lease.sender {
-                Sender::H1(s) => {
+                Sender::H1(s, _) => {
                     s.ready().await?;
                     s.send_request(request).await
                 }

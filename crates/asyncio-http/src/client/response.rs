@@ -337,8 +337,8 @@ impl Response {
     /// Gives the connection back to the pool (HTTP/1 after a complete body).
     fn recycle(&mut self) {
         if let Some(lease) = self.lease.take() {
-            if let Sender::H1(s) = lease.sender {
-                self.connector.release(&lease.key, s, lease.peer);
+            if let Sender::H1(s, conn) = lease.sender {
+                self.connector.release(&lease.key, s, conn, lease.peer);
             }
         }
     }

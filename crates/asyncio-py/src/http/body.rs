@@ -221,10 +221,7 @@ pub(super) fn resolve(py: Python<'_>, fut: &Py<PyAny>) {
 }
 
 /// Reads `resp`'s body into `body` until it ends, fails, or Python releases it.
-pub(super) async fn pump(
-    mut resp: asyncio_http::Response,
-    body: &std::cell::RefCell<Body>,
-) {
+pub(super) async fn pump(mut resp: asyncio_http::Response, body: &std::cell::RefCell<Body>) {
     loop {
         poll_fn(|cx| {
             let mut b = body.borrow_mut();

@@ -33,7 +33,7 @@ pub(super) fn to_py(py: Python<'_>, factory: &Py<PyAny>, e: &Error, phase: Phase
     };
     let errno = match e {
         Error::Dns { source, .. } | Error::Connect { source, .. } | Error::Tls { source, .. } => {
-            source.raw_os_error()
+            os_errno(source)
         }
         _ => None,
     };
@@ -41,9 +41,38 @@ pub(super) fn to_py(py: Python<'_>, factory: &Py<PyAny>, e: &Error, phase: Phase
         Phase::Request => "request",
         Phase::Body => "body",
     };
-    let made = factory.bind(py).call1((kind, phase, e.url(), e.to_string(), status, errno));
+    let made = factory
+        .bind(py)
+        .call1((kind, phase, e.url(), e.to_string(), status, errno));
     match made {
         Ok(exc) => PyErr::from_value(exc),
         Err(err) => err,
     }
+}
+
+/// The `errno` behind `e`: its own, an inner error's (asyncio-rs's connect wraps the system's
+/// error with the address it tried), or the one its kind stands for.
+fn os_errno(e: &std::io::Error) -> Option<i32> {
+    use std::io::ErrorKind as K;
+    if let Some(n) = e.raw_os_error() {
+        return Some(n);
+    }
+    if let Some(n) = e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+        .and_then(std::io::Error::raw_os_error)
+    {
+        return Some(n);
+    }
+    Some(match e.kind() {
+        K::ConnectionRefused => libc::ECONNREFUSED,
+        K::ConnectionReset => libc::ECONNRESET,
+        K::ConnectionAborted => libc::ECONNABORTED,
+        K::TimedOut => libc::ETIMEDOUT,
+        K::HostUnreachable => libc::EHOSTUNREACH,
+        K::NetworkUnreachable => libc::ENETUNREACH,
+        K::AddrNotAvailable => libc::EADDRNOTAVAIL,
+        K::PermissionDenied => libc::EACCES,
+        _ => return None,
+    })
 }

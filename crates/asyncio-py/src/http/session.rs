@@ -23,9 +23,9 @@ type Timeouts = (Option<f64>, Option<f64>, Option<f64>, Option<f64>);
 fn seconds(s: Option<f64>) -> PyResult<Option<Duration>> {
     match s {
         None => Ok(None),
-        Some(s) if s.is_nan() || s < 0.0 => {
-            Err(PyValueError::new_err(format!("timeout must be >= 0, not {s}")))
-        }
+        Some(s) if s.is_nan() || s < 0.0 => Err(PyValueError::new_err(format!(
+            "timeout must be >= 0, not {s}"
+        ))),
         // 0 means no limit, as in aiohttp.
         Some(0.0) => Ok(None),
         Some(s) => Ok(Some(Duration::from_secs_f64(s.min(1e9)))),
@@ -106,7 +106,10 @@ impl HttpSession {
         ttl_dns_cache=Some(10.0), keepalive_timeout=15.0, verify_ssl=true, cookies=true,
         auto_decompress=true, trust_env=false, max_redirects=10, proxy=None, max_body=None,
     ))]
-    #[expect(clippy::too_many_arguments, reason = "aiohttp's keyword arguments, one each")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "aiohttp's keyword arguments, one each"
+    )]
     fn new(
         py_loop: &Bound<'_, PyAny>,
         errors: Py<PyAny>,
@@ -180,7 +183,10 @@ impl HttpSession {
         fut, method, url, headers, body=None, params=Vec::new(), allow_redirects=true,
         max_redirects=None, timeout=None, proxy=None, verify_ssl=None, cookies=Vec::new(),
     ))]
-    #[expect(clippy::too_many_arguments, reason = "aiohttp's keyword arguments, one each")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "aiohttp's keyword arguments, one each"
+    )]
     fn request(
         &self,
         py: Python<'_>,
@@ -279,7 +285,11 @@ impl HttpSession {
     /// Idle connections in the pool.
     fn idle_connections(&self) -> PyResult<usize> {
         let st = self.st.get()?;
-        Ok(st.session.borrow().as_ref().map_or(0, |s| s.idle_connections()))
+        Ok(st
+            .session
+            .borrow()
+            .as_ref()
+            .map_or(0, |s| s.idle_connections()))
     }
 
     /// The `Cookie` header the jar would send to `url` (`None`: none, or no jar).
@@ -376,7 +386,8 @@ fn deliver(
         history: resp.history().to_vec(),
         peer: resp.remote_addr(),
     };
-    let set = Py::new(py, obj).and_then(|r| fut.call_method1(pyo3::intern!(py, "set_result"), (r,)));
+    let set =
+        Py::new(py, obj).and_then(|r| fut.call_method1(pyo3::intern!(py, "set_result"), (r,)));
     if let Err(e) = set {
         e.write_unraisable(py, Some(fut));
         return false;

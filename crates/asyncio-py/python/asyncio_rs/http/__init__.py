@@ -59,6 +59,7 @@ from ._response import ClientResponse, StreamReader
 from ._url import URL
 
 __all__ = [
+    "URL",
     "BasicAuth",
     "CIMultiDict",
     "CIMultiDictProxy",
@@ -96,7 +97,6 @@ __all__ = [
     "StreamReader",
     "TCPConnector",
     "TooManyRedirects",
-    "URL",
     "WSServerHandshakeError",
     "request",
 ]
@@ -104,8 +104,21 @@ __all__ = [
 
 def __getattr__(name):
     # aiohttp's names outside the subset: a clear error rather than an AttributeError.
-    if name in ("web", "ClientWebSocketResponse", "WSMsgType", "WSMessage", "TraceConfig",
-                "UnixConnector", "NamedPipeConnector", "CookieJar", "MultipartWriter",
-                "StreamResponse", "hdrs", "payload"):
-        raise NotImplementedError(f"asyncio_rs.http.{name} is not supported (use aiohttp)")
+    if name in (
+        "web",
+        "ClientWebSocketResponse",
+        "WSMsgType",
+        "WSMessage",
+        "TraceConfig",
+        "UnixConnector",
+        "NamedPipeConnector",
+        "CookieJar",
+        "MultipartWriter",
+        "StreamResponse",
+        "hdrs",
+        "payload",
+    ):
+        raise NotImplementedError(
+            f"asyncio_rs.http.{name} is not supported (use aiohttp)"
+        )
     raise AttributeError(f"module 'asyncio_rs.http' has no attribute {name!r}")

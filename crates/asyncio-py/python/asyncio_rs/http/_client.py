@@ -5,7 +5,6 @@ import io
 import json as _json
 import sys
 from collections.abc import AsyncIterable, Mapping
-from urllib.parse import urlencode
 
 from .. import __version__
 from .._core import HttpSession
@@ -27,7 +26,9 @@ from ._url import URL
 __all__ = ["ClientSession", "request"]
 
 _SENTINEL = object()
-USER_AGENT = f"Python/{sys.version_info[0]}.{sys.version_info[1]} asyncio_rs.http/{__version__}"
+USER_AGENT = (
+    f"Python/{sys.version_info[0]}.{sys.version_info[1]} asyncio_rs.http/{__version__}"
+)
 
 # Arguments aiohttp accepts that this client does not implement: given anything but their
 # default, they raise NotImplementedError naming them (nothing is silently ignored).
@@ -69,15 +70,15 @@ def _refuse(where, given, table):
         if name not in table:
             raise TypeError(f"{where}() got an unexpected keyword argument {name!r}")
         if value != table[name]:
-            raise NotImplementedError(f"asyncio_rs.http: {where}({name}=...) is not supported")
+            raise NotImplementedError(
+                f"asyncio_rs.http: {where}({name}=...) is not supported"
+            )
 
 
 def _header_pairs(headers):
     if headers is None:
         return []
-    if isinstance(headers, CIMultiDictProxy):
-        items = headers.items()
-    elif isinstance(headers, Mapping):
+    if isinstance(headers, (CIMultiDictProxy, Mapping)):
         items = headers.items()
     else:
         items = headers
@@ -91,7 +92,9 @@ def _param_pairs(params):
         from urllib.parse import parse_qsl
 
         return parse_qsl(params, keep_blank_values=True)
-    items = params.items() if isinstance(params, (Mapping, CIMultiDictProxy)) else params
+    items = (
+        params.items() if isinstance(params, (Mapping, CIMultiDictProxy)) else params
+    )
     out = []
     for k, v in items:
         if isinstance(v, bool) or not isinstance(v, (str, int, float)):
@@ -116,7 +119,9 @@ async def _encode_body(data, json, json_serialize, headers):
     """The body's bytes and the ``Content-Type`` it implies (``None``: none implied)."""
     if json is not None:
         if data is not None:
-            raise ValueError("data and json parameters can not be used at the same time")
+            raise ValueError(
+                "data and json parameters can not be used at the same time"
+            )
         return json_serialize(json).encode(), "application/json"
     if data is None:
         return None, None
@@ -136,7 +141,9 @@ async def _encode_body(data, json, json_serialize, headers):
         return body, "application/octet-stream"
     if isinstance(data, AsyncIterable):
         return await _collect(data), "application/octet-stream"
-    raise NotImplementedError(f"asyncio_rs.http: data of type {type(data).__name__} is not supported")
+    raise NotImplementedError(
+        f"asyncio_rs.http: data of type {type(data).__name__} is not supported"
+    )
 
 
 class _RequestContextManager:
@@ -219,7 +226,9 @@ class ClientSession:
         if timeout is _SENTINEL or timeout is None:
             timeout = DEFAULT_TIMEOUT
         if not isinstance(timeout, ClientTimeout):
-            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
+            raise ValueError(  # noqa: TRY004 (aiohttp raises ValueError)
+                f"timeout parameter cannot be of {type(timeout)} type"
+            )
         self._timeout = timeout
         self._json_serialize = json_serialize
         self._raise_for_status = raise_for_status
@@ -268,13 +277,19 @@ class ClientSession:
         return _RequestContextManager(self._request(method, url, **kwargs))
 
     def get(self, url, *, allow_redirects=True, **kwargs):
-        return _RequestContextManager(self._request("GET", url, allow_redirects=allow_redirects, **kwargs))
+        return _RequestContextManager(
+            self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
     def options(self, url, *, allow_redirects=True, **kwargs):
-        return _RequestContextManager(self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs))
+        return _RequestContextManager(
+            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
     def head(self, url, *, allow_redirects=False, **kwargs):
-        return _RequestContextManager(self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs))
+        return _RequestContextManager(
+            self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
+        )
 
     def post(self, url, *, data=None, **kwargs):
         return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
@@ -318,13 +333,17 @@ class ClientSession:
         url = str(str_or_url)
         if not url:
             raise InvalidUrlClientError(url)
-        body, implied_type = await _encode_body(data, json, self._json_serialize, headers)
+        body, implied_type = await _encode_body(
+            data, json, self._json_serialize, headers
+        )
         pairs = _header_pairs(headers)
         if auth is not None:
             if not isinstance(auth, BasicAuth):
                 raise TypeError("auth must be a BasicAuth")
             pairs.append(("Authorization", auth.encode()))
-        if implied_type is not None and not any(k.lower() == "content-type" for k, _ in pairs):
+        if implied_type is not None and not any(
+            k.lower() == "content-type" for k, _ in pairs
+        ):
             pairs.append(("Content-Type", implied_type))
         if proxy is not None:
             proxy = str(proxy)
@@ -365,7 +384,9 @@ class ClientSession:
             resp_core = await fut
         except ClientResponseError as e:
             if e.request_info is None:
-                e.request_info = RequestInfo(URL(url), method, CIMultiDictProxy(pairs), URL(url))
+                e.request_info = RequestInfo(
+                    URL(url), method, CIMultiDictProxy(pairs), URL(url)
+                )
             raise
         except BaseException:
             call.cancel()
@@ -415,7 +436,9 @@ class ClientSession:
         await self._connector.close()
 
     def detach(self):
-        raise NotImplementedError("asyncio_rs.http: ClientSession.detach() is not supported")
+        raise NotImplementedError(
+            "asyncio_rs.http: ClientSession.detach() is not supported"
+        )
 
     async def __aenter__(self):
         return self
@@ -462,7 +485,7 @@ class _CookieJar:
             fields = line.split("\t")
             if len(fields) != 7:
                 continue
-            domain, _, path, secure, expires, name, value = fields
+            domain, _, path, secure, _expires, name, value = fields
             http_only = domain.startswith("#HttpOnly_")
             domain = domain.removeprefix("#HttpOnly_").lstrip(".")
             m = Morsel()
@@ -494,12 +517,12 @@ class _CookieJar:
                 jar[name] = value
         return jar
 
-    def update_cookies(self, cookies, response_url=URL()):
+    def update_cookies(self, cookies, response_url=None):
         """Adds cookies (a dict, pairs, or a ``SimpleCookie``) as if ``response_url`` set
         them (without one, for every host)."""
         from http.cookies import Morsel
 
-        url = str(response_url) or None
+        url = str(response_url) if response_url else None
         items = cookies.items() if isinstance(cookies, Mapping) else cookies
         for name, value in items:
             if isinstance(value, Morsel):
@@ -513,7 +536,9 @@ class _CookieJar:
 
     def clear(self, predicate=None):
         if predicate is not None:
-            raise NotImplementedError("asyncio_rs.http: cookie_jar.clear(predicate) is not supported")
+            raise NotImplementedError(
+                "asyncio_rs.http: cookie_jar.clear(predicate) is not supported"
+            )
         self._core.clear_cookies()
 
 
@@ -528,7 +553,7 @@ async def _close_after(session, coro):
 class _SessionRequestContextManager:
     """What the module's ``request()`` returns: a response whose session closes with it."""
 
-    __slots__ = ("_coro", "_session", "_resp")
+    __slots__ = ("_coro", "_resp", "_session")
 
     def __init__(self, coro, session):
         self._coro = coro
@@ -547,9 +572,24 @@ class _SessionRequestContextManager:
         await self._session.close()
 
 
-def request(method, url, *, params=None, data=None, json=None, headers=None, cookies=None,
-            auth=None, allow_redirects=True, max_redirects=10, timeout=_SENTINEL,
-            connector=None, proxy=None, ssl=True, **kwargs):
+def request(
+    method,
+    url,
+    *,
+    params=None,
+    data=None,
+    json=None,
+    headers=None,
+    cookies=None,
+    auth=None,
+    allow_redirects=True,
+    max_redirects=10,
+    timeout=_SENTINEL,
+    connector=None,
+    proxy=None,
+    ssl=True,
+    **kwargs,
+):
     """One request in a session of its own (aiohttp's ``aiohttp.request``)."""
     session = ClientSession(
         connector=connector,
@@ -557,8 +597,17 @@ def request(method, url, *, params=None, data=None, json=None, headers=None, coo
         timeout=timeout if timeout is not _SENTINEL else None,
     )
     coro = session._request(
-        method, url, params=params, data=data, json=json, headers=headers, auth=auth,
-        allow_redirects=allow_redirects, max_redirects=max_redirects, proxy=proxy, ssl=ssl,
+        method,
+        url,
+        params=params,
+        data=data,
+        json=json,
+        headers=headers,
+        auth=auth,
+        allow_redirects=allow_redirects,
+        max_redirects=max_redirects,
+        proxy=proxy,
+        ssl=ssl,
         **kwargs,
     )
     return _SessionRequestContextManager(coro, session)

@@ -2,6 +2,7 @@
 factory the Rust core calls to turn one of asyncio-http's errors into the one aiohttp raises."""
 
 import asyncio
+import os
 import ssl
 from collections import namedtuple
 from urllib.parse import urlsplit
@@ -44,9 +45,7 @@ class ClientError(Exception):
 class ClientResponseError(ClientError):
     """A response that is an error (``raise_for_status``), or a failure tied to one."""
 
-    def __init__(
-        self, request_info, history, *, status=None, message="", headers=None
-    ):
+    def __init__(self, request_info, history, *, status=None, message="", headers=None):
         self.request_info = request_info
         self.status = 0 if status is None else status
         self.message = message
@@ -227,14 +226,16 @@ def _key(url, is_proxy=False):
 
 
 def _os_error(errno, message):
-    return OSError(errno, message) if errno is not None else OSError(None, message)
+    if errno is None:
+        return OSError(None, message)
+    return OSError(errno, os.strerror(errno))
 
 
 def make(kind, phase, url, message, status, errno):
     """The exception aiohttp raises for asyncio-http's error ``kind`` (``dns``, ``connect``,
     ``timeout_total``, ...) in ``phase`` (``"request"`` or ``"body"``)."""
     if kind == "timeout_total":
-        return asyncio.TimeoutError()
+        return TimeoutError()
     if kind in ("timeout_connect", "timeout_sock_connect"):
         return ConnectionTimeoutError(f"Connection timeout to host {url}")
     if kind == "timeout_sock_read":
@@ -249,7 +250,9 @@ def make(kind, phase, url, message, status, errno):
         return ClientConnectorError(_key(url), _os_error(errno, message))
     if kind == "tls":
         if "certificate" in message.lower():
-            return ClientConnectorCertificateError(_key(url), ssl.CertificateError(message))
+            return ClientConnectorCertificateError(
+                _key(url), ssl.CertificateError(message)
+            )
         return ClientConnectorSSLError(_key(url), _os_error(errno, message))
     if kind == "too_many_redirects":
         return TooManyRedirects(None, (), message=message)

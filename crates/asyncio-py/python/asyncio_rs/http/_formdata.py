@@ -18,7 +18,9 @@ def _quoted(value):
 class FormData:
     """Form fields: ``add_field(name, value, content_type=None, filename=None)``."""
 
-    def __init__(self, fields=(), quote_fields=True, charset=None, *, default_to_multipart=False):
+    def __init__(
+        self, fields=(), quote_fields=True, charset=None, *, default_to_multipart=False
+    ):
         self._fields = []
         self._charset = charset
         self._multipart = default_to_multipart
@@ -32,7 +34,15 @@ class FormData:
     def is_multipart(self):
         return self._multipart
 
-    def add_field(self, name, value, *, content_type=None, filename=None, content_transfer_encoding=None):
+    def add_field(
+        self,
+        name,
+        value,
+        *,
+        content_type=None,
+        filename=None,
+        content_transfer_encoding=None,
+    ):
         """Adds a field; a file object or bytes (or a ``filename``) makes the form multipart."""
         if content_transfer_encoding is not None:
             raise NotImplementedError(
@@ -49,7 +59,9 @@ class FormData:
             if filename is None:
                 filename = name
         elif not isinstance(value, str):
-            raise TypeError(f"field {name!r}: expected str, bytes or a file, got {type(value).__name__}")
+            raise TypeError(
+                f"field {name!r}: expected str, bytes or a file, got {type(value).__name__}"
+            )
         if content_type is not None or filename is not None:
             self._multipart = True
         self._fields.append((name, value, content_type, filename))
@@ -65,7 +77,9 @@ class FormData:
             elif isinstance(f, (list, tuple)) and len(f) == 2:
                 self.add_field(f[0], f[1])
             else:
-                raise TypeError(f"only io.IOBase, dict and (name, value) pairs are supported, not {f!r}")
+                raise TypeError(
+                    f"only io.IOBase, dict and (name, value) pairs are supported, not {f!r}"
+                )
 
     def _encode(self):
         """The body and its ``Content-Type``."""
@@ -92,7 +106,9 @@ class FormData:
                 disposition += f'; filename="{_quoted(filename)}"'
             if content_type is None:
                 if filename is not None:
-                    content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+                    content_type = (
+                        mimetypes.guess_type(filename)[0] or "application/octet-stream"
+                    )
                 elif not isinstance(value, str):
                     content_type = "application/octet-stream"
                 else:

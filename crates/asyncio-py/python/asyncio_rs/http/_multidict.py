@@ -75,7 +75,7 @@ class CIMultiDictProxy(Mapping):
             mine = [(k.lower(), v) for k, v in self._items]
             return mine == [(k.lower(), v) for k, v in other._items]
         if isinstance(other, Mapping):
-            return dict((k.lower(), v) for k, v in self._items) == {
+            return {k.lower(): v for k, v in self._items} == {
                 str(k).lower(): v for k, v in other.items()
             }
         return NotImplemented

@@ -6,7 +6,6 @@ import base64
 import ssl as _ssl
 from collections import namedtuple
 from dataclasses import dataclass
-from typing import Optional
 
 __all__ = [
     "BasicAuth",
@@ -30,10 +29,10 @@ RequestInfo = namedtuple("RequestInfo", "url method headers real_url")
 class ClientTimeout:
     """aiohttp's timeouts, in seconds: ``None`` (or 0) for no limit."""
 
-    total: Optional[float] = None
-    connect: Optional[float] = None
-    sock_read: Optional[float] = None
-    sock_connect: Optional[float] = None
+    total: float | None = None
+    connect: float | None = None
+    sock_read: float | None = None
+    sock_connect: float | None = None
     ceil_threshold: float = 5
 
     def _core(self):
@@ -125,7 +124,9 @@ class TCPConnector:
                 raise NotImplementedError(
                     f"asyncio_rs.http: TCPConnector({name}=...) is not supported"
                 )
-            raise TypeError(f"TCPConnector() got an unexpected keyword argument {name!r}")
+            raise TypeError(
+                f"TCPConnector() got an unexpected keyword argument {name!r}"
+            )
         self.limit = limit
         self.limit_per_host = limit_per_host
         self._verify = _verifies(ssl) and verify_ssl

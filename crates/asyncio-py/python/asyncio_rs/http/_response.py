@@ -105,14 +105,16 @@ class StreamReader:
             yield line
 
     def total_bytes(self):
-        raise NotImplementedError("asyncio_rs.http: StreamReader.total_bytes is not supported")
+        raise NotImplementedError(
+            "asyncio_rs.http: StreamReader.total_bytes is not supported"
+        )
 
 
 class _Redirect:
     """A response in ``history``: the redirect's status line and headers (its body is not
     kept)."""
 
-    __slots__ = ("status", "reason", "method", "url", "real_url", "headers")
+    __slots__ = ("headers", "method", "real_url", "reason", "status", "url")
 
     def __init__(self, url, status, headers, method):
         from http import HTTPStatus
@@ -139,19 +141,19 @@ class ClientResponse:
     """A response (aiohttp's ``ClientResponse``)."""
 
     __slots__ = (
-        "_core",
-        "_loop",
         "_body",
-        "_headers",
-        "_released",
         "_content",
-        "_url",
-        "_history",
         "_cookies",
-        "status",
+        "_core",
+        "_headers",
+        "_history",
+        "_loop",
+        "_released",
+        "_session",
+        "_url",
         "method",
         "request_info",
-        "_session",
+        "status",
     )
 
     def __init__(self, core, method, request_info, loop, session):
@@ -310,14 +312,19 @@ class ClientResponse:
         body = await self.read()
         return body.decode(encoding or self.get_encoding(), errors=errors)
 
-    async def json(self, *, encoding=None, loads=_json.loads, content_type="application/json"):
+    async def json(
+        self, *, encoding=None, loads=_json.loads, content_type="application/json"
+    ):
         """The body parsed as JSON (``None`` for an empty body). A ``Content-Type`` other
         than ``content_type`` raises ``ContentTypeError`` (``content_type=None`` skips the
         check)."""
         body = await self.read()
         if content_type:
             mime = self.content_type
-            if not (mime == content_type or (content_type == "application/json" and mime.endswith("+json"))):
+            if not (
+                mime == content_type
+                or (content_type == "application/json" and mime.endswith("+json"))
+            ):
                 raise ContentTypeError(
                     self.request_info,
                     self.history,

@@ -25,7 +25,9 @@ class URL(str):
     @property
     def port(self):
         parts = self._parts()
-        return parts.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(parts.scheme)
+        return parts.port or {"http": 80, "https": 443, "ws": 80, "wss": 443}.get(
+            parts.scheme
+        )
 
     @property
     def user(self):
