@@ -97,7 +97,8 @@ pub(crate) fn score(workload: &str, r: &Row<'_>) -> f64 {
 pub(crate) fn headline(workload: &str, r: &Row<'_>) -> String {
     match (workload, r.bytes_per_task, r.p50_us) {
         (
-            "fetch-demo" | "fetch-demo-fast" | "fetch-demo-mc" | "crawl" | "crawl-redis" | "upload",
+            "fetch-demo" | "fetch-demo-fast" | "fetch-demo-mc" | "crawl" | "crawl-redis" | "upload"
+            | "py-fetch-fast" | "py-fetch-demo",
             Some(b),
             _,
         ) => {

@@ -36,6 +36,13 @@ pub(crate) fn fetch_bin() -> PathBuf {
 /// A child process killed when dropped (the demo server).
 pub(crate) struct Server(Child);
 
+impl Server {
+    /// The server's process id.
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();

@@ -15,6 +15,7 @@ mod os;
 #[cfg(feature = "peers")]
 mod os_peers;
 mod pingpong;
+mod pyfetch;
 pub(crate) mod pyloop;
 mod rt;
 mod spawn;
@@ -106,6 +107,8 @@ pub(crate) const ALL: &[&Workload] = &[
     &ws_echo::WS_ECHO,
     &upload::HTTP_PROXY,
     &upload::UPLOAD,
+    &pyfetch::PY_FETCH_FAST,
+    &pyfetch::PY_FETCH_DEMO,
 ];
 
 #[cfg(not(feature = "peers"))]
@@ -128,6 +131,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "aiohttp-rloop",
     "aiohttp-asyncio-rs",
     "python-websockets",
+    "httpx",
+    "pyreqwest",
+    "rnet",
 ];
 #[cfg(feature = "peers")]
 pub(crate) const RUNTIMES: &[&str] = &[
@@ -149,6 +155,9 @@ pub(crate) const RUNTIMES: &[&str] = &[
     "aiohttp-rloop",
     "aiohttp-asyncio-rs",
     "python-websockets",
+    "httpx",
+    "pyreqwest",
+    "rnet",
     "smol",
     "monoio",
     "monoio-legacy",

@@ -180,8 +180,8 @@ impl HttpSession {
     /// Starts a request; `fut` (an asyncio future) gets the [`HttpResponse`] once its headers
     /// are in, or the exception. Cancel the returned call if the awaiter is cancelled.
     #[pyo3(signature = (
-        fut, method, url, headers, body=None, params=Vec::new(), allow_redirects=true,
-        max_redirects=None, timeout=None, proxy=None, verify_ssl=None, cookies=Vec::new(),
+        fut, method, url, headers=None, body=None, params=None, allow_redirects=true,
+        max_redirects=None, timeout=None, proxy=None, verify_ssl=None, cookies=None,
     ))]
     #[expect(
         clippy::too_many_arguments,
@@ -193,15 +193,15 @@ impl HttpSession {
         fut: Py<PyAny>,
         method: &str,
         url: &str,
-        headers: Vec<(String, String)>,
+        headers: Option<Vec<(String, String)>>,
         body: Option<&Bound<'_, PyBytes>>,
-        params: Vec<(String, String)>,
+        params: Option<Vec<(String, String)>>,
         allow_redirects: bool,
         max_redirects: Option<usize>,
         timeout: Option<Timeouts>,
         proxy: Option<String>,
         verify_ssl: Option<bool>,
-        cookies: Vec<(String, String)>,
+        cookies: Option<Vec<(String, String)>>,
     ) -> PyResult<HttpCall> {
         let st = self.st.get()?;
         if st.lp.is_closed() {
@@ -211,10 +211,10 @@ impl HttpSession {
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             .map_err(|_| PyValueError::new_err(format!("invalid method {method:?}")))?;
         let mut req = session.request(method, url);
-        for (k, v) in &headers {
+        for (k, v) in headers.iter().flatten() {
             req = req.header(k, v);
         }
-        if !params.is_empty() {
+        if let Some(params) = params.filter(|p| !p.is_empty()) {
             let pairs: Vec<(&str, &str)> = params
                 .iter()
                 .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -234,7 +234,7 @@ impl HttpSession {
         if let Some(p) = proxy {
             req = req.proxy(Proxies::all(p));
         }
-        for (k, v) in &cookies {
+        for (k, v) in cookies.iter().flatten() {
             req = req.cookie(k, v);
         }
         let ex = Rc::new(Exchange {

@@ -19,6 +19,7 @@ from ._options import (
     DummyCookieJar,
     RequestInfo,
     TCPConnector,
+    _verifies,
 )
 from ._response import ClientResponse
 from ._url import URL
@@ -115,7 +116,7 @@ async def _collect(stream):
     return b"".join(chunks)
 
 
-async def _encode_body(data, json, json_serialize, headers):
+def _encode_body(data, json, json_serialize):
     """The body's bytes and the ``Content-Type`` it implies (``None``: none implied)."""
     if json is not None:
         if data is not None:
@@ -133,14 +134,13 @@ async def _encode_body(data, json, json_serialize, headers):
     if isinstance(data, str):
         return data.encode(), "text/plain; charset=utf-8"
     if isinstance(data, (bytes, bytearray, memoryview)):
+        # (An async iterator's chunks, collected, arrive here too.)
         return bytes(data), "application/octet-stream"
     if isinstance(data, io.IOBase):
         body = data.read()
         if isinstance(body, str):
             return body.encode(), "text/plain; charset=utf-8"
         return body, "application/octet-stream"
-    if isinstance(data, AsyncIterable):
-        return await _collect(data), "application/octet-stream"
     raise NotImplementedError(
         f"asyncio_rs.http: data of type {type(data).__name__} is not supported"
     )
@@ -325,17 +325,63 @@ class ClientSession:
         ssl_context=None,
         **unsupported,
     ):
+        url = str_or_url if type(str_or_url) is str else str(str_or_url)
+        fut = self._loop.create_future()
+        if (
+            data is None
+            and json is None
+            and headers is None
+            and params is None
+            and cookies is None
+            and auth is None
+            and proxy is None
+            and ssl is True
+            and timeout is _SENTINEL
+            and verify_ssl is None
+            and ssl_context is None
+            and not unsupported
+            and not self._shared_cookies
+        ):
+            # The common request: nothing to encode or merge.
+            call = self._core.request(fut, method, url, None, None, None, allow_redirects, max_redirects)
+        else:
+            call = await self._start(
+                fut, method, url, params, data, json, cookies, headers, auth,
+                allow_redirects, max_redirects, proxy, proxy_auth, timeout, ssl,
+                verify_ssl, ssl_context, unsupported,
+            )  # fmt: skip
+        try:
+            resp_core = await fut
+        except ClientResponseError as e:
+            if e.request_info is None:
+                e.request_info = RequestInfo(
+                    URL(url), method, CIMultiDictProxy(_header_pairs(headers)), URL(url)
+                )
+            raise
+        except BaseException:
+            call.cancel()
+            raise
+        resp = ClientResponse(resp_core, method, url, self._loop)
+        check = self._raise_for_status if raise_for_status is None else raise_for_status
+        if check is True:
+            resp.raise_for_status()
+        elif check:
+            await check(resp)
+        return resp
+
+    async def _start(
+        self, fut, method, url, params, data, json, cookies, headers, auth,
+        allow_redirects, max_redirects, proxy, proxy_auth, timeout, ssl, verify_ssl,
+        ssl_context, unsupported,
+    ):  # fmt: skip
+        """Starts a request with options: its body encoded, its headers merged."""
         if unsupported:
             _refuse("request", unsupported, _REQUEST_UNSUPPORTED)
-        core = self._core
-        if core.closed:
-            raise RuntimeError("Session is closed")
-        url = str(str_or_url)
         if not url:
             raise InvalidUrlClientError(url)
-        body, implied_type = await _encode_body(
-            data, json, self._json_serialize, headers
-        )
+        if isinstance(data, AsyncIterable):
+            data = await _collect(data)
+        body, implied_type = _encode_body(data, json, self._json_serialize)
         pairs = _header_pairs(headers)
         if auth is not None:
             if not isinstance(auth, BasicAuth):
@@ -351,8 +397,6 @@ class ClientSession:
                 proxy = _with_credentials(proxy, proxy_auth)
         verify = None
         if ssl is not True or verify_ssl is not None or ssl_context is not None:
-            from ._options import _verifies
-
             verify = _verifies(ssl if ssl_context is None else ssl_context)
             if verify_ssl is False:
                 verify = False
@@ -361,10 +405,10 @@ class ClientSession:
         elif isinstance(timeout, ClientTimeout):
             core_timeout = timeout._core()
         else:
-            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-        loop = self._loop
-        fut = loop.create_future()
-        call = core.request(
+            raise ValueError(  # noqa: TRY004 (aiohttp raises ValueError)
+                f"timeout parameter cannot be of {type(timeout)} type"
+            )
+        return self._core.request(
             fut,
             method,
             url,
@@ -376,29 +420,8 @@ class ClientSession:
             core_timeout,
             proxy,
             verify,
-            self._shared_cookies + _cookie_pairs(cookies)
-            if self._shared_cookies
-            else _cookie_pairs(cookies),
+            self._shared_cookies + _cookie_pairs(cookies),
         )
-        try:
-            resp_core = await fut
-        except ClientResponseError as e:
-            if e.request_info is None:
-                e.request_info = RequestInfo(
-                    URL(url), method, CIMultiDictProxy(pairs), URL(url)
-                )
-            raise
-        except BaseException:
-            call.cancel()
-            raise
-        info = RequestInfo(URL(url), method, None, URL(url))
-        resp = ClientResponse(resp_core, method, info, loop, self)
-        check = self._raise_for_status if raise_for_status is None else raise_for_status
-        if check is True:
-            resp.raise_for_status()
-        elif check:
-            await check(resp)
-        return resp
 
     # ----- WebSockets (see _ws.py) ------------------------------------------------------
 

@@ -13,7 +13,7 @@ from ._exceptions import (
     ContentTypeError,
 )
 from ._multidict import CIMultiDictProxy
-from ._options import HttpVersion
+from ._options import HttpVersion, RequestInfo
 from ._url import URL
 
 __all__ = ["ClientResponse", "StreamReader"]
@@ -149,14 +149,13 @@ class ClientResponse:
         "_history",
         "_loop",
         "_released",
-        "_session",
         "_url",
+        "_asked",
         "method",
-        "request_info",
         "status",
     )
 
-    def __init__(self, core, method, request_info, loop, session):
+    def __init__(self, core, method, asked, loop):
         self._core = core
         self._loop = loop
         self._body = None
@@ -168,8 +167,13 @@ class ClientResponse:
         self._cookies = None
         self.status = core.status
         self.method = method
-        self.request_info = request_info
-        self._session = session
+        self._asked = asked
+
+    @property
+    def request_info(self):
+        """The request as asked: its URL and method (its headers are not kept)."""
+        url = URL(self._asked)
+        return RequestInfo(url, self.method, CIMultiDictProxy(), url)
 
     # ----- the status line and headers --------------------------------------------------
 
@@ -194,7 +198,7 @@ class ClientResponse:
     @property
     def url(self):
         u = self.real_url
-        return u.with_fragment(None) if u.fragment else u
+        return u.with_fragment(None) if "#" in u else u
 
     @property
     def host(self):
