@@ -162,6 +162,20 @@ async def disconnect(request):
     raise web.HTTPInternalServerError()
 
 
+async def ws_echo(request):
+    ws = web.WebSocketResponse(protocols=("chat",))
+    await ws.prepare(request)
+    async for msg in ws:
+        if msg.type == web.WSMsgType.TEXT:
+            if msg.data == "close":
+                await ws.close(code=4000, message=b"asked")
+                break
+            await ws.send_str("echo:" + msg.data)
+        elif msg.type == web.WSMsgType.BINARY:
+            await ws.send_bytes(msg.data[::-1])
+    return ws
+
+
 def app():
     a = web.Application(client_max_size=64 * 1024 * 1024)
     a.router.add_get("/text", text)
@@ -185,6 +199,7 @@ def app():
     a.router.add_get("/hang", hang)
     a.router.add_get("/truncated", truncated)
     a.router.add_get("/disconnect", disconnect)
+    a.router.add_get("/ws", ws_echo)
     return a
 
 

@@ -367,6 +367,52 @@ async def case_disconnected(lib, s, base):
         return r.status
 
 
+async def case_websocket(lib, s, base):
+    async with s.ws_connect(f"{base}/ws", protocols=("chat",)) as ws:
+        await ws.send_str("hi")
+        a = await ws.receive()
+        await ws.send_bytes(b"abc")
+        b = await ws.receive()
+        await ws.send_json({"x": 1})
+        c = await ws.receive_str()
+        await ws.send_str("close")
+        d = await ws.receive()
+        e = await ws.receive()
+        return (
+            ws.protocol,
+            (a.type.name, a.data),
+            (b.type.name, b.data),
+            c,
+            (d.type.name, d.data, d.extra),
+            e.type.name,
+            ws.close_code,
+            ws.closed,
+        )
+
+
+async def case_websocket_iterate_and_close(lib, s, base):
+    ws = await s.ws_connect(f"{base}/ws")
+    for i in range(3):
+        await ws.send_str(str(i))
+    got = []
+    async for msg in ws:
+        got.append(msg.data)
+        if len(got) == 3:
+            break
+    closed_now = await ws.close()
+    return got, closed_now, ws.closed, ws.close_code, await ws.close()
+
+
+async def case_websocket_receive_timeout(lib, s, base):
+    async with s.ws_connect(f"{base}/ws") as ws:
+        await ws.receive(timeout=0.1)
+
+
+async def case_websocket_refused(lib, s, base):
+    async with s.ws_connect(f"{base}/text") as ws:
+        return ws.protocol
+
+
 async def case_module_request(lib, s, base):
     async with lib.request("GET", f"{base}/text") as r:
         return r.status, await r.text()

@@ -9,11 +9,15 @@
 //!   on a future only when what it asks for has not arrived yet.
 //! - Failures reach Python as the exception the package's factory makes from an error's kind
 //!   (`errors.rs`): the classes live in Python, where aiohttp's programs catch them.
+//! - [`HttpWebSocket`] is `ws_connect`'s socket: one task owns it and serves Python's sends
+//!   and receives (`ws.rs`).
 
 mod body;
 mod errors;
 mod response;
 mod session;
+mod ws;
 
 pub use response::{HttpCall, HttpResponse};
 pub use session::HttpSession;
+pub use ws::HttpWebSocket;

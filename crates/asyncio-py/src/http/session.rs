@@ -13,6 +13,7 @@ use pyo3::types::PyBytes;
 use super::body::{pump, Body};
 use super::errors::{to_py, Phase};
 use super::response::{Exchange, HttpCall, HttpResponse};
+use super::ws::{self, HttpWebSocket, WsState};
 use crate::bound::OnThread;
 use crate::py_loop::{in_callback, Loop};
 
@@ -260,6 +261,98 @@ impl HttpSession {
                 }
             }
             // The task's handle goes: nothing holds the exchange in a cycle any more.
+            drop(ex2.task.borrow_mut().take());
+        });
+        *ex.task.borrow_mut() = Some(handle.task().clone());
+        Ok(HttpCall {
+            ex: OnThread::new(ex, st.home.clone()),
+        })
+    }
+
+    /// Opens a WebSocket; `fut` gets the [`HttpWebSocket`] once the handshake is done, or the
+    /// exception.
+    #[pyo3(signature = (
+        fut, url, protocols=Vec::new(), headers=Vec::new(), heartbeat=None, autoping=true,
+        max_msg_size=4 * 1024 * 1024, timeout=Some(10.0), proxy=None, verify_ssl=None,
+    ))]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "aiohttp's keyword arguments, one each"
+    )]
+    fn ws_connect(
+        &self,
+        py: Python<'_>,
+        fut: Py<PyAny>,
+        url: &str,
+        protocols: Vec<String>,
+        headers: Vec<(String, String)>,
+        heartbeat: Option<f64>,
+        autoping: bool,
+        max_msg_size: usize,
+        timeout: Option<f64>,
+        proxy: Option<String>,
+        verify_ssl: Option<bool>,
+    ) -> PyResult<HttpCall> {
+        let st = self.st.get()?;
+        if st.lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
+        let session = st.session(verify_ssl)?;
+        let mut c = session
+            .ws_connect(url)
+            .protocols(protocols)
+            .autoping(autoping)
+            .max_message_size((max_msg_size > 0).then_some(max_msg_size))
+            .timeout(seconds(timeout)?);
+        for (k, v) in &headers {
+            c = c.header(k, v);
+        }
+        if let Some(h) = seconds(heartbeat)? {
+            c = c.heartbeat(h);
+        }
+        if let Some(p) = proxy {
+            c = c.proxy(Proxies::all(p));
+        }
+        // The exchange only carries the task, for `HttpCall.cancel` during the handshake.
+        let ex = Rc::new(Exchange {
+            body: RefCell::new(Body::default()),
+            task: RefCell::new(None),
+            errors: st.errors.clone_ref(py),
+        });
+        let ws_state = Rc::new(WsState::new(st.errors.clone_ref(py)));
+        let (ex2, home) = (ex.clone(), st.home.clone());
+        let handle = st.lp.spawn(async move {
+            match c.connect().await {
+                Err(e) => in_callback(|py| {
+                    let err = to_py(py, &ex2.errors, &e, Phase::Request);
+                    let fut = fut.bind(py);
+                    if !is_done(fut) {
+                        let _ = fut.call_method1(pyo3::intern!(py, "set_exception"), (err,));
+                    }
+                }),
+                Ok(ws) => {
+                    let protocol = ws.protocol().map(str::to_owned);
+                    let taken = in_callback(|py| {
+                        let fut = fut.bind(py);
+                        if is_done(fut) {
+                            return false;
+                        }
+                        let obj = HttpWebSocket {
+                            st: OnThread::new(ws_state.clone(), home),
+                            protocol,
+                        };
+                        let set = Py::new(py, obj)
+                            .and_then(|o| fut.call_method1(pyo3::intern!(py, "set_result"), (o,)));
+                        set.is_ok()
+                    });
+                    drop(ex2.task.borrow_mut().take());
+                    if taken {
+                        let task = asyncio::spawn(ws::run(ws, ws_state.clone()));
+                        *ws_state.task.borrow_mut() = Some(task.task().clone());
+                    }
+                    return;
+                }
+            }
             drop(ex2.task.borrow_mut().take());
         });
         *ex.task.borrow_mut() = Some(handle.task().clone());

@@ -57,6 +57,7 @@ from ._options import (
 )
 from ._response import ClientResponse, StreamReader
 from ._url import URL
+from ._ws import ClientWebSocketResponse, WSCloseCode, WSMessage, WSMsgType
 
 __all__ = [
     "URL",
@@ -79,6 +80,7 @@ __all__ = [
     "ClientSSLError",
     "ClientSession",
     "ClientTimeout",
+    "ClientWebSocketResponse",
     "ConnectionTimeoutError",
     "ContentTypeError",
     "DummyCookieJar",
@@ -97,6 +99,9 @@ __all__ = [
     "StreamReader",
     "TCPConnector",
     "TooManyRedirects",
+    "WSCloseCode",
+    "WSMessage",
+    "WSMsgType",
     "WSServerHandshakeError",
     "request",
 ]
@@ -106,9 +111,6 @@ def __getattr__(name):
     # aiohttp's names outside the subset: a clear error rather than an AttributeError.
     if name in (
         "web",
-        "ClientWebSocketResponse",
-        "WSMsgType",
-        "WSMessage",
         "TraceConfig",
         "UnixConnector",
         "NamedPipeConnector",

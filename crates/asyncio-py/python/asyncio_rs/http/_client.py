@@ -343,7 +343,9 @@ class ClientSession:
             and not self._shared_cookies
         ):
             # The common request: nothing to encode or merge.
-            call = self._core.request(fut, method, url, None, None, None, allow_redirects, max_redirects)
+            call = self._core.request(
+                fut, method, url, None, None, None, allow_redirects, max_redirects
+            )
         else:
             call = await self._start(
                 fut, method, url, params, data, json, cookies, headers, auth,
@@ -405,9 +407,7 @@ class ClientSession:
         elif isinstance(timeout, ClientTimeout):
             core_timeout = timeout._core()
         else:
-            raise ValueError(  # noqa: TRY004 (aiohttp raises ValueError)
-                f"timeout parameter cannot be of {type(timeout)} type"
-            )
+            raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
         return self._core.request(
             fut,
             method,

@@ -141,6 +141,7 @@ class ClientResponse:
     """A response (aiohttp's ``ClientResponse``)."""
 
     __slots__ = (
+        "_asked",
         "_body",
         "_content",
         "_cookies",
@@ -150,7 +151,6 @@ class ClientResponse:
         "_loop",
         "_released",
         "_url",
-        "_asked",
         "method",
         "status",
     )
