@@ -32,6 +32,10 @@ async def drive(urls, concurrency, fetch):
             try:
                 status, body, final = await fetch(url)
                 rec.update(status=status, bytes=len(body), final_url=final)
+                if 300 <= status < 400:
+                    # The demo's redirects lead to pages: every client must follow them.
+                    rec["error"] = {"kind": "redirect not followed"}
+                    failed.append(rec)
             except Exception as e:  # noqa: BLE001
                 rec["error"] = {"kind": type(e).__name__, "message": str(e)}
                 failed.append(rec)
@@ -60,7 +64,7 @@ async def with_httpx(urls, concurrency):
     import httpx
 
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=30, follow_redirects=True) as client:
 
         async def fetch(url):
             resp = await client.get(url)
@@ -89,7 +93,7 @@ async def with_pyreqwest(urls, concurrency):
 async def with_rnet(urls, concurrency):
     import rnet
 
-    client = rnet.Client(timeout=30)
+    client = rnet.Client(timeout=30, allow_redirects=True)
 
     async def fetch(url):
         resp = await client.get(url)

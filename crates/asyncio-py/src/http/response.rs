@@ -4,7 +4,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyTuple};
 
@@ -187,15 +186,15 @@ impl HttpResponse {
         Ok(PyBytes::new(py, &chunk))
     }
 
-    /// The whole body, once it ended (`ready(-1)`): raises its error if it broke.
-    fn take_all<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+    /// The whole body if it ended (`None` while it has not): raises its error if it broke.
+    fn take_whole<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyBytes>>> {
         self.check(py)?;
         let mut body = self.body()?;
         if matches!(body.ending, Ending::Open) {
-            return Err(PyRuntimeError::new_err("the body has not ended"));
+            return Ok(None);
         }
         let all = body.take(None);
-        Ok(PyBytes::new(py, &all))
+        Ok(Some(PyBytes::new(py, &all)))
     }
 
     /// The first buffered chunk, as it came (`iter_any`).

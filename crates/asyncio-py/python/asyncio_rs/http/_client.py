@@ -4,6 +4,7 @@ import asyncio
 import io
 import json as _json
 import sys
+from asyncio import Future as _Future
 from collections.abc import AsyncIterable, Mapping
 
 from .. import __version__
@@ -146,14 +147,26 @@ def _encode_body(data, json, json_serialize):
     )
 
 
+class _Done:
+    """An awaitable that is already done (``__aexit__`` has nothing to wait for)."""
+
+    __slots__ = ()
+
+    def __await__(self):
+        return iter(())
+
+
+_DONE = _Done()
+
+
 class _RequestContextManager:
     """What ``session.get()`` returns: await it for the response, or use it with
-    ``async with``, which releases the response at the end."""
+    ``async with``, which releases the response at the end. The request's coroutine stores
+    the response here for ``__aexit__``, so ``async with`` runs no coroutine of its own."""
 
     __slots__ = ("_coro", "_resp")
 
-    def __init__(self, coro):
-        self._coro = coro
+    def __init__(self):
         self._resp = None
 
     def __await__(self):
@@ -171,12 +184,12 @@ class _RequestContextManager:
     def __iter__(self):
         return self.__await__()
 
-    async def __aenter__(self):
-        self._resp = await self._coro
-        return self._resp
+    def __aenter__(self):
+        return self._coro
 
-    async def __aexit__(self, exc_type, exc, tb):
+    def __aexit__(self, exc_type, exc, tb):
         self._resp.release()
+        return _DONE
 
 
 class ClientSession:
@@ -274,39 +287,40 @@ class ClientSession:
 
     def request(self, method, url, **kwargs):
         """A request with any method."""
-        return _RequestContextManager(self._request(method, url, **kwargs))
+        cm = _RequestContextManager()
+        cm._coro = self._request(method, url, cm, **kwargs)
+        return cm
 
     def get(self, url, *, allow_redirects=True, **kwargs):
-        return _RequestContextManager(
-            self._request("GET", url, allow_redirects=allow_redirects, **kwargs)
+        cm = _RequestContextManager()
+        cm._coro = self._request(
+            "GET", url, cm, allow_redirects=allow_redirects, **kwargs
         )
+        return cm
 
     def options(self, url, *, allow_redirects=True, **kwargs):
-        return _RequestContextManager(
-            self._request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        return self.request("OPTIONS", url, allow_redirects=allow_redirects, **kwargs)
 
     def head(self, url, *, allow_redirects=False, **kwargs):
-        return _RequestContextManager(
-            self._request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
-        )
+        return self.request("HEAD", url, allow_redirects=allow_redirects, **kwargs)
 
     def post(self, url, *, data=None, **kwargs):
-        return _RequestContextManager(self._request("POST", url, data=data, **kwargs))
+        return self.request("POST", url, data=data, **kwargs)
 
     def put(self, url, *, data=None, **kwargs):
-        return _RequestContextManager(self._request("PUT", url, data=data, **kwargs))
+        return self.request("PUT", url, data=data, **kwargs)
 
     def patch(self, url, *, data=None, **kwargs):
-        return _RequestContextManager(self._request("PATCH", url, data=data, **kwargs))
+        return self.request("PATCH", url, data=data, **kwargs)
 
     def delete(self, url, **kwargs):
-        return _RequestContextManager(self._request("DELETE", url, **kwargs))
+        return self.request("DELETE", url, **kwargs)
 
     async def _request(
         self,
         method,
         str_or_url,
+        _cm=None,
         *,
         params=None,
         data=None,
@@ -326,7 +340,7 @@ class ClientSession:
         **unsupported,
     ):
         url = str_or_url if type(str_or_url) is str else str(str_or_url)
-        fut = self._loop.create_future()
+        fut = _Future(loop=self._loop)
         if (
             data is None
             and json is None
@@ -369,6 +383,8 @@ class ClientSession:
             resp.raise_for_status()
         elif check:
             await check(resp)
+        if _cm is not None:
+            _cm._resp = resp
         return resp
 
     async def _start(

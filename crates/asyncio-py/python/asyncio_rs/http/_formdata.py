@@ -2,9 +2,7 @@
 with files or binary values, as ``multipart/form-data`` (RFC 7578)."""
 
 import io
-import mimetypes
 import os
-import uuid
 from urllib.parse import urlencode
 
 __all__ = ["FormData"]
@@ -90,6 +88,9 @@ class FormData:
             if self._charset:
                 ctype += f"; charset={charset}"
             return urlencode(pairs, doseq=True, encoding=charset).encode(), ctype
+        import mimetypes
+        import uuid
+
         boundary = uuid.uuid4().hex
         out = bytearray()
         for name, value, content_type, filename in self._fields:

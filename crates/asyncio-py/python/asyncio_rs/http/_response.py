@@ -5,7 +5,6 @@ asks for has not arrived yet."""
 import asyncio
 import codecs
 import json as _json
-from http.cookies import CookieError, SimpleCookie
 
 from ._exceptions import (
     ClientConnectionError,
@@ -230,6 +229,8 @@ class ClientResponse:
     def cookies(self):
         """The cookies this response set (its ``Set-Cookie`` headers)."""
         if self._cookies is None:
+            from http.cookies import CookieError, SimpleCookie
+
             jar = SimpleCookie()
             for header in self.headers.getall("Set-Cookie", ()):
                 try:
@@ -291,11 +292,13 @@ class ClientResponse:
     async def read(self):
         """The whole body (kept: later calls return it again)."""
         if self._body is None:
-            if not self._core.ready(_WHOLE):
+            body = self._core.take_whole()
+            if body is None:
                 await self._wait(_WHOLE)
+                body = self._core.take_whole()
             elif self._released and not self._core.complete():
                 raise ClientConnectionError("Connection closed")
-            self._body = self._core.take_all()
+            self._body = body
         return self._body
 
     def get_encoding(self):
