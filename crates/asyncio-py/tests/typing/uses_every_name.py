@@ -3,11 +3,39 @@
 import asyncio
 
 import asyncio_rs
+import asyncio_rs.http as aiohttp
 
 
 async def add(a: int, b: int) -> int:
     await asyncio.sleep(0)
     return a + b
+
+
+async def fetch(url: str) -> tuple[int, str, bytes, list[str]]:
+    """asyncio_rs.http's common names, typed (checked only: it is not run)."""
+    timeout = aiohttp.ClientTimeout(total=10, sock_read=5)
+    connector = aiohttp.TCPConnector(limit=10, ssl=False)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+        try:
+            async with session.get(url, params={"q": 1}) as resp:
+                resp.raise_for_status()
+                text: str = await resp.text()
+                lines = [line async for line in resp.content]
+                ctype: str = resp.headers.getone("Content-Type", "")
+                status: int = resp.status
+        except aiohttp.ClientResponseError as e:
+            return e.status, e.message, b"", []
+        form = aiohttp.FormData()
+        form.add_field("file", b"data", filename="a.bin")
+        r = await session.post(url, data=form, auth=aiohttp.BasicAuth("user", "pw"))
+        body: bytes = await r.read()
+        r.release()
+        async with session.ws_connect(url) as ws:
+            await ws.send_str("hi")
+            msg: aiohttp.WSMessage = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.TEXT:
+                lines.append(b"ws")
+        return status, text + ctype, body, [str(line) for line in lines]
 
 
 def main() -> None:
