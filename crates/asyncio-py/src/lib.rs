@@ -24,7 +24,7 @@ mod pybuf;
 mod transport;
 
 pub use handle::{Handle, TimerHandle};
-pub use http::{HttpCall, HttpResponse, HttpSession, HttpWebSocket};
+pub use http::{HttpBodyPipe, HttpCall, HttpResponse, HttpSession, HttpWebSocket};
 pub use py_loop::{Loop, Remote};
 pub use transport::{
     DatagramTransport, ReadPipeTransport, SocketTransport, Transport, WritePipeTransport,
@@ -46,6 +46,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<HttpCall>()?;
     m.add_class::<HttpResponse>()?;
     m.add_class::<HttpWebSocket>()?;
+    m.add_class::<HttpBodyPipe>()?;
     // The crate's version is the wheel's (maturin takes it from Cargo.toml).
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -3,6 +3,7 @@ serves until its stdin closes. Each route is one behaviour a client must handle.
 
 import asyncio
 import gzip
+import hashlib
 import os
 import sys
 import zlib
@@ -31,6 +32,22 @@ async def echo(request):
             "headers": {k.lower(): v for k, v in request.headers.items()},
             "body": body.decode("latin-1"),
             "cookies": dict(request.cookies),
+        }
+    )
+
+
+async def count(request):
+    # Reads the body as it streams in; answers with its length and digest.
+    digest = hashlib.sha256()
+    n = 0
+    async for chunk in request.content.iter_any():
+        digest.update(chunk)
+        n += len(chunk)
+    return web.json_response(
+        {
+            "bytes": n,
+            "sha256": digest.hexdigest(),
+            "te": request.headers.get("Transfer-Encoding"),
         }
     )
 
@@ -182,6 +199,7 @@ def app():
     a.router.add_get("/page", page)
     a.router.add_route("*", "/echo", echo)
     a.router.add_post("/form", form)
+    a.router.add_post("/count", count)
     a.router.add_get("/redirect/{n}", redirect)
     a.router.add_get("/loop", redirect_loop)
     a.router.add_post("/see-other", redirect_post)

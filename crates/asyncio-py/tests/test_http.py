@@ -17,6 +17,7 @@ import unittest
 
 import asyncio_rs
 import asyncio_rs.http as rs_http
+from asyncio_rs import _core
 
 try:
     import aiohttp
@@ -260,7 +261,18 @@ async def case_post_async_iterator(lib, s, base):
             yield b"part%d," % i
 
     async with s.post(f"{base}/echo", data=gen()) as r:
-        return (await r.json())["body"]
+        j = await r.json()
+        return j["body"], j["headers"].get("transfer-encoding")
+
+
+async def case_post_large_stream(lib, s, base):
+    # 4 MiB from a generator: streamed (the peer reads it as it comes), not collected first.
+    async def gen():
+        for i in range(64):
+            yield bytes([i]) * 65536
+
+    async with s.post(f"{base}/count", data=gen()) as r:
+        return r.status, await r.json()
 
 
 async def case_formdata_file(lib, s, base):
@@ -570,6 +582,73 @@ class Cancellation(unittest.TestCase):
                 with self.assertRaises(rs_http.ClientConnectionError):
                     await r.read()
             self.assertEqual(await settled_fds(before), before)
+
+        asyncio_rs.run(go())
+
+
+class StreamedUpload(unittest.TestCase):
+    """A body from an async iterator is streamed with backpressure, and an iterator that fails
+    aborts the request rather than sending a short body."""
+
+    @classmethod
+    def setUpClass(cls):
+        need("aiohttp")
+        cls.peer = Peer()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.peer.stop()
+
+    def test_the_writer_waits_for_the_connection_and_a_failure_aborts(self):
+        base = self.peer.base
+
+        async def go():
+            async with rs_http.ClientSession() as s:
+                # Backpressure, on the pipe itself: writes go on at once below 64 KiB queued;
+                # the one that fills it waits until a request has taken the chunks.
+                loop = asyncio.get_running_loop()
+                pipe = _core.HttpBodyPipe(loop)
+                room = loop.create_future()
+                self.assertTrue(pipe.write(room, b"x" * 40_000))
+                self.assertFalse(pipe.write(room, b"y" * 40_000))
+                for _ in range(10):
+                    await asyncio.sleep(0)
+                self.assertFalse(room.done(), "no request reads the pipe yet")
+                resp = loop.create_future()
+                call = s._core.request(
+                    resp, "POST", f"{base}/count", None, None, None, True, 10, None,
+                    None, None, None, pipe,
+                )  # fmt: skip
+                await room  # the connection took the chunks
+                pipe.finish()
+                r = rs_http.ClientResponse(await resp, "POST", f"{base}/count", loop)
+                self.assertEqual((await r.json())["bytes"], 80_000)
+                del call
+
+                # Through the API: 4 MiB from a generator, chunked.
+                async def gen():
+                    for i in range(64):
+                        yield bytes([i]) * 65536
+
+                async with s.post(f"{base}/count", data=gen()) as r:
+                    got = await r.json()
+                self.assertEqual(got["bytes"], 64 * 65536)
+                self.assertEqual(got["te"], "chunked")
+
+                class Broken(Exception):
+                    pass
+
+                async def failing():
+                    yield b"a" * 1000
+                    yield b"b" * 1000
+                    raise Broken("the source failed")
+
+                with self.assertRaises(Broken):
+                    async with s.post(f"{base}/count", data=failing()) as r:
+                        await r.read()
+                # The aborted request took its connection with it; the session goes on.
+                async with s.get(f"{base}/page") as r:
+                    self.assertEqual(len(await r.read()), 2034)
 
         asyncio_rs.run(go())
 

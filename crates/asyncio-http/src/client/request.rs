@@ -93,6 +93,18 @@ impl RequestBuilder {
         self
     }
 
+    /// A body sent chunk by chunk as `stream` yields, where a chunk may be an error: the
+    /// error aborts the request (the connection is closed mid-body, so the server never sees a
+    /// short body as a complete one) and `send` fails with [`Error::Protocol`]. Sent once, as
+    /// [`body_stream`](Self::body_stream).
+    pub fn body_try_stream(
+        mut self,
+        stream: impl futures_core::Stream<Item = std::io::Result<Bytes>> + 'static,
+    ) -> Self {
+        self.body = Payload::fallible(Box::pin(stream), None);
+        self
+    }
+
     /// A streamed body of a known length, sent with `Content-Length` (a stream that ends
     /// early or runs long fails the request). Sent once, as [`body_stream`](Self::body_stream).
     pub fn body_stream_sized(

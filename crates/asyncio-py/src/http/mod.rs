@@ -9,6 +9,8 @@
 //!   on a future only when what it asks for has not arrived yet.
 //! - Failures reach Python as the exception the package's factory makes from an error's kind
 //!   (`errors.rs`): the classes live in Python, where aiohttp's programs catch them.
+//! - [`HttpBodyPipe`] is a request body Python writes from an async iterator, with
+//!   backpressure (`upload.rs`).
 //! - [`HttpWebSocket`] is `ws_connect`'s socket: one task owns it and serves Python's sends
 //!   and receives (`ws.rs`).
 
@@ -16,8 +18,10 @@ mod body;
 mod errors;
 mod response;
 mod session;
+mod upload;
 mod ws;
 
 pub use response::{HttpCall, HttpResponse};
 pub use session::HttpSession;
+pub use upload::HttpBodyPipe;
 pub use ws::HttpWebSocket;

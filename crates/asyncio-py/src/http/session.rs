@@ -13,6 +13,7 @@ use pyo3::types::PyBytes;
 use super::body::{pump, Body};
 use super::errors::{to_py, Phase};
 use super::response::{Exchange, HttpCall, HttpResponse};
+use super::upload::HttpBodyPipe;
 use super::ws::{self, HttpWebSocket, WsState};
 use crate::bound::OnThread;
 use crate::py_loop::{in_callback, Loop};
@@ -183,6 +184,7 @@ impl HttpSession {
     #[pyo3(signature = (
         fut, method, url, headers=None, body=None, params=None, allow_redirects=true,
         max_redirects=None, timeout=None, proxy=None, verify_ssl=None, cookies=None,
+        stream=None,
     ))]
     #[expect(
         clippy::too_many_arguments,
@@ -203,6 +205,7 @@ impl HttpSession {
         proxy: Option<String>,
         verify_ssl: Option<bool>,
         cookies: Option<Vec<(String, String)>>,
+        stream: Option<PyRef<'_, HttpBodyPipe>>,
     ) -> PyResult<HttpCall> {
         let st = self.st.get()?;
         if st.lp.is_closed() {
@@ -224,6 +227,9 @@ impl HttpSession {
         }
         if let Some(b) = body {
             req = req.body(Bytes::copy_from_slice(b.as_bytes()));
+        }
+        if let Some(pipe) = stream {
+            req = req.body_try_stream(pipe.stream()?);
         }
         req = req.follow_redirects(allow_redirects);
         if let Some(m) = max_redirects {

@@ -8,7 +8,7 @@ from asyncio import Future as _Future
 from collections.abc import AsyncIterable, Mapping
 
 from .. import __version__
-from .._core import HttpSession
+from .._core import HttpBodyPipe, HttpSession
 from . import _exceptions
 from ._exceptions import ClientResponseError, InvalidUrlClientError
 from ._formdata import FormData
@@ -108,13 +108,32 @@ def _param_pairs(params):
     return out
 
 
-async def _collect(stream):
-    chunks = []
-    async for chunk in stream:
-        if isinstance(chunk, str):
-            chunk = chunk.encode()
-        chunks.append(bytes(chunk))
-    return b"".join(chunks)
+async def _pump(source, pipe, loop):
+    """Writes an async iterator's chunks into a request body's pipe, waiting while the
+    connection has not taken what is queued; a failing iterator aborts the request."""
+    try:
+        async for chunk in source:
+            if pipe.gone:
+                return  # the request is over (answered early, failed or cancelled)
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            room = _Future(loop=loop)
+            if not pipe.write(room, bytes(chunk)):
+                await room
+    except BaseException:
+        pipe.fail()
+        raise
+    pipe.finish()
+
+
+def _failed(pump):
+    return pump.done() and not pump.cancelled() and pump.exception() is not None
+
+
+def _retrieved(task):
+    # The pump's failure is raised by the request; here it is only marked as seen.
+    if not task.cancelled():
+        task.exception()
 
 
 def _encode_body(data, json, json_serialize):
@@ -135,7 +154,6 @@ def _encode_body(data, json, json_serialize):
     if isinstance(data, str):
         return data.encode(), "text/plain; charset=utf-8"
     if isinstance(data, (bytes, bytearray, memoryview)):
-        # (An async iterator's chunks, collected, arrive here too.)
         return bytes(data), "application/octet-stream"
     if isinstance(data, io.IOBase):
         body = data.read()
@@ -360,8 +378,9 @@ class ClientSession:
             call = self._core.request(
                 fut, method, url, None, None, None, allow_redirects, max_redirects
             )
+            pump = None
         else:
-            call = await self._start(
+            call, pump = self._start(
                 fut, method, url, params, data, json, cookies, headers, auth,
                 allow_redirects, max_redirects, proxy, proxy_auth, timeout, ssl,
                 verify_ssl, ssl_context, unsupported,
@@ -369,13 +388,20 @@ class ClientSession:
         try:
             resp_core = await fut
         except ClientResponseError as e:
+            if pump is not None and _failed(pump):
+                # The body's iterator failed (and aborted the request): that is the cause.
+                raise pump.exception() from e
             if e.request_info is None:
                 e.request_info = RequestInfo(
                     URL(url), method, CIMultiDictProxy(_header_pairs(headers)), URL(url)
                 )
             raise
-        except BaseException:
+        except BaseException as e:
             call.cancel()
+            if pump is not None:
+                if _failed(pump):
+                    raise pump.exception() from e
+                pump.cancel()
             raise
         resp = ClientResponse(resp_core, method, url, self._loop)
         check = self._raise_for_status if raise_for_status is None else raise_for_status
@@ -387,19 +413,24 @@ class ClientSession:
             _cm._resp = resp
         return resp
 
-    async def _start(
+    def _start(
         self, fut, method, url, params, data, json, cookies, headers, auth,
         allow_redirects, max_redirects, proxy, proxy_auth, timeout, ssl, verify_ssl,
         ssl_context, unsupported,
     ):  # fmt: skip
-        """Starts a request with options: its body encoded, its headers merged."""
+        """Starts a request with options (its body encoded, its headers merged); returns the
+        call and the task writing a streamed body (``None`` without one)."""
         if unsupported:
             _refuse("request", unsupported, _REQUEST_UNSUPPORTED)
         if not url:
             raise InvalidUrlClientError(url)
+        pipe = None
         if isinstance(data, AsyncIterable):
-            data = await _collect(data)
-        body, implied_type = _encode_body(data, json, self._json_serialize)
+            # Streamed as the iterator yields, with chunked encoding, as aiohttp sends it.
+            pipe = HttpBodyPipe(self._loop)
+            body, implied_type = None, "application/octet-stream"
+        else:
+            body, implied_type = _encode_body(data, json, self._json_serialize)
         pairs = _header_pairs(headers)
         if auth is not None:
             if not isinstance(auth, BasicAuth):
@@ -424,7 +455,7 @@ class ClientSession:
             core_timeout = timeout._core()
         else:
             raise ValueError(f"timeout parameter cannot be of {type(timeout)} type")
-        return self._core.request(
+        call = self._core.request(
             fut,
             method,
             url,
@@ -437,7 +468,13 @@ class ClientSession:
             proxy,
             verify,
             self._shared_cookies + _cookie_pairs(cookies),
+            pipe,
         )
+        if pipe is None:
+            return call, None
+        pump = asyncio.ensure_future(_pump(data, pipe, self._loop), loop=self._loop)
+        pump.add_done_callback(_retrieved)
+        return call, pump
 
     # ----- WebSockets (see _ws.py) ------------------------------------------------------
 
