@@ -581,6 +581,15 @@ class Cancellation(unittest.TestCase):
                 self.assertEqual(s._core.idle_connections(), 0)
                 with self.assertRaises(rs_http.ClientConnectionError):
                     await r.read()
+                # A response dropped unread (1 MiB: more than the read-ahead buffer holds)
+                # gives its connection up too, rather than holding it paused.
+                async with s.get(f"{base}/page") as r:
+                    await r.read()
+                self.assertEqual(s._core.idle_connections(), 1)
+                r = await s.get(f"{base}/big")
+                self.assertEqual(s._core.idle_connections(), 0)
+                del r
+                gc.collect()
             self.assertEqual(await settled_fds(before), before)
 
         asyncio_rs.run(go())

@@ -108,6 +108,21 @@ impl HttpResponse {
     }
 }
 
+impl Drop for HttpResponse {
+    fn drop(&mut self) {
+        // Python let go of the response without reading it to the end or releasing it: the
+        // reading task would otherwise hold its connection, paused at the high-water mark,
+        // for as long as the session lives.
+        if let Ok(ex) = self.ex.get() {
+            let waiter = ex.body.borrow_mut().release();
+            drop(waiter);
+            if let Some(t) = ex.task.borrow_mut().take() {
+                t.cancel();
+            }
+        }
+    }
+}
+
 #[pymethods]
 impl HttpResponse {
     /// The reason phrase.

@@ -261,6 +261,9 @@ impl HttpSession {
                 }),
                 Ok(resp) => {
                     let taken = in_callback(|py| deliver(py, &fut, &resp, &ex2, home));
+                    // The future holds the response object: kept here, it would keep the
+                    // response alive for as long as the body is read.
+                    in_callback(|_| drop(fut));
                     if taken {
                         pump(resp, &ex2.body).await;
                     }
