@@ -61,6 +61,7 @@ fn main() {
     };
     let handle = rt.handle();
     let code = rt.block_on(async move {
+        listen_for_asyncio_ps(&handle).await;
         let concurrency = usable_concurrency(args.concurrency());
         match choose_input(&args, concurrency).await {
             Ok((input, total)) => finish(run::run(handle, args, input, total, concurrency).await),
@@ -72,6 +73,21 @@ fn main() {
         std::process::exit(1);
     }
     std::process::exit(code);
+}
+
+/// Lets `asyncio-ps <pid>` list the run's tasks on every loop while it runs (a long crawl can
+/// be looked into); without a usable socket the run goes on and says why.
+async fn listen_for_asyncio_ps(handle: &asyncio::cores::RuntimeHandle) {
+    let Ok(calls) = handle.for_each_loop(|_| asyncio::debug::listen().map_err(|e| e.to_string()))
+    else {
+        return;
+    };
+    for call in calls {
+        if let Ok(Err(e)) = call.await {
+            eprintln!("asyncio-fetch: no task dump for asyncio-ps: {e}");
+            return;
+        }
+    }
 }
 
 /// The URLs to fetch and, when known, how many: the demo's generated ones, a crawl's one

@@ -5,6 +5,7 @@ pub mod blocking;
 #[cfg(any(feature = "hyper", feature = "tokio-io"))]
 pub mod compat;
 pub mod cores;
+pub mod debug;
 pub mod event_loop;
 pub mod fs;
 pub mod future;

@@ -35,9 +35,10 @@ pub(crate) async fn run_lane(
         politeness,
     ));
     let tasks: Vec<_> = (0..workers)
-        .map(|_| {
+        .map(|worker| {
             let (common, lane) = (common.clone(), lane.clone());
-            asyncio::spawn(async move {
+            let name = format!("fetch worker {index}.{worker}");
+            asyncio::task::Builder::new().name(name).spawn(async move {
                 let jobs = &common.jobs[index];
                 while let Ok(job) = jobs.get().await {
                     common.in_flight.fetch_add(1, Ordering::Relaxed);

@@ -150,11 +150,15 @@ pub(crate) async fn run(
     // The writer: every result becomes one line, on this loop only.
     let writer = {
         let (common, hub) = (common.clone(), hub.clone());
-        asyncio::spawn(async move { writer::write_results(&hub, &common).await })
+        asyncio::task::Builder::new()
+            .name("writer")
+            .spawn(async move { writer::write_results(&hub, &common).await })
     };
     let producer = {
         let (common, hub) = (common.clone(), hub.clone());
-        asyncio::spawn(async move { producers::produce(&hub, &common, dealing, intake).await })
+        asyncio::task::Builder::new()
+            .name("producer")
+            .spawn(async move { producers::produce(&hub, &common, dealing, intake).await })
     };
     let ticker = hub
         .progress

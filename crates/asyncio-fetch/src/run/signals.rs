@@ -14,35 +14,37 @@ use super::outcome::Ending;
 
 /// Listens for signals until cancelled; `hurry` is set by the second.
 pub(crate) fn listen(hub: Rc<Hub>, common: Arc<Common>, hurry: Event) -> asyncio::JoinHandle<()> {
-    asyncio::spawn(async move {
-        // Each on its own: one that cannot be listened to must not cost the other.
-        let mut int = signal(SignalKind::interrupt()).ok();
-        let mut term = signal(SignalKind::terminate()).ok();
-        if int.is_none() && term.is_none() {
-            return;
-        }
-        let mut seen = 0;
-        loop {
-            std::future::poll_fn(|cx| {
-                let a = int.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
-                let b = term.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
-                if a || b {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            })
-            .await;
-            seen += 1;
-            if seen == 1 {
-                eprintln!(
-                    "asyncio-fetch: interrupted: finishing the requests in flight \
-                     (again to stop them now)"
-                );
-                hub.end(Ending::Interrupted, &common);
-            } else {
-                hurry.set();
+    asyncio::task::Builder::new()
+        .name("signals")
+        .spawn(async move {
+            // Each on its own: one that cannot be listened to must not cost the other.
+            let mut int = signal(SignalKind::interrupt()).ok();
+            let mut term = signal(SignalKind::terminate()).ok();
+            if int.is_none() && term.is_none() {
+                return;
             }
-        }
-    })
+            let mut seen = 0;
+            loop {
+                std::future::poll_fn(|cx| {
+                    let a = int.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
+                    let b = term.as_mut().is_some_and(|s| s.poll_recv(cx).is_ready());
+                    if a || b {
+                        Poll::Ready(())
+                    } else {
+                        Poll::Pending
+                    }
+                })
+                .await;
+                seen += 1;
+                if seen == 1 {
+                    eprintln!(
+                        "asyncio-fetch: interrupted: finishing the requests in flight \
+                     (again to stop them now)"
+                    );
+                    hub.end(Ending::Interrupted, &common);
+                } else {
+                    hurry.set();
+                }
+            }
+        })
 }

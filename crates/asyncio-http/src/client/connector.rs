@@ -487,7 +487,8 @@ impl Connector {
                 .timer(asyncio::compat::LoopTimer)
                 .handshake(io)
                 .await?;
-            asyncio::spawn(conn);
+            let name = format!("http/2 connection to {}:{}", key.host, key.port);
+            asyncio::task::Builder::new().name(name).spawn(conn);
             self.hosts.borrow_mut().entry(key.clone()).or_default().h2 =
                 Some((sender.clone(), peer));
             return Ok(Sender::H2(sender));
@@ -496,7 +497,13 @@ impl Connector {
             .max_headers(self.config.max_headers)
             .handshake(io)
             .await?;
-        let task = asyncio::spawn(conn).task().clone();
+        // Named for the task dump (`asyncio-ps`): which connection this is.
+        let name = format!("http/1.1 connection to {}:{}", key.host, key.port);
+        let task = asyncio::task::Builder::new()
+            .name(name)
+            .spawn(conn)
+            .task()
+            .clone();
         Ok(Sender::H1(sender, ConnTask(task)))
     }
 }

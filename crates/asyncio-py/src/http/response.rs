@@ -35,7 +35,7 @@ impl Exchange {
     }
 }
 
-/// A request in flight: [`cancel`](Self::cancel) stops it.
+/// A request in flight: `cancel` stops it.
 #[pyclass(frozen, module = "asyncio_rs._core")]
 pub struct HttpCall {
     pub(super) ex: OnThread<Rc<Exchange>>,
@@ -177,14 +177,14 @@ impl HttpResponse {
         Ok(self.body()?.ready(Want::from_py(n)))
     }
 
-    /// Resolves `fut` (with `None`) once [`ready`](Self::ready)`(n)` holds.
+    /// Resolves `fut` (with `None`) once `ready(n)` holds.
     fn wait(&self, py: Python<'_>, fut: Py<PyAny>, n: isize) -> PyResult<()> {
         let mut body = self.body()?;
         body.wait(py, fut, Want::from_py(n));
         Ok(())
     }
 
-    /// Forgets the future given to [`wait`](Self::wait) (its awaiter was cancelled).
+    /// Forgets the future given to `wait` (its awaiter was cancelled).
     fn unwait(&self) -> PyResult<()> {
         let fut = self.body()?.unwait();
         drop(fut);

@@ -378,7 +378,7 @@ impl HttpSession {
         Ok(())
     }
 
-    /// Whether [`close`](Self::close) was called.
+    /// Whether `close` was called.
     #[getter]
     fn closed(&self) -> PyResult<bool> {
         Ok(self.st.get()?.session.borrow().is_none())

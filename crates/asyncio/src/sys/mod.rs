@@ -30,5 +30,7 @@ mod pread_nowait;
 pub(crate) use pread_nowait::{pread_nowait, NoWait};
 
 mod affinity;
+mod creds;
 
 pub(crate) use affinity::{allowed_cpus, pin_current_thread};
+pub(crate) use creds::{euid, peer_uid};

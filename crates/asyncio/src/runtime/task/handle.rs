@@ -82,6 +82,20 @@ impl Task {
         self.raw.local().with_extra(|x| x.name = Some(name));
     }
 
+    /// The task awaiting this one's [`JoinHandle`](super::JoinHandle), when that is a task of
+    /// this loop (not a combinator's own waker): the link `python -m asyncio pstree` draws.
+    /// `None` while nobody awaits it, and once it has ended.
+    pub fn awaited_by(&self) -> Option<TaskId> {
+        if self.raw.is_complete() {
+            return None;
+        }
+        let slot = &self.raw.local().join_waker;
+        let waker = slot.take();
+        let id = waker.as_ref().and_then(super::raw::task_id_of);
+        slot.set(waker);
+        id.map(TaskId)
+    }
+
     /// Where the task was spawned (the caller of `spawn`).
     pub fn location(&self) -> &'static Location<'static> {
         self.raw.local().location

@@ -48,7 +48,9 @@ pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
 
 pub(crate) use shared_rc::{SharedPool, SharedRc};
-pub(crate) use waker::{current, is_current, set_running_loop, Notified, RunResult, TaskWaker};
+pub(crate) use waker::{
+    current, is_current, set_running_loop, task_id_of, Notified, RunResult, TaskWaker,
+};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;

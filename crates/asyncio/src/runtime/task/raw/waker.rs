@@ -287,3 +287,15 @@ fn own_task(waker: &Waker) -> Option<NonNull<Header>> {
     let current = CURRENT.with(Cell::get)?;
     std::ptr::eq(waker.data(), current.as_ptr().cast_const().cast()).then_some(current)
 }
+
+/// The id of the task `waker` wakes, if it is an asyncio-rs task's waker (a task awaiting a
+/// `JoinHandle` leaves its own there): what the task dump's awaiter tree is built from.
+pub(crate) fn task_id_of(waker: &Waker) -> Option<u64> {
+    if !std::ptr::eq(waker.vtable(), &WAKER_VTABLE) {
+        return None;
+    }
+    let ptr = NonNull::new(waker.data().cast_mut())?.cast::<Header>();
+    // SAFETY: a task waker's data is its cell's header, kept alive by the reference the waker
+    // owns; the id is written once, at spawn.
+    Some(unsafe { header(ptr) }.local.id)
+}
