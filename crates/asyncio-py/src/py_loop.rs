@@ -617,6 +617,37 @@ impl Loop {
     fn _io_sources(&self) -> PyResult<usize> {
         Ok(self.lp.get()?.io_source_count())
     }
+
+    /// The loop's figures now, as a dict (`EventLoop.metrics()`): the Rust loop's
+    /// `LoopMetrics`, durations in seconds.
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        metrics_dict(py, &self.lp.get()?.metrics())
+    }
+}
+
+/// `LoopMetrics` as a dict (durations in seconds).
+fn metrics_dict<'py>(
+    py: Python<'py>,
+    m: &asyncio::event_loop::LoopMetrics,
+) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+    let d = pyo3::types::PyDict::new(py);
+    d.set_item("tasks_alive", m.tasks_alive)?;
+    d.set_item("tasks_spawned", m.tasks_spawned)?;
+    d.set_item("polls", m.polls)?;
+    d.set_item("callbacks", m.callbacks)?;
+    d.set_item("iterations", m.iterations)?;
+    d.set_item("busy", m.busy.as_secs_f64())?;
+    d.set_item("idle", m.idle.as_secs_f64())?;
+    d.set_item("ready_depth", m.ready_depth)?;
+    d.set_item("remote_depth", m.remote_depth)?;
+    d.set_item("timers_armed", m.timers_armed)?;
+    d.set_item("io_sources", m.io_sources)?;
+    d.set_item("blocking_threads", m.blocking_threads)?;
+    d.set_item("blocking_queue", m.blocking_queue)?;
+    d.set_item("timer_batches", m.timer_batches)?;
+    d.set_item("timer_lateness_mean", m.timer_lateness_mean().as_secs_f64())?;
+    d.set_item("timer_lateness_max", m.timer_lateness_max.as_secs_f64())?;
+    Ok(d)
 }
 
 /// Reaches a [`Loop`] from any thread.
@@ -633,6 +664,11 @@ impl std::fmt::Debug for Remote {
 
 #[pymethods]
 impl Remote {
+    /// The loop's figures as it last published them, from any thread (`metrics()`'s dict).
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, pyo3::types::PyDict>> {
+        metrics_dict(py, &self.env.remote.metrics())
+    }
+
     /// asyncio's `call_soon_threadsafe`: wakes the loop if it sleeps.
     #[pyo3(signature = (callback, *args, context=None))]
     fn call_soon_threadsafe(

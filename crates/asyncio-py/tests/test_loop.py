@@ -431,5 +431,32 @@ class DebugMode(unittest.TestCase):
                 self.assertEqual(reads, [])
 
 
+class Metrics(unittest.TestCase):
+    """``EventLoop.metrics()``: the Rust loop's figures, on the loop's thread and from
+    another one."""
+
+    def test_the_figures_follow_the_callbacks_run(self):
+        loop = asyncio_rs.new_event_loop()
+        try:
+            before = loop.metrics()
+            for _ in range(10):
+                loop.call_soon(lambda: None)
+            loop.call_later(0.005, loop.stop)
+            loop.run_forever()
+            after = loop.metrics()
+            self.assertGreaterEqual(after["callbacks"], before["callbacks"] + 11)
+            self.assertGreater(after["iterations"], before["iterations"])
+            self.assertGreaterEqual(after["timer_batches"], before["timer_batches"] + 1)
+            self.assertGreater(after["idle"], before["idle"])  # it waited for the timer
+            # From another thread: what the loop published when its run ended.
+            seen = []
+            t = threading.Thread(target=lambda: seen.append(loop.metrics()))
+            t.start()
+            t.join()
+            self.assertEqual(seen[0]["callbacks"], after["callbacks"])
+        finally:
+            loop.close()
+
+
 if __name__ == "__main__":
     unittest.main()

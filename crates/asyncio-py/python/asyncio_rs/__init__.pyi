@@ -20,6 +20,9 @@ class EventLoop(asyncio.SelectorEventLoop):
     """An asyncio event loop on asyncio-rs's core."""
 
     def __init__(self) -> None: ...
+    def metrics(self) -> dict[str, float]:
+        """The loop's figures (tasks, polls, callbacks, busy and idle seconds, queue depths,
+        timers, descriptors, the blocking pool, timer lateness)."""
 
 class EventLoopPolicy(asyncio.DefaultEventLoopPolicy):
     """The default policy, handing out asyncio-rs loops."""

@@ -44,6 +44,18 @@ class EventLoop(asyncio.SelectorEventLoop):
             self.call_later = core.call_later
             self.call_at = core.call_at
 
+    def metrics(self):
+        """The loop's figures (a dict): Rust tasks alive and spawned, task polls, callbacks
+        run (every ``call_soon`` handle, timer and I/O callback counts), iterations, busy and
+        idle seconds, the ready and remote queue depths, timers armed, descriptors watched, the
+        blocking pool's threads and queue, and how late timers fire (mean and max, seconds).
+        Safe from any thread: there, the figures the loop last published (before it last
+        blocked, or at its last periodic I/O check)."""
+        try:
+            return self._core.metrics()
+        except RuntimeError:  # another thread: the published figures
+            return self._remote.metrics()
+
     def set_debug(self, enabled):
         super().set_debug(enabled)
         self._core.set_debug(bool(enabled))

@@ -44,6 +44,8 @@ def main() -> None:
     loop: asyncio_rs.EventLoop = asyncio_rs.new_event_loop()
     try:
         answer: int = loop.run_until_complete(add(20, 22))
+        figures: dict[str, float] = loop.metrics()
+        assert figures["callbacks"] >= 0
     finally:
         loop.close()
     assert answer == 42

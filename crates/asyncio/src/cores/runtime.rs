@@ -380,6 +380,16 @@ impl RuntimeHandle {
         self.shared.closed.load(Ordering::Acquire)
     }
 
+    /// Each loop's figures, as it last published them (see
+    /// [`LoopMetrics`](crate::event_loop::LoopMetrics)), in loop order.
+    pub fn metrics(&self) -> Vec<crate::event_loop::LoopMetrics> {
+        self.shared
+            .remotes
+            .iter()
+            .map(RemoteHandle::metrics)
+            .collect()
+    }
+
     /// Runs `f(index)` on every loop (to set up per-loop state, say), each on its own loop's
     /// thread in the loop's next turn. The handles give each call's result.
     ///

@@ -298,6 +298,13 @@ impl EventLoop {
         self.core.all_tasks()
     }
 
+    /// The loop's figures now: tasks, polls, busy and idle time, queue depths, timers, I/O
+    /// sources, the blocking pool and how late timers fire. From another thread, read them
+    /// through [`RemoteHandle::metrics`](super::RemoteHandle::metrics).
+    pub fn metrics(&self) -> super::LoopMetrics {
+        self.core.metrics().into()
+    }
+
     /// A table of the live tasks: id, name, state and where each was spawned (what asyncio 3.14's
     /// `python -m asyncio ps` shows).
     pub fn dump_tasks(&self) -> String {

@@ -7,6 +7,7 @@ mod context;
 mod dump;
 mod fd_callbacks;
 mod handle;
+mod metrics;
 mod remote;
 mod runner;
 
@@ -16,6 +17,7 @@ pub use builder::Builder;
 pub use callback::{Handle, RawTimer, TimerHandle};
 pub use context::{get_running_loop, try_get_running_loop};
 pub use handle::{EventLoop, WaitHook};
+pub use metrics::LoopMetrics;
 pub use remote::{LoopClosed, RemoteCanceller, RemoteHandle, RemoteJoinHandle, ThreadsafeHandle};
 pub(crate) use runner::{cancel_remaining, run_interruptible};
 pub use runner::{run, Runner};

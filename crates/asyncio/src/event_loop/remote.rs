@@ -70,6 +70,12 @@ impl RemoteHandle {
         Self { shared }
     }
 
+    /// The loop's figures as it last published them (see [`LoopMetrics`](super::LoopMetrics)):
+    /// cheap, from any thread, never waiting for the loop.
+    pub fn metrics(&self) -> super::LoopMetrics {
+        self.shared.metrics.load().into()
+    }
+
     /// Schedules `f` on the loop from any thread (asyncio's `call_soon_threadsafe`), waking the
     /// loop if it sleeps. Callbacks sent from one thread run in the order sent. The returned
     /// handle cancels the callback from any thread, if it has not started yet.

@@ -16,6 +16,7 @@ use super::context;
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
 use super::io::reactor::Reactor;
 use super::main_future::MainSlot;
+use super::metrics::{Counters, Snapshot};
 use super::poller::Poller;
 use super::pool::ThreadPool;
 use super::raw_callback::Raw;
@@ -148,6 +149,8 @@ pub(crate) struct Core {
     iteration: Cell<u64>,
     /// Wraps each wait that may block (see `EventLoop::set_wait_hook`).
     wait_hook: RefCell<Option<WaitHook>>,
+    /// The loop's counters (see `metrics.rs`).
+    counters: Counters,
 }
 
 /// A function around each blocking wait: it must call the wait it is given, once.
@@ -184,6 +187,7 @@ impl Core {
             io_check_interval: config.io_check_interval.max(1),
             iteration: Cell::new(0),
             wait_hook: RefCell::new(None),
+            counters: Counters::default(),
         }))
     }
 
@@ -345,6 +349,46 @@ impl Core {
         self.tasks.len()
     }
 
+    // ----- metrics -------------------------------------------------------------------------
+
+    /// The loop's figures now (its own thread).
+    pub(crate) fn metrics(&self) -> Snapshot {
+        let c = &self.counters;
+        let running = c.running();
+        let idle = c.idle.get();
+        let pool = self.default_executor.borrow().clone();
+        Snapshot {
+            tasks_alive: self.tasks.len() as u64,
+            tasks_spawned: self.next_task_id.get() - 1,
+            polls: c.polls.get(),
+            callbacks: c.callbacks.get(),
+            iterations: self.iteration.get(),
+            busy: running.saturating_sub(idle),
+            idle,
+            ready_depth: self.ready.borrow().len() as u64,
+            remote_depth: self.shared().remote_len() as u64,
+            timers_armed: self.timers.borrow().len() as u64,
+            io_sources: self.io_source_count() as u64,
+            blocking_threads: pool.as_ref().map_or(0, |p| p.thread_count() as u64),
+            blocking_queue: pool.as_ref().map_or(0, |p| p.queued() as u64),
+            timer_batches: c.timer_batches.get(),
+            lateness_total: c.lateness_total.get(),
+            lateness_max: c.lateness_max.get(),
+            at: Some(Instant::now()),
+        }
+    }
+
+    /// Publishes the figures for other threads (at most once per iteration: before the loop
+    /// blocks, and where a busy loop checks I/O).
+    fn publish_metrics(&self) {
+        let c = &self.counters;
+        if c.iterations_published.get() == self.iteration.get() && self.running.get() {
+            return;
+        }
+        c.iterations_published.set(self.iteration.get());
+        self.shared().metrics.store(self.metrics());
+    }
+
     fn task_ended(self: &Rc<Self>, raw: TaskRef) {
         let done = raw.local().take_done();
         let task = Task { raw };
@@ -400,6 +444,9 @@ impl Core {
             if !timers.may_fire(now) {
                 return;
             }
+            let late = now.saturating_sub(timers.earliest());
+            self.counters
+                .timers_fired_late_by(Duration::from_nanos(late));
             let mut fired = std::mem::take(&mut *self.fired.borrow_mut());
             timers.expire(now, &mut fired);
             fired
@@ -498,6 +545,7 @@ impl Core {
         let busy = !self.ready.borrow().is_empty() || self.stopping.get();
         if busy {
             if iteration % self.io_check_interval == 0 {
+                self.publish_metrics();
                 self.poll_io(Some(Duration::ZERO));
             }
         } else {
@@ -558,11 +606,16 @@ impl Core {
             poll();
             return;
         }
+        // About to block: other threads see the figures as they are now.
+        self.publish_metrics();
         let hook = self.wait_hook.borrow().clone();
+        let waited = Instant::now();
         match hook {
             Some(hook) => hook(&mut poll),
             None => poll(),
         }
+        let idle = &self.counters.idle;
+        idle.set(idle.get() + waited.elapsed());
         self.clock.mark_stale();
     }
 
@@ -599,16 +652,25 @@ impl Core {
     fn run_item(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
         match item {
             Ready::Task(task) => {
+                self.counters.polls.set(self.counters.polls.get() + 1);
                 if let RunResult::Ended(raw) = task.run(&self.tasks) {
                     self.task_ended(raw);
                 }
             }
             Ready::Callback(callback) => {
                 if !callback.cancelled() {
+                    self.counters
+                        .callbacks
+                        .set(self.counters.callbacks.get() + 1);
                     self.run_callback(|| callback.run());
                 }
             }
-            Ready::Raw(callback) => self.run_callback(|| callback.run()),
+            Ready::Raw(callback) => {
+                self.counters
+                    .callbacks
+                    .set(self.counters.callbacks.get() + 1);
+                self.run_callback(|| callback.run());
+            }
             Ready::Main(generation) => {
                 if let Some(main) = main {
                     if generation == self.main_generation.get() {
@@ -750,6 +812,7 @@ impl<'a> RunGuard<'a> {
         assert!(!core.running.get(), "this event loop is already running");
         let enter = context::enter(core);
         core.running.set(true);
+        core.counters.run_started();
         Self {
             core,
             _enter: enter,
@@ -761,6 +824,9 @@ impl Drop for RunGuard<'_> {
     fn drop(&mut self) {
         self.core.running.set(false);
         self.core.stopping.set(false);
+        self.core.counters.run_ended();
+        // The figures as the run left them (published whatever the iteration).
+        self.core.publish_metrics();
     }
 }
 

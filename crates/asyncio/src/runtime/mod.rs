@@ -15,6 +15,7 @@ pub(crate) mod core;
 pub(crate) mod exception;
 pub(crate) mod io;
 pub(crate) mod main_future;
+pub(crate) mod metrics;
 pub(crate) mod poller;
 pub(crate) mod pool;
 #[expect(

@@ -144,6 +144,11 @@ impl ThreadPool {
         self.inner.threads.load(Ordering::SeqCst)
     }
 
+    /// Jobs waiting for a thread.
+    pub fn queued(&self) -> usize {
+        self.inner.queue.len()
+    }
+
     /// Queues `job`; returns `false` (dropping it) once the pool is shut down.
     pub(crate) fn submit(&self, job: Job) -> bool {
         let inner = &self.inner;

@@ -31,6 +31,8 @@ pub(crate) struct Shared {
     pub(crate) id: u64,
     /// How the loop's task cells reach its ready queue.
     pub(crate) hooks: &'static Hooks,
+    /// The loop's figures as last published, for other threads.
+    pub(crate) metrics: crate::runtime::metrics::Published,
 }
 
 impl Shared {
@@ -41,7 +43,14 @@ impl Shared {
             waker,
             id,
             hooks,
+            metrics: Default::default(),
         }
+    }
+
+    /// Entries other threads queued that the loop has not taken yet.
+    pub(crate) fn remote_len(&self) -> usize {
+        let q = self.lock();
+        q.tasks.len() + q.callbacks.len() + q.mains.len()
     }
 
     fn lock(&self) -> MutexGuard<'_, RemoteQueue> {

@@ -162,6 +162,11 @@ impl Wheel {
     }
 
     /// Whether a timer may be due at `now` (false means certainly none is).
+    /// The earliest deadline armed (a lower bound: to the tick for timers on the wheel).
+    pub(crate) fn earliest(&self) -> u64 {
+        self.earliest
+    }
+
     pub(crate) fn may_fire(&self, now: u64) -> bool {
         self.entries.len() > 0 && now >= self.earliest
     }
