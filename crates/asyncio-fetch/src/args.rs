@@ -83,6 +83,10 @@ pub(crate) struct Args {
     /// traffic.
     #[arg(long = "insecure-dangerous-accept-any-certificate")]
     pub(crate) insecure: bool,
+    /// Write every request attempt to FILE as a JSON line: method, URL, attempt, status or
+    /// error, and the timings of DNS, connect, TLS and first byte.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) trace: Option<PathBuf>,
     /// Seconds in-flight requests get to finish after Ctrl-C or SIGTERM.
     #[arg(long, default_value_t = 5.0)]
     pub(crate) grace: f64,

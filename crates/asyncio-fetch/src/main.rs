@@ -33,6 +33,7 @@ mod shared;
 mod site;
 mod sitemaps;
 mod summary;
+mod trace_file;
 mod warc;
 
 use clap::Parser;

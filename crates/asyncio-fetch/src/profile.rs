@@ -38,6 +38,8 @@ pub(crate) struct Profile {
     pub(crate) archive: bool,
     /// `--crawl`: a redirect's target is queued like a link, not followed.
     crawl: bool,
+    /// `--trace`: every attempt's record goes here.
+    trace: Option<crate::trace_file::TraceFile>,
     /// `--insecure-dangerous-accept-any-certificate`.
     insecure: bool,
     /// The run's cookie jar, shared by every lane's session (`--no-cookies`: none).
@@ -117,6 +119,13 @@ impl Profile {
                 (None, false) => Proxies::from_env(),
             },
             netrc,
+            trace: match &args.trace {
+                Some(path) => Some(
+                    crate::trace_file::TraceFile::create(path)
+                        .map_err(|e| format!("--trace {}: {e}", path.display()))?,
+                ),
+                None => None,
+            },
         })
     }
 
@@ -169,7 +178,18 @@ impl Profile {
                     .build()?,
             );
         }
+        if let Some(t) = &self.trace {
+            config.trace.push(t.clone());
+        }
         Ok(ClientSession::with_config(config))
+    }
+
+    /// Writes out the `--trace` file's last lines.
+    ///
+    /// # Errors
+    /// Writing the file.
+    pub(crate) fn flush_trace(&self) -> std::io::Result<()> {
+        self.trace.as_ref().map_or(Ok(()), |t| t.flush())
     }
 
     /// Saves the jar to `--cookies`' file, if both are set.

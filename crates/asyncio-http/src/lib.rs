@@ -16,8 +16,8 @@ pub mod ws;
 
 pub use client::{
     Attempt, Auth, ClientSession, ConnectorConfig, CookieError, CookieJar, Form, IntoUrl, Netrc,
-    Part, Proxies, ProxyScheme, Redirect, RequestBuilder, Response, RetryPolicy, SessionConfig,
-    Trace, TracingTrace, Via,
+    Part, Proxies, ProxyScheme, Redirect, RequestBuilder, RequestRecord, Response, RetryPolicy,
+    SessionConfig, Trace, TracingTrace, Via,
 };
 pub use error::{Error, Result, TimeoutKind};
 pub use http::header::{self, HeaderName, HeaderValue};

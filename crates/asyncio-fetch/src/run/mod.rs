@@ -202,6 +202,11 @@ pub(crate) async fn run(
             .problems
             .push(format!("cannot save the cookies: {e}"));
     }
+    if let Err(e) = common.fetch.profile.flush_trace() {
+        outcome
+            .problems
+            .push(format!("cannot write the --trace file: {e}"));
+    }
     Ok(outcome)
 }
 

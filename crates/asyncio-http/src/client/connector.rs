@@ -71,7 +71,21 @@ pub(crate) struct Lease {
     pub(crate) key: Key,
     /// The address of the server at the other end.
     pub(crate) peer: Option<SocketAddr>,
+    /// How long making it took, when it is new.
+    pub(crate) phases: Phases,
     pub(crate) _permits: (Option<Permit>, Option<Permit>),
+}
+
+/// How long a new connection's steps took (all `None` for a pooled one): for the request's
+/// trace span and [`RequestRecord`](super::RequestRecord).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Phases {
+    /// The name lookup (`None` for an IP address; a cached answer takes next to nothing).
+    pub(crate) dns: Option<Duration>,
+    /// The TCP connect (to the proxy, through one).
+    pub(crate) connect: Option<Duration>,
+    /// The TLS handshake with the target.
+    pub(crate) tls: Option<Duration>,
 }
 
 struct Idle {
@@ -181,6 +195,7 @@ impl Connector {
                 reused: true,
                 key: key.clone(),
                 peer,
+                phases: Phases::default(),
                 _permits: permits,
             });
         }
@@ -190,7 +205,7 @@ impl Connector {
         // state that a request on a pooled connection never uses; inline, every in-flight
         // request's future would carry it.
         let connect = Box::pin(self.connect(key, url, trace));
-        let (sender, peer) = match sock_connect {
+        let (sender, peer, phases) = match sock_connect {
             Some(d) => asyncio::time::timeout(d, connect)
                 .await
                 .map_err(|_| Error::Timeout {
@@ -205,6 +220,7 @@ impl Connector {
             reused: false,
             key: key.clone(),
             peer,
+            phases,
             _permits: permits,
         })
     }
@@ -272,9 +288,9 @@ impl Connector {
         port: u16,
         url: &str,
         trace: &super::Tracers,
-    ) -> Result<Vec<SocketAddr>> {
+    ) -> Result<(Vec<SocketAddr>, Option<Duration>)> {
         if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-            return Ok(vec![SocketAddr::new(ip, port)]);
+            return Ok((vec![SocketAddr::new(ip, port)], None));
         }
         trace.each(|t| t.dns_start(host));
         let started = asyncio::time::now();
@@ -286,8 +302,9 @@ impl Connector {
                 url: url.to_owned(),
                 source,
             });
-        trace.each(|t| t.dns_end(host, started.elapsed()));
-        r
+        let took = started.elapsed();
+        trace.each(|t| t.dns_end(host, took));
+        r.map(|addrs| (addrs, Some(took)))
     }
 
     async fn tcp(
@@ -296,8 +313,9 @@ impl Connector {
         port: u16,
         url: &str,
         trace: &super::Tracers,
-    ) -> Result<TcpStream> {
-        let addrs = self.resolve(host, port, url, trace).await?;
+    ) -> Result<(TcpStream, Phases)> {
+        let (addrs, dns) = self.resolve(host, port, url, trace).await?;
+        let started = asyncio::time::now();
         let tcp = TcpStream::connect(&addrs[..])
             .await
             .map_err(|source| Error::Connect {
@@ -305,7 +323,12 @@ impl Connector {
                 source,
             })?;
         let _ = tcp.set_nodelay(true);
-        Ok(tcp)
+        let phases = Phases {
+            dns,
+            connect: Some(started.elapsed()),
+            tls: None,
+        };
+        Ok((tcp, phases))
     }
 
     /// A stream to the proxy `via`, ready for the target's bytes: TLS to the proxy for an
@@ -318,7 +341,7 @@ impl Connector {
         url: &str,
         trace: &super::Tracers,
     ) -> Result<(BoxIo, Option<SocketAddr>)> {
-        let tcp = self
+        let (tcp, _) = self
             .tcp(&via.host, via.port, url, trace)
             .await
             .map_err(|e| match e {
@@ -357,7 +380,7 @@ impl Connector {
                 let target = match Target::for_host(&key.host, via) {
                     Some(t) => t,
                     None => {
-                        resolved = self.resolve(&key.host, key.port, url, trace).await?;
+                        resolved = self.resolve(&key.host, key.port, url, trace).await?.0;
                         Target::Ip(resolved[0].ip())
                     }
                 };
@@ -386,7 +409,7 @@ impl Connector {
         let stream: BoxIo = match &key.via {
             // Another protocol cannot be forwarded: always a tunnel (`CONNECT` for ws://).
             Some(via) => self.through(key, via, true, url, trace).await?.0,
-            None => Box::new(self.tcp(&key.host, key.port, url, trace).await?),
+            None => Box::new(self.tcp(&key.host, key.port, url, trace).await?.0),
         };
         if !key.https {
             return Ok(stream);
@@ -416,30 +439,35 @@ impl Connector {
         key: &Key,
         url: &str,
         trace: &super::Tracers,
-    ) -> Result<(Sender, Option<SocketAddr>)> {
+    ) -> Result<(Sender, Option<SocketAddr>, Phases)> {
         let protocol_error = |e: hyper::Error| Error::Protocol {
             url: url.to_owned(),
             reason: e.to_string(),
         };
         if let Some(via) = &key.via {
+            let started = asyncio::time::now();
             let (stream, peer) = self.through(key, via, false, url, trace).await?;
+            let phases = Phases {
+                connect: Some(started.elapsed()),
+                ..Phases::default()
+            };
             if key.https {
-                return self.over_tls(key, stream, peer, url).await;
+                return self.over_tls(key, stream, peer, url, phases).await;
             }
             return self
                 .handshake(key, asyncio::compat::HyperIo(stream), false, peer)
                 .await
-                .map(|s| (s, peer))
+                .map(|s| (s, peer, phases))
                 .map_err(protocol_error);
         }
-        let tcp = self.tcp(&key.host, key.port, url, trace).await?;
+        let (tcp, phases) = self.tcp(&key.host, key.port, url, trace).await?;
         let peer = tcp.peer_addr().ok();
         if key.https {
-            return self.over_tls(key, tcp, peer, url).await;
+            return self.over_tls(key, tcp, peer, url, phases).await;
         }
         self.handshake(key, tcp, self.config.http2_prior_knowledge, peer)
             .await
-            .map(|s| (s, peer))
+            .map(|s| (s, peer, phases))
             .map_err(protocol_error)
     }
 
@@ -450,7 +478,8 @@ impl Connector {
         stream: S,
         peer: Option<SocketAddr>,
         url: &str,
-    ) -> Result<(Sender, Option<SocketAddr>)>
+        mut phases: Phases,
+    ) -> Result<(Sender, Option<SocketAddr>, Phases)>
     where
         S: AsyncRead + AsyncWrite + Unpin + 'static,
     {
@@ -459,11 +488,13 @@ impl Connector {
             source,
         };
         let tls = self.tls().map_err(tls_error)?;
+        let started = asyncio::time::now();
         let stream = tls.connect(&key.host, stream).await.map_err(tls_error)?;
+        phases.tls = Some(started.elapsed());
         let h2 = stream.alpn_protocol() == Some(b"h2");
         self.handshake(key, asyncio::compat::HyperIo(stream), h2, peer)
             .await
-            .map(|s| (s, peer))
+            .map(|s| (s, peer, phases))
             .map_err(|e| Error::Protocol {
                 url: url.to_owned(),
                 reason: e.to_string(),

@@ -1,20 +1,22 @@
 //! One exchange on the pool: a hop's request sent with the session's retry policy and
 //! tracers ([`send_with_retries`]), on a pooled or new connection ([`send_once`]).
 
+use std::cell::Cell;
 use std::rc::Rc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::header::{self, HeaderMap};
 use http::Method;
 use hyper::body::Body as _;
+use tracing::Instrument as _;
 
 use super::body::Payload;
-use super::connector::{Key, Sender};
+use super::connector::{Key, Phases, Sender};
 use super::decode::Decoder;
 use super::proxy::Via;
 use super::session::Inner;
-use super::{Attempt, Response, RetryPolicy};
+use super::{Attempt, RequestRecord, Response, RetryPolicy};
 use crate::error::{Error, Result, TimeoutKind};
 use crate::ClientTimeout;
 
@@ -44,16 +46,40 @@ pub(crate) async fn send_with_retries(
     loop {
         let started = asyncio::time::now();
         inner.config.trace.each(|t| t.request_start(method, url));
-        let one = send_once(inner, hop, timeout, deadline);
+        // One span per attempt (its fields filled as the attempt ends); free when no
+        // subscriber listens.
+        let span = tracing::info_span!(
+            "http.request",
+            method = %method,
+            url = %super::trace::redacted(url),
+            attempt = attempt + 1,
+            status = tracing::field::Empty,
+            error = tracing::field::Empty,
+            reused = tracing::field::Empty,
+            dns_ms = tracing::field::Empty,
+            connect_ms = tracing::field::Empty,
+            tls_ms = tracing::field::Empty,
+            first_byte_ms = tracing::field::Empty,
+        );
+        let timing = Timing::default();
+        let one = send_once(inner, hop, timeout, deadline, &timing);
         let result = match deadline {
-            Some(d) => asyncio::time::timeout_at(d, one).await.unwrap_or_else(|_| {
-                Err(Error::Timeout {
-                    url: url.to_string(),
-                    kind: TimeoutKind::Total,
-                })
-            }),
-            None => one.await,
+            Some(d) => asyncio::time::timeout_at(d, one)
+                .instrument(span.clone())
+                .await
+                .unwrap_or_else(|_| {
+                    Err(Error::Timeout {
+                        url: url.to_string(),
+                        kind: TimeoutKind::Total,
+                    })
+                }),
+            None => one.instrument(span.clone()).await,
         };
+        if !span.is_disabled() || !inner.config.trace.0.is_empty() {
+            let record = timing.record(method, url, attempt + 1, &result, started.elapsed());
+            record_span(&span, &record);
+            inner.config.trace.each(|t| t.request_done(&record));
+        }
         match &result {
             Ok(r) => inner
                 .config
@@ -99,11 +125,68 @@ pub(crate) fn key_for(url: &url::Url, via: Option<&Via>) -> Key {
     }
 }
 
+/// What an attempt learns about its timings as it goes.
+#[derive(Default)]
+struct Timing {
+    phases: Cell<Phases>,
+    reused: Cell<bool>,
+    first_byte: Cell<Option<Duration>>,
+}
+
+impl Timing {
+    fn record(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        attempt: u32,
+        result: &Result<Response>,
+        elapsed: Duration,
+    ) -> RequestRecord {
+        let phases = self.phases.get();
+        RequestRecord {
+            method: method.clone(),
+            url: super::trace::redacted(url),
+            attempt,
+            status: result.as_ref().ok().map(|r| r.status),
+            error: result.as_ref().err().map(Error::kind),
+            reused: self.reused.get(),
+            dns: phases.dns,
+            connect: phases.connect,
+            tls: phases.tls,
+            first_byte: self.first_byte.get(),
+            elapsed,
+        }
+    }
+}
+
+/// Fills the attempt's span with the record's figures.
+fn record_span(span: &tracing::Span, r: &RequestRecord) {
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    if let Some(s) = r.status {
+        span.record("status", s.as_u16());
+    }
+    if let Some(e) = r.error {
+        span.record("error", e);
+    }
+    span.record("reused", r.reused);
+    for (field, d) in [
+        ("dns_ms", r.dns),
+        ("connect_ms", r.connect),
+        ("tls_ms", r.tls),
+        ("first_byte_ms", r.first_byte),
+    ] {
+        if let Some(d) = d {
+            span.record(field, ms(d));
+        }
+    }
+}
+
 async fn send_once(
     inner: &Rc<Inner>,
     hop: &Hop<'_>,
     timeout: ClientTimeout,
     deadline: Option<Instant>,
+    timing: &Timing,
 ) -> Result<Response> {
     let (method, url, headers, body) = (hop.method, hop.url, hop.headers, hop.body);
     let key = key_for(url, hop.via);
@@ -123,6 +206,8 @@ async fn send_once(
                 })??,
             None => acquire.await?,
         };
+        timing.phases.set(lease.phases);
+        timing.reused.set(lease.reused);
         let mut req = http::Request::builder().method(method.clone());
         let h2 = matches!(lease.sender, Sender::H2(_));
         let forwarded = lease.key.forwarded();
@@ -169,6 +254,7 @@ async fn send_once(
                 }
             }
         };
+        let sending = asyncio::time::now();
         let result = match timeout.sock_read {
             Some(d) => asyncio::time::timeout(d, sent)
                 .await
@@ -179,7 +265,10 @@ async fn send_once(
             None => sent.await,
         };
         let response = match result {
-            Ok(r) => r,
+            Ok(r) => {
+                timing.first_byte.set(Some(sending.elapsed()));
+                r
+            }
             Err(e)
                 if lease.reused
                     && !retried

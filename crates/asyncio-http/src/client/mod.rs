@@ -34,5 +34,5 @@ pub use request::RequestBuilder;
 pub use response::{Redirect, Response};
 pub use retry::{Attempt, RetryPolicy};
 pub use session::{ClientSession, SessionConfig};
-pub use trace::{Trace, Tracers, TracingTrace};
+pub use trace::{RequestRecord, Trace, Tracers, TracingTrace};
 pub use url::IntoUrl;

@@ -63,6 +63,71 @@ pub trait Trace {
     fn retry(&self, url: &url::Url, attempt: u32, delay: Duration) {
         let _ = (url, attempt, delay);
     }
+
+    /// An attempt ended (headers in, or failed), with its timings: one call per attempt, per
+    /// redirect hop. The same figures are the fields of its `http.request` span.
+    fn request_done(&self, record: &RequestRecord) {
+        let _ = record;
+    }
+}
+
+/// One attempt of one request, as [`Trace::request_done`] reports it and its `http.request`
+/// `tracing` span records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RequestRecord {
+    /// The method.
+    pub method: Method,
+    /// The URL, its password (if any) replaced by `***`.
+    pub url: String,
+    /// 1 for the first attempt, 2 for the first retry, ...
+    pub attempt: u32,
+    /// The status, when headers arrived.
+    pub status: Option<StatusCode>,
+    /// The error's kind ([`Error::kind`](crate::Error::kind)), when it failed.
+    pub error: Option<&'static str>,
+    /// Whether a pooled connection carried it.
+    pub reused: bool,
+    /// The name lookup of a new connection (`None`: pooled, or an IP address).
+    pub dns: Option<Duration>,
+    /// The TCP connect of a new connection.
+    pub connect: Option<Duration>,
+    /// The TLS handshake of a new connection.
+    pub tls: Option<Duration>,
+    /// From sending the request to its response's headers.
+    pub first_byte: Option<Duration>,
+    /// The whole attempt, waiting for a connection included.
+    pub elapsed: Duration,
+}
+
+impl RequestRecord {
+    /// The record as one JSON object (durations in milliseconds), for `--trace` files.
+    pub fn to_json(&self) -> serde_json::Value {
+        let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0);
+        serde_json::json!({
+            "method": self.method.as_str(),
+            "url": self.url,
+            "attempt": self.attempt,
+            "status": self.status.map(|s| s.as_u16()),
+            "error": self.error,
+            "reused": self.reused,
+            "dns_ms": ms(self.dns),
+            "connect_ms": ms(self.connect),
+            "tls_ms": ms(self.tls),
+            "first_byte_ms": ms(self.first_byte),
+            "elapsed_ms": self.elapsed.as_secs_f64() * 1000.0,
+        })
+    }
+}
+
+/// `url` with its password replaced by `***`, for logs and traces.
+pub(crate) fn redacted(url: &url::Url) -> String {
+    if url.password().is_none() {
+        return url.to_string();
+    }
+    let mut u = url.clone();
+    let _ = u.set_password(Some("***"));
+    u.to_string()
 }
 
 /// A [`Trace`] that emits `tracing` events at debug level.
