@@ -50,7 +50,7 @@ class EventLoop(asyncio.SelectorEventLoop):
         idle seconds, the ready and remote queue depths, timers armed, descriptors watched, the
         blocking pool's threads and queue, and how late timers fire (mean and max, seconds).
         Safe from any thread: there, the figures the loop last published (before it last
-        blocked, or at its last periodic I/O check)."""
+        blocked, or while it stays busy every few hundred iterations)."""
         try:
             return self._core.metrics()
         except RuntimeError:  # another thread: the published figures

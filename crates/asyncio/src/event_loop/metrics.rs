@@ -6,8 +6,9 @@ use crate::runtime::metrics::Snapshot;
 
 /// One loop's figures, read with [`EventLoop::metrics`](super::EventLoop::metrics) on its
 /// thread (exact, now) or [`RemoteHandle::metrics`](super::RemoteHandle::metrics) from any
-/// thread (as the loop last published them: before it last blocked, or at its last periodic
-/// I/O check while busy — at most one iteration old while it runs).
+/// thread (as the loop last published them: before it last blocked, or, while it stays busy,
+/// at every 8th of its periodic I/O checks — a few hundred iterations at most — and when a run
+/// ended; the remote queue's depth is read at the call).
 ///
 /// The loop counts in plain cells on its own thread; no atomic operation is added to spawning,
 /// polling or waking.

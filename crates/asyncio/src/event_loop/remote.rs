@@ -73,7 +73,10 @@ impl RemoteHandle {
     /// The loop's figures as it last published them (see [`LoopMetrics`](super::LoopMetrics)):
     /// cheap, from any thread, never waiting for the loop.
     pub fn metrics(&self) -> super::LoopMetrics {
-        self.shared.metrics.load().into()
+        let mut s = self.shared.metrics.load();
+        // The remote queue's depth is read here, from the queue itself.
+        s.remote_depth = self.shared.remote_len() as u64;
+        s.into()
     }
 
     /// Schedules `f` on the loop from any thread (asyncio's `call_soon_threadsafe`), waking the

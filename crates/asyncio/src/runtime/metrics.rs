@@ -1,6 +1,6 @@
 //! A loop's counters: kept in plain cells on the loop's thread (no atomics on the hot path),
 //! and published for other threads at the points where the loop checks I/O anyway (before it
-//! blocks, and every `io_check_interval` busy iterations), so at most once per iteration.
+//! blocks, and at every 8th periodic check of a busy loop), so at most once per iteration.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -36,9 +36,13 @@ impl Counters {
         }
     }
 
-    /// Time inside runs so far, the current one included.
-    pub(crate) fn running(&self) -> Duration {
-        self.ran.get() + self.run_start.get().map_or(Duration::ZERO, |s| s.elapsed())
+    /// Time inside runs until `now`, the current one included.
+    pub(crate) fn running_at(&self, now: Instant) -> Duration {
+        self.ran.get()
+            + self
+                .run_start
+                .get()
+                .map_or(Duration::ZERO, |s| now.saturating_duration_since(s))
     }
 
     pub(crate) fn timers_fired_late_by(&self, late: Duration) {
