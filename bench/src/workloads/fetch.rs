@@ -166,18 +166,27 @@ fn run_shape(runtime: &str, loops: usize, urls: usize, latency_ms: u64) -> Measu
             c2
         }
     };
+    cmd.stderr(Stdio::null());
+    measure_client(cmd, server, &file, &format!("fetch-demo/{runtime}"))
+}
+
+/// Runs the client `cmd` (its output discarded) against the demo `server`, then stops the
+/// server and removes the URL `file`: the client's wall time and peak RSS. A failed client
+/// fails the harness (status 1), as `label` says.
+pub(crate) fn measure_client(
+    mut cmd: Command,
+    server: Server,
+    file: &std::path::Path,
+    label: &str,
+) -> Measurement {
     let t0 = Instant::now();
-    let child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the client");
+    let child = cmd.stdout(Stdio::null()).spawn().expect("start the client");
     let (ok, peak_rss) = wait_with_rusage(child);
     let wall = t0.elapsed();
     drop(server);
-    let _ = std::fs::remove_file(&file);
+    let _ = std::fs::remove_file(file);
     if !ok {
-        eprintln!("fetch-demo/{runtime}: the client failed");
+        eprintln!("{label}: the client failed");
         std::process::exit(1);
     }
     client_measurement(wall, peak_rss)

@@ -10,10 +10,9 @@
 
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::process::Command;
 
-use super::fetch::{client_measurement, demo_server, wait_with_rusage};
+use super::fetch::{demo_server, measure_client};
 use super::Measurement;
 
 const FAST_URLS: usize = 20_000;
@@ -31,36 +30,7 @@ pub(crate) fn supports(runtime: &str) -> bool {
 /// A Python with `runtime`'s client (and loop) importable.
 fn python_for(runtime: &str) -> Result<PathBuf, String> {
     let packages: &[&str] = match runtime {
-        "asyncio-rs-py" => {
-            let py = super::pyloop::python_for("asyncio-rs-py")?;
-            let has_http = Command::new(&py)
-                .args(["-c", "import asyncio_rs.http"])
-                .output()
-                .is_ok_and(|o| o.status.success());
-            if !has_http {
-                // An asyncio_rs from before asyncio_rs.http: reinstall it from the tree.
-                let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/asyncio-py");
-                let pip = Command::new(&py)
-                    .args([
-                        "-m",
-                        "pip",
-                        "install",
-                        "--quiet",
-                        "--force-reinstall",
-                        "--no-deps",
-                    ])
-                    .arg(&src)
-                    .output()
-                    .map_err(|e| format!("left out: {e}"))?;
-                if !pip.status.success() {
-                    return Err(format!(
-                        "left out: pip install ./crates/asyncio-py failed: {}",
-                        String::from_utf8_lossy(&pip.stderr)
-                    ));
-                }
-            }
-            return Ok(py);
-        }
+        "asyncio-rs-py" => return super::pyloop::python_for("asyncio-rs-py"),
         "aiohttp-uvloop" => &["uvloop", "aiohttp"],
         "aiohttp-rloop" => &["rloop", "aiohttp"],
         "httpx" => &["uvloop", "httpx"],
@@ -86,24 +56,13 @@ fn run_shape(runtime: &str, urls: usize, concurrency: usize, latency_ms: u64) ->
         writeln!(f, "{base}/page/{i}").expect("write urls");
     }
     drop(f);
-    let t0 = Instant::now();
-    let child = Command::new(py)
-        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/py_fetch.py"))
+    let mut cmd = Command::new(py);
+    cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/py_fetch.py"))
         .arg(runtime)
         .arg(&file)
-        .arg(concurrency.to_string())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start the client");
-    let (ok, peak_rss) = wait_with_rusage(child);
-    let wall = t0.elapsed();
-    drop(server);
-    let _ = std::fs::remove_file(&file);
-    if !ok {
-        eprintln!("py-fetch/{runtime}: the client failed");
-        std::process::exit(1);
-    }
-    client_measurement(wall, peak_rss)
+        .arg(concurrency.to_string());
+    // The client's stderr stays: a failed run says why.
+    measure_client(cmd, server, &file, &format!("py-fetch/{runtime}"))
 }
 
 fn run_fast(runtime: &str) -> Measurement {

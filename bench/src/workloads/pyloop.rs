@@ -25,14 +25,22 @@ pub(crate) fn python_for(runtime: &str) -> Result<PathBuf, String> {
         "rloop" => super::support::python_with(&["rloop"]),
         "asyncio-rs-py" => {
             let py = super::support::python_with(&["asyncio"])?;
+            // An install from before `asyncio_rs.http` counts as missing: reinstalled.
             let has = Command::new(&py)
-                .args(["-c", "import asyncio_rs"])
+                .args(["-c", "import asyncio_rs, asyncio_rs.http"])
                 .output()
                 .is_ok_and(|o| o.status.success());
             if !has {
                 let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../crates/asyncio-py");
                 let pip = Command::new(&py)
-                    .args(["-m", "pip", "install", "--quiet"])
+                    .args([
+                        "-m",
+                        "pip",
+                        "install",
+                        "--quiet",
+                        "--force-reinstall",
+                        "--no-deps",
+                    ])
                     .arg(&src)
                     .output()
                     .map_err(|e| format!("left out: {e}"))?;

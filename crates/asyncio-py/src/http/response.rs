@@ -21,6 +21,15 @@ pub(super) struct Exchange {
 }
 
 impl Exchange {
+    /// A request's state before it has sent anything.
+    pub(super) fn new(errors: Py<PyAny>) -> Self {
+        Self {
+            body: RefCell::new(Body::default()),
+            task: RefCell::new(None),
+            errors,
+        }
+    }
+
     /// Gives up the exchange: the task stops (if it still runs), dropping its response and
     /// with it the connection, unless the body was read to its end; a waiter wakes up to find
     /// the body released.

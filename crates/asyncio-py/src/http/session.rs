@@ -10,7 +10,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyBytes;
 
-use super::body::{pump, Body};
+use super::body::pump;
 use super::errors::{to_py, Phase};
 use super::response::{Exchange, HttpCall, HttpResponse};
 use super::upload::HttpBodyPipe;
@@ -244,21 +244,11 @@ impl HttpSession {
         for (k, v) in cookies.iter().flatten() {
             req = req.cookie(k, v);
         }
-        let ex = Rc::new(Exchange {
-            body: RefCell::new(Body::default()),
-            task: RefCell::new(None),
-            errors: st.errors.clone_ref(py),
-        });
+        let ex = Rc::new(Exchange::new(st.errors.clone_ref(py)));
         let (ex2, home) = (ex.clone(), st.home.clone());
         let handle = st.lp.spawn(async move {
             match req.send().await {
-                Err(e) => in_callback(|py| {
-                    let err = to_py(py, &ex2.errors, &e, Phase::Request);
-                    let fut = fut.bind(py);
-                    if !is_done(fut) {
-                        let _ = fut.call_method1(pyo3::intern!(py, "set_exception"), (err,));
-                    }
-                }),
+                Err(e) => in_callback(|py| fail(py, &fut, &ex2.errors, &e)),
                 Ok(resp) => {
                     let taken = in_callback(|py| deliver(py, &fut, &resp, &ex2, home));
                     // The future holds the response object: kept here, it would keep the
@@ -323,22 +313,12 @@ impl HttpSession {
             c = c.proxy(Proxies::all(p));
         }
         // The exchange only carries the task, for `HttpCall.cancel` during the handshake.
-        let ex = Rc::new(Exchange {
-            body: RefCell::new(Body::default()),
-            task: RefCell::new(None),
-            errors: st.errors.clone_ref(py),
-        });
+        let ex = Rc::new(Exchange::new(st.errors.clone_ref(py)));
         let ws_state = Rc::new(WsState::new(st.errors.clone_ref(py)));
         let (ex2, home) = (ex.clone(), st.home.clone());
         let handle = st.lp.spawn(async move {
             match c.connect().await {
-                Err(e) => in_callback(|py| {
-                    let err = to_py(py, &ex2.errors, &e, Phase::Request);
-                    let fut = fut.bind(py);
-                    if !is_done(fut) {
-                        let _ = fut.call_method1(pyo3::intern!(py, "set_exception"), (err,));
-                    }
-                }),
+                Err(e) => in_callback(|py| fail(py, &fut, &ex2.errors, &e)),
                 Ok(ws) => {
                     let protocol = ws.protocol().map(str::to_owned);
                     let taken = in_callback(|py| {
@@ -451,6 +431,15 @@ fn not_ours(py_loop: &Bound<'_, PyAny>) -> PyErr {
         "asyncio_rs.http runs on asyncio_rs's event loop only, not on {name}: start the program \
          with asyncio_rs.run(main()) or call asyncio_rs.install() first, or use aiohttp"
     ))
+}
+
+/// Sets `e`, as the package's exception, on `fut` (unless it was cancelled meanwhile).
+fn fail(py: Python<'_>, fut: &Py<PyAny>, errors: &Py<PyAny>, e: &asyncio_http::Error) {
+    let err = to_py(py, errors, e, Phase::Request);
+    let fut = fut.bind(py);
+    if !is_done(fut) {
+        let _ = fut.call_method1(pyo3::intern!(py, "set_exception"), (err,));
+    }
 }
 
 fn is_done(fut: &Bound<'_, PyAny>) -> bool {

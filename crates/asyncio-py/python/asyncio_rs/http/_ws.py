@@ -217,16 +217,10 @@ async def connect(
     max_msg_size=4 * 1024 * 1024,
     **unsupported,
 ):
-    from ._client import _header_pairs, _param_pairs
+    from ._client import _header_pairs, _param_pairs, _refuse
     from ._options import _verifies
 
-    for name, value in unsupported.items():
-        if name not in _UNSUPPORTED:
-            raise TypeError(f"ws_connect() got an unexpected keyword argument {name!r}")
-        if value != _UNSUPPORTED[name]:
-            raise NotImplementedError(
-                f"asyncio_rs.http: ws_connect({name}=...) is not supported"
-            )
+    _refuse("ws_connect", unsupported, _UNSUPPORTED)
     url = str(url)
     if params:
         from urllib.parse import urlencode
