@@ -58,6 +58,8 @@ mod doc_snippets {
     struct Http;
     #[doc = include_str!("../../../docs/multicore.md")]
     struct Multicore;
+    #[doc = include_str!("../../../docs/observability.md")]
+    struct Observability;
     #[doc = include_str!("../../../docs/python.md")]
     struct Python;
 }
