@@ -1,5 +1,10 @@
 //! The loop's engine: the ready queue, the task registry, the timer wheel and one iteration of
-//! the loop (asyncio's `_run_once`).
+//! the loop (asyncio's `_run_once`). The runs that repeat it are in `running.rs`, debug mode's
+//! timed steps in `timed.rs`, the metrics' reading and publishing in `figures.rs`.
+
+mod figures;
+mod running;
+mod timed;
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -8,15 +13,13 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use std::any::{Any, TypeId};
-use std::future::Future;
-use std::pin::pin;
 
 use super::callback::{new_slot, new_slot_boxed, CallbackRef};
 use super::context;
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
 use super::io::reactor::Reactor;
 use super::main_future::MainSlot;
-use super::metrics::{Counters, Snapshot};
+use super::metrics::Counters;
 use super::poller::Poller;
 use super::pool::ThreadPool;
 use super::raw_callback::Raw;
@@ -28,6 +31,7 @@ use super::task::raw::{
 use super::task::{JoinHandle, Task};
 use super::time::clock::Clock;
 use super::time::wheel::{Payload, TimerKey, Wheel};
+use figures::BUSY_PUBLISH_EVERY;
 
 /// When several timers wait in the current millisecond, the loop sleeps this much past the
 /// first deadline so one wake-up fires them together (a timer alone gets an exact wake-up).
@@ -120,11 +124,6 @@ pub(crate) struct Config {
     /// would starve I/O behind tasks that are always ready.
     pub(crate) io_check_interval: u64,
 }
-
-/// A busy loop publishes its metrics at every this many periodic I/O checks (a loop that
-/// blocks publishes before each wait): often enough for a reader, rare enough to cost nothing
-/// measurable (a few hundred nanoseconds every 8 × 61 iterations by default).
-const BUSY_PUBLISH_EVERY: u64 = 8;
 
 pub(crate) struct Core {
     shared: SharedPool,
@@ -354,56 +353,6 @@ impl Core {
         self.tasks.len()
     }
 
-    // ----- metrics -------------------------------------------------------------------------
-
-    /// The loop's figures now (its own thread).
-    pub(crate) fn metrics(&self) -> Snapshot {
-        Snapshot {
-            remote_depth: self.shared().remote_len() as u64,
-            ..self.own_figures()
-        }
-    }
-
-    /// The figures the loop keeps itself: all but the remote queue's depth, which a reader
-    /// on another thread takes from the queue (so publishing locks nothing but the copy).
-    fn own_figures(&self) -> Snapshot {
-        let c = &self.counters;
-        let now = Instant::now();
-        let running = c.running_at(now);
-        let idle = c.idle.get();
-        let pool = self.default_executor.borrow();
-        Snapshot {
-            tasks_alive: self.tasks.len() as u64,
-            tasks_spawned: self.next_task_id.get() - 1,
-            polls: c.polls.get(),
-            callbacks: c.callbacks.get(),
-            iterations: self.iteration.get(),
-            busy: running.saturating_sub(idle),
-            idle,
-            ready_depth: self.ready.borrow().len() as u64,
-            remote_depth: 0,
-            timers_armed: self.timers.borrow().len() as u64,
-            io_sources: self.io_source_count() as u64,
-            blocking_threads: pool.as_ref().map_or(0, |p| p.thread_count() as u64),
-            blocking_queue: pool.as_ref().map_or(0, |p| p.queued() as u64),
-            timer_batches: c.timer_batches.get(),
-            lateness_total: c.lateness_total.get(),
-            lateness_max: c.lateness_max.get(),
-            at: Some(now),
-        }
-    }
-
-    /// Publishes the figures for other threads (at most once per iteration: before the loop
-    /// blocks, and at every 8th periodic I/O check of a busy loop).
-    fn publish_metrics(&self) {
-        let c = &self.counters;
-        if c.iterations_published.get() == self.iteration.get() && self.running.get() {
-            return;
-        }
-        c.iterations_published.set(self.iteration.get());
-        self.shared().metrics.store(self.own_figures());
-    }
-
     fn task_ended(self: &Rc<Self>, raw: TaskRef) {
         let done = raw.local().take_done();
         let task = Task { raw };
@@ -492,61 +441,6 @@ impl Core {
             }
             None => super::exception::default_exception_handler(ctx),
         }
-    }
-
-    // ----- running ---------------------------------------------------------------------------
-
-    /// Runs until [`stop`](Self::stop). Panics if the loop is closed or already running, or
-    /// another loop runs on this thread.
-    pub(crate) fn run_forever(self: &Rc<Self>) {
-        let _guard = RunGuard::new(self);
-        loop {
-            self.run_once(&mut None);
-            if self.stopping.get() {
-                break;
-            }
-        }
-    }
-
-    /// Runs until `future` completes, polling it in place. Panics as `run_forever`, and if the
-    /// loop is stopped before the future completes.
-    pub(crate) fn run_until_complete<F: Future>(self: &Rc<Self>, future: F) -> F::Output {
-        let mut capture = pin!(Capture {
-            future,
-            output: None
-        });
-        {
-            // Refuse first (closed, already running, another loop running): a refused nested
-            // call must leave the running main future's generation alone, or its wake-ups
-            // would be ignored from then on.
-            let guard = RunGuard::new(self);
-            let generation = self.main_generation.get() + 1;
-            self.main_generation.set(generation);
-            let mut slot = Some(MainSlot::new(
-                capture.as_mut(),
-                self.shared().clone(),
-                generation,
-            ));
-            self.main_notified.set(true);
-            self.push_ready(Ready::Main(generation));
-            loop {
-                self.run_once(&mut slot);
-                if slot.as_ref().is_some_and(|s| s.done) {
-                    break;
-                }
-                assert!(
-                    !self.stopping.get(),
-                    "event loop stopped before the future completed"
-                );
-            }
-            drop(slot);
-            drop(guard);
-        }
-        capture
-            .project()
-            .output
-            .take()
-            .expect("the main future completed")
     }
 
     // ----- one iteration -------------------------------------------------------------------
@@ -713,56 +607,6 @@ impl Core {
         }
     }
 
-    /// Debug mode: runs the item and reports it if it took longer than the threshold.
-    fn run_timed(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
-        let what = match &item {
-            Ready::Task(_) => None,
-            Ready::Callback(_) | Ready::Raw(_) => Some("callback"),
-            Ready::Main(_) => Some("main future"),
-        };
-        let started = Instant::now();
-        let current = RefCell::new(None);
-        self.run_item_recording(item, main, &current);
-        let took = started.elapsed();
-        if took >= self.slow_callback_duration.get() {
-            let task = current.into_inner();
-            let message = match (&task, what) {
-                (Some(t), _) => format!(
-                    "Executing task {:?} took {:.3} seconds",
-                    t.name(),
-                    secs(took)
-                ),
-                (None, Some(w)) => format!("Executing {w} took {:.3} seconds", secs(took)),
-                (None, None) => format!("Executing a task took {:.3} seconds", secs(took)),
-            };
-            let ctx = ExceptionContext {
-                message,
-                kind: ExceptionKind::SlowCallback,
-                task,
-                panic_message: None,
-                duration: Some(took),
-            };
-            self.call_exception_handler(&ctx);
-        }
-    }
-
-    fn run_item_recording(
-        self: &Rc<Self>,
-        item: Ready,
-        main: &mut Option<MainSlot<'_>>,
-        current: &RefCell<Option<Task>>,
-    ) {
-        if let Ready::Task(task) = item {
-            let (result, raw) = task.run_observed(&self.tasks);
-            *current.borrow_mut() = raw.map(|raw| Task { raw });
-            if let RunResult::Ended(ended) = result {
-                self.task_ended(ended);
-            }
-        } else {
-            self.run_item(item, main);
-        }
-    }
-
     // ----- shutdown ----------------------------------------------------------------------
 
     /// Cancels every task that has not ended by dropping its future, and discards everything
@@ -803,10 +647,6 @@ impl Core {
     }
 }
 
-fn secs(d: Duration) -> f64 {
-    d.as_secs_f64()
-}
-
 fn local_has(task: &Task, flag: u8) -> bool {
     task.raw.local().has(flag)
 }
@@ -814,60 +654,5 @@ fn local_has(task: &Task, flag: u8) -> bool {
 impl Drop for Core {
     fn drop(&mut self) {
         self.close();
-    }
-}
-
-/// Marks the loop running (and the thread's running loop) for the duration of a run.
-struct RunGuard<'a> {
-    core: &'a Core,
-    _enter: context::EnterGuard,
-}
-
-impl<'a> RunGuard<'a> {
-    fn new(core: &'a Rc<Core>) -> Self {
-        assert!(!core.is_closed(), "the event loop is closed");
-        assert!(!core.running.get(), "this event loop is already running");
-        let enter = context::enter(core);
-        core.running.set(true);
-        core.counters.run_started();
-        Self {
-            core,
-            _enter: enter,
-        }
-    }
-}
-
-impl Drop for RunGuard<'_> {
-    fn drop(&mut self) {
-        self.core.running.set(false);
-        self.core.stopping.set(false);
-        self.core.counters.run_ended();
-        // The figures as the run left them (published whatever the iteration).
-        self.core.publish_metrics();
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// The main future and, once it completed, its output.
-    struct Capture<F: Future> {
-        #[pin]
-        future: F,
-        output: Option<F::Output>,
-    }
-}
-
-impl<F: Future> Future for Capture<F> {
-    type Output = ();
-
-    fn poll(
-        self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<()> {
-        let this = self.project();
-        if this.output.is_none() {
-            let v = std::task::ready!(this.future.poll(cx));
-            *this.output = Some(v);
-        }
-        std::task::Poll::Ready(())
     }
 }
