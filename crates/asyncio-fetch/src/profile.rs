@@ -130,14 +130,7 @@ impl Profile {
     }
 
     /// A session for `concurrency` requests at once, at most `per_host` of them to one host.
-    ///
-    /// # Errors
-    /// The TLS settings cannot be built.
-    pub(crate) fn session(
-        &self,
-        concurrency: usize,
-        per_host: usize,
-    ) -> std::io::Result<ClientSession> {
+    pub(crate) fn session(&self, concurrency: usize, per_host: usize) -> ClientSession {
         let mut config = SessionConfig {
             timeout: ClientTimeout {
                 total: Some(self.timeout),
@@ -170,18 +163,11 @@ impl Profile {
         for (name, value) in &self.headers {
             config.headers.insert(name.clone(), value.clone());
         }
-        if self.insecure {
-            config.connector.tls = Some(
-                asyncio::tls::TlsConnector::builder()
-                    .danger_accept_invalid_certs()
-                    .alpn(["h2", "http/1.1"])
-                    .build()?,
-            );
-        }
+        config.connector.accept_invalid_certs = self.insecure;
         if let Some(t) = &self.trace {
             config.trace.push(t.clone());
         }
-        Ok(ClientSession::with_config(config))
+        ClientSession::with_config(config)
     }
 
     /// Writes out the `--trace` file's last lines.

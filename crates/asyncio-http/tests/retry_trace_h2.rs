@@ -104,9 +104,10 @@ async fn trace_hooks_see_connections_redirects_and_chunks() {
     );
 }
 
-#[asyncio::test]
-async fn alpn_chooses_http2_and_requests_share_one_connection() {
-    use asyncio::tls::{TlsAcceptor, TlsConnector};
+/// An HTTP/2 server behind TLS with a self-signed certificate for `localhost`, answering with
+/// the request's version and path: its port, its certificate (PEM) and its connection count.
+async fn tls_h2_server() -> (u16, String, Rc<std::cell::Cell<usize>>) {
+    use asyncio::tls::TlsAcceptor;
     use http_body_util::Full;
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
     let (cert, key) = (ck.cert.pem(), ck.key_pair.serialize_pem());
@@ -123,7 +124,9 @@ async fn alpn_chooses_http2_and_requests_share_one_connection() {
             c2.set(c2.get() + 1);
             let acceptor = acceptor.clone();
             asyncio::spawn(async move {
-                let tls = acceptor.accept(tcp).await.unwrap();
+                let Ok(tls) = acceptor.accept(tcp).await else {
+                    return; // a client that refused the certificate
+                };
                 let service = hyper::service::service_fn(
                     |req: http::Request<hyper::body::Incoming>| async move {
                         Ok::<_, std::convert::Infallible>(http::Response::new(Full::new(
@@ -137,6 +140,28 @@ async fn alpn_chooses_http2_and_requests_share_one_connection() {
             });
         }
     });
+    (port, cert, connections)
+}
+
+#[asyncio::test]
+async fn an_untrusted_certificate_fails_unless_invalid_certificates_are_accepted() {
+    let (port, _, _) = tls_h2_server().await;
+    let url = format!("https://localhost:{port}/x");
+    let strict = ClientSession::new();
+    let err = strict.get(&url).send().await.unwrap_err();
+    assert_eq!(err.kind(), "tls", "{err}");
+    let mut config = SessionConfig::default();
+    config.connector.accept_invalid_certs = true;
+    let lax = ClientSession::with_config(config);
+    let r = lax.get(&url).send().await.unwrap();
+    // The pool's own connector still offers h2.
+    assert_eq!(r.text().await.unwrap(), "HTTP/2.0 /x");
+}
+
+#[asyncio::test]
+async fn alpn_chooses_http2_and_requests_share_one_connection() {
+    use asyncio::tls::TlsConnector;
+    let (port, cert, connections) = tls_h2_server().await;
     let mut config = SessionConfig::default();
     config.connector.tls = Some(
         TlsConnector::builder()

@@ -19,11 +19,7 @@ pub(crate) async fn run_lane(
     per_host: usize,
     save: Option<PathBuf>,
 ) {
-    let session = match common.fetch.profile.session(workers, per_host) {
-        Ok(s) => s,
-        // Checked on loop 0 before the lanes started: the same settings cannot fail here.
-        Err(e) => panic!("lane {index}: {e}"),
-    };
+    let session = common.fetch.profile.session(workers, per_host);
     let politeness = match &common.shared {
         Some((address, name)) => Some(Politeness::open(address, name, index).await),
         None => None,

@@ -80,8 +80,7 @@ pub(crate) async fn run(
     if let Some(dir) = &args.save {
         asyncio::fs::create_dir_all(dir).await?;
     }
-    // Built here first so that a bad TLS setting fails before anything starts.
-    let hub_session = profile.session(concurrency, profile.per_host)?;
+    let hub_session = profile.session(concurrency, profile.per_host);
     let lanes = rt.loops().min(concurrency).max(1);
     let shared_address = plan
         .mode

@@ -119,6 +119,9 @@ pub struct ConnectorConfig {
     pub http2: bool,
     /// The TLS connector (default: webpki and system roots, verification on).
     pub tls: Option<TlsConnector>,
+    /// Accept any certificate, for targets and proxies alike (with `tls` unset). Dangerous:
+    /// anyone on the path can read and change the traffic (aiohttp's `ssl=False`).
+    pub accept_invalid_certs: bool,
     /// The most response headers accepted (default 100, hyper's); the header block is also
     /// bounded by hyper's read buffer (about 400 KiB).
     pub max_headers: usize,
@@ -134,6 +137,7 @@ impl Default for ConnectorConfig {
             http2_prior_knowledge: false,
             http2: true,
             tls: None,
+            accept_invalid_certs: false,
             max_headers: 100,
         }
     }
@@ -270,15 +274,22 @@ impl Connector {
         if let Some(t) = &*self.tls.borrow() {
             return Ok(t.clone());
         }
-        let mut b = TlsConnector::builder();
-        if self.config.http2 {
-            b = b.alpn(["h2", "http/1.1"]);
+        let t = if self.config.http2 {
+            self.own_tls(&["h2", "http/1.1"])?
         } else {
-            b = b.alpn(["http/1.1"]);
-        }
-        let t = b.build()?;
+            self.own_tls(&["http/1.1"])?
+        };
         *self.tls.borrow_mut() = Some(t.clone());
         Ok(t)
+    }
+
+    /// A TLS connector of the pool's own (when `tls` is unset), offering `alpn`.
+    fn own_tls(&self, alpn: &[&str]) -> std::io::Result<TlsConnector> {
+        let mut b = TlsConnector::builder().alpn(alpn.iter().copied());
+        if self.config.accept_invalid_certs {
+            b = b.danger_accept_invalid_certs();
+        }
+        b.build()
     }
 
     /// Resolves `host` (an IP address needs no lookup), with the tracers' DNS hooks.
@@ -394,7 +405,7 @@ impl Connector {
     fn proxy_tls(&self) -> std::io::Result<TlsConnector> {
         match &self.config.tls {
             Some(t) => Ok(t.clone()),
-            None => TlsConnector::builder().alpn(["http/1.1"]).build(),
+            None => self.own_tls(&["http/1.1"]),
         }
     }
 
@@ -416,13 +427,10 @@ impl Connector {
         }
         let tls = match &self.config.tls {
             Some(t) => t.clone(),
-            None => TlsConnector::builder()
-                .alpn(["http/1.1"])
-                .build()
-                .map_err(|source| Error::Tls {
-                    url: url.to_owned(),
-                    source,
-                })?,
+            None => self.own_tls(&["http/1.1"]).map_err(|source| Error::Tls {
+                url: url.to_owned(),
+                source,
+            })?,
         };
         let stream = tls
             .connect(&key.host, stream)

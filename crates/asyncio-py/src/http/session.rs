@@ -56,11 +56,16 @@ struct State {
 }
 
 impl State {
+    /// The session for a new request (its insecure twin for `ssl=False`), refused once the
+    /// loop or the session is closed.
     fn session(&self, verify: Option<bool>) -> PyResult<ClientSession> {
+        if self.lp.is_closed() {
+            return Err(PyRuntimeError::new_err("Event loop is closed"));
+        }
         let Some(s) = self.session.borrow().clone() else {
             return Err(PyRuntimeError::new_err("Session is closed"));
         };
-        let verifies = self.config.connector.tls.is_none();
+        let verifies = !self.config.connector.accept_invalid_certs;
         if verify != Some(false) || !verifies {
             return Ok(s);
         }
@@ -70,19 +75,11 @@ impl State {
         }
         let mut config = self.config.clone();
         config.cookies = s.cookie_jar().cloned();
-        config.connector.tls = Some(insecure_tls()?);
+        config.connector.accept_invalid_certs = true;
         let t = ClientSession::with_config(config);
         *twin = Some(t.clone());
         Ok(t)
     }
-}
-
-fn insecure_tls() -> PyResult<asyncio::tls::TlsConnector> {
-    asyncio::tls::TlsConnector::builder()
-        .danger_accept_invalid_certs()
-        .alpn(["h2", "http/1.1"])
-        .build()
-        .map_err(|e| PyRuntimeError::new_err(format!("TLS setup failed: {e}")))
 }
 
 /// A client session on one loop: its pool, cookie jar and settings.
@@ -152,7 +149,7 @@ impl HttpSession {
         config.connector.dns_ttl = seconds(ttl_dns_cache)?.unwrap_or(Duration::ZERO);
         config.connector.keepalive_timeout = seconds(Some(keepalive_timeout))?.unwrap_or_default();
         if !verify_ssl {
-            config.connector.tls = Some(insecure_tls()?);
+            config.connector.accept_invalid_certs = true;
         }
         if !cookies {
             config.cookies = None;
@@ -208,9 +205,6 @@ impl HttpSession {
         stream: Option<PyRef<'_, HttpBodyPipe>>,
     ) -> PyResult<HttpCall> {
         let st = self.st.get()?;
-        if st.lp.is_closed() {
-            return Err(PyRuntimeError::new_err("Event loop is closed"));
-        }
         let session = st.session(verify_ssl)?;
         let method = Method::from_bytes(method.to_ascii_uppercase().as_bytes())
             .map_err(|_| PyValueError::new_err(format!("invalid method {method:?}")))?;
@@ -293,9 +287,6 @@ impl HttpSession {
         verify_ssl: Option<bool>,
     ) -> PyResult<HttpCall> {
         let st = self.st.get()?;
-        if st.lp.is_closed() {
-            return Err(PyRuntimeError::new_err("Event loop is closed"));
-        }
         let session = st.session(verify_ssl)?;
         let mut c = session
             .ws_connect(url)
