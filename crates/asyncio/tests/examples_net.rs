@@ -1,8 +1,7 @@
 //! The networking examples run and say what they should.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
@@ -58,6 +57,8 @@ fn tls_echo_verifies_and_round_trips() {
 #[cfg(feature = "hyper")]
 #[test]
 fn hyper_server_answers_http() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
     let mut child = Command::new(example_path("hyper_server"))
         .arg("127.0.0.1:0")
         .stdout(Stdio::piped())

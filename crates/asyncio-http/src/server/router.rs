@@ -236,12 +236,14 @@ impl Router {
                     let (parts, _) = req.into_parts();
                     let request = Request::new(parts, params, Bytes::new());
                     let handler = handler.clone();
-                    asyncio::spawn(async move {
-                        match upgrading.connect().await {
-                            Ok(ws) => handler(request, ws).await,
-                            Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
-                        }
-                    });
+                    asyncio::task::Builder::new()
+                        .name("http.websocket")
+                        .spawn(async move {
+                            match upgrading.connect().await {
+                                Ok(ws) => handler(request, ws).await,
+                                Err(e) => tracing::debug!(error = %e, "WebSocket upgrade failed"),
+                            }
+                        });
                     answer.map(|_| ResponseBody(super::body::Payload::Full(None)))
                 }
                 Err(refusal) => {

@@ -50,15 +50,28 @@ pub fn set_default_pool(pool: ThreadPool) -> Result<(), ThreadPool> {
 /// # Cancel safety
 /// Dropping the future does not stop `f` (a thread cannot be interrupted); its result is
 /// dropped when it finishes.
+#[track_caller]
 pub fn to_thread<F, T>(f: F) -> ToThread<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
+    to_thread_named(None, f)
+}
+
+/// [`to_thread`] for a job asyncio-rs runs on the user's behalf, named for tokio-console
+/// (`dns`, `fs`, ...).
+#[track_caller]
+pub(crate) fn to_thread_named<F, T>(name: Option<&'static str>, f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
     let pool = crate::runtime::context::with_core(|c| c.and_then(|c| c.default_executor()));
+    let location = std::panic::Location::caller();
     match pool {
-        Some(p) => run_in_executor(Some(&p), f),
-        None => run_in_executor(None, f),
+        Some(p) => submit(&p, name, location, f),
+        None => submit(default_pool(), name, location, f),
     }
 }
 
@@ -67,16 +80,32 @@ where
 ///
 /// # Errors
 /// The output is `Err(TaskError)` if `f` panicked, or (cancelled) if the pool was shut down.
+#[track_caller]
 pub fn run_in_executor<F, T>(pool: Option<&ThreadPool>, f: F) -> ToThread<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.unwrap_or_else(|| default_pool());
+    submit(pool, None, std::panic::Location::caller(), f)
+}
+
+fn submit<F, T>(
+    pool: &ThreadPool,
+    name: Option<&'static str>,
+    location: &'static std::panic::Location<'static>,
+    f: F,
+) -> ToThread<T>
 where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
     let promise = ThreadSafePromise::new();
     let setter = promise.clone();
-    let pool = pool.unwrap_or_else(|| default_pool());
+    let console = crate::runtime::console::Blocking::new(name, location);
     let accepted = pool.submit(Box::new(move || {
-        let result = catch_unwind(AssertUnwindSafe(f))
+        let result = console
+            .run(|| catch_unwind(AssertUnwindSafe(f)))
             .map_err(|p| TaskError::panicked(crate::runtime::task::raw::panic_message(&*p)));
         setter.set(result);
     }));
@@ -114,6 +143,7 @@ pub fn cpu_pool() -> &'static ThreadPool {
 ///
 /// # Cancel safety
 /// As [`to_thread`]: dropping the future does not stop `f`; its result is dropped.
+#[track_caller]
 pub fn run_cpu<F, T>(f: F) -> ToThread<T>
 where
     F: FnOnce() -> T + Send + 'static,

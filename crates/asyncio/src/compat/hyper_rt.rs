@@ -18,7 +18,7 @@ where
     F::Output: 'static,
 {
     fn execute(&self, fut: F) {
-        drop(crate::runtime::context::running_core().spawn(fut, None));
+        drop(crate::task::spawn_named("hyper", fut));
     }
 }
 
@@ -30,11 +30,15 @@ impl hyper::rt::Timer for LoopTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
         Box::pin(HyperSleep(crate::time::sleep::deadline_until(
             crate::time::deadline_after(duration),
+            "hyper::Sleep",
         )))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        Box::pin(HyperSleep(crate::time::sleep::deadline_until(deadline)))
+        Box::pin(HyperSleep(crate::time::sleep::deadline_until(
+            deadline,
+            "hyper::Sleep",
+        )))
     }
 
     fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: Instant) {

@@ -250,7 +250,7 @@ impl Runtime {
         for index in 1..shared.remotes.len() {
             let rt = shared.clone();
             let sent = shared.remotes[index].call_soon_threadsafe(move || {
-                crate::spawn(async move {
+                crate::task::spawn_named("runtime.drain", async move {
                     super::drain::drain(grace, 1).await;
                     rt.drained[index].store(true, Ordering::Release);
                     crate::get_running_loop().stop();

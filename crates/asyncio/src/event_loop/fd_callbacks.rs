@@ -118,29 +118,33 @@ impl EventLoop {
                 source
             }
         };
-        let handle = self.spawn(async move {
-            loop {
-                let watched = std::future::poll_fn(|cx| match source.borrow().as_ref() {
-                    Some(s) => s.poll_ready(cx, interest).map(|()| true),
-                    None => Poll::Ready(false),
-                })
-                .await;
-                if !watched {
-                    return;
-                }
-                // The reactor's bit may be stale (a new registration starts ready, and the
-                // bit stays set after a callback): asyncio's readers are level-triggered, so
-                // the descriptor itself is asked. Not ready: wait for the next edge.
-                if !crate::sys::ready_now(fd, write).unwrap_or(true) {
-                    if let Some(s) = source.borrow().as_ref() {
-                        s.clear_ready(interest);
+        let name = if write { "add_writer" } else { "add_reader" };
+        let handle = self.spawn_inner(
+            async move {
+                loop {
+                    let watched = std::future::poll_fn(|cx| match source.borrow().as_ref() {
+                        Some(s) => s.poll_ready(cx, interest).map(|()| true),
+                        None => Poll::Ready(false),
+                    })
+                    .await;
+                    if !watched {
+                        return;
                     }
-                    continue;
+                    // The reactor's bit may be stale (a new registration starts ready, and the
+                    // bit stays set after a callback): asyncio's readers are level-triggered, so
+                    // the descriptor itself is asked. Not ready: wait for the next edge.
+                    if !crate::sys::ready_now(fd, write).unwrap_or(true) {
+                        if let Some(s) = source.borrow().as_ref() {
+                            s.clear_ready(interest);
+                        }
+                        continue;
+                    }
+                    callback();
+                    crate::time::yield_now().await;
                 }
-                callback();
-                crate::time::yield_now().await;
-            }
-        });
+            },
+            Some(std::borrow::Cow::Borrowed(name)),
+        );
         let mut map = watchers.watchers.borrow_mut();
         match map.get_mut(&fd) {
             Some(w) if write => w.writer = Some(handle),

@@ -95,7 +95,11 @@ impl EventLoop {
     }
 
     #[track_caller]
-    pub(crate) fn spawn_inner<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_inner<F>(
+        &self,
+        future: F,
+        name: Option<std::borrow::Cow<'static, str>>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -324,7 +328,10 @@ impl EventLoop {
     ) -> std::io::Result<()> {
         let s = crate::signal::signal_on(crate::signal::LoopSignals::of(&self.core)?, signal)?;
         self.remove_signal_handler(signal);
-        let task = self.spawn(crate::signal::handler_task(s, callback));
+        let task = self.spawn_inner(
+            crate::signal::handler_task(s, callback),
+            Some(std::borrow::Cow::Borrowed("add_signal_handler")),
+        );
         self.core
             .extension::<SignalHandlers>()
             .0

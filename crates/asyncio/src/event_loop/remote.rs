@@ -108,6 +108,7 @@ impl RemoteHandle {
     ///
     /// # Errors
     /// [`LoopClosed`] if the loop was closed.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Result<RemoteJoinHandle<F::Output>, LoopClosed>
     where
         F: Future + Send + 'static,
@@ -118,9 +119,10 @@ impl RemoteHandle {
             future: Some(future),
             promise: promise.clone(),
         };
+        let location = std::panic::Location::caller();
         self.shared
             .push_callback(Box::new(move || {
-                drop(crate::get_running_loop().spawn(task));
+                drop(crate::runtime::context::running_core().spawn_at(task, None, location));
             }))
             .map_err(|_| LoopClosed)?;
         Ok(RemoteJoinHandle { promise })
@@ -152,6 +154,7 @@ impl RemoteHandle {
     ///
     /// # Errors
     /// [`LoopClosed`] if the loop was closed.
+    #[track_caller]
     pub fn spawn_with<M, F>(&self, make: M) -> Result<RemoteJoinHandle<F::Output>, LoopClosed>
     where
         M: FnOnce() -> F + Send + 'static,
@@ -168,6 +171,7 @@ impl RemoteHandle {
     /// The callback that builds and spawns `make`'s future on the loop it runs on, and the
     /// handle to its output: [`spawn_with`](Self::spawn_with) in two halves, for senders that
     /// batch.
+    #[track_caller]
     pub(crate) fn prepare_spawn_with<M, F>(make: M) -> (RemoteCallback, RemoteJoinHandle<F::Output>)
     where
         M: FnOnce() -> F + Send + 'static,
@@ -176,6 +180,7 @@ impl RemoteHandle {
     {
         let promise = ThreadSafePromise::new();
         let mut unsent = CancelUnrun(Some(promise.clone()));
+        let location = std::panic::Location::caller();
         let callback: RemoteCallback = Box::new(move || {
             let setter = unsent.0.take().expect("a callback runs once");
             if setter.cancel_requested() {
@@ -186,7 +191,7 @@ impl RemoteHandle {
                 future: Some(make()),
                 promise: setter,
             };
-            drop(crate::get_running_loop().spawn(task));
+            drop(crate::runtime::context::running_core().spawn_at(task, None, location));
         });
         (callback, RemoteJoinHandle { promise })
     }

@@ -100,7 +100,7 @@ impl ReadDir {
             }
             let job = self.job.get_or_insert_with(|| {
                 let iter = self.iter.clone();
-                crate::blocking::to_thread(move || {
+                crate::blocking::to_thread_named(Some("fs"), move || {
                     let mut it = iter.lock().unwrap_or_else(|e| e.into_inner());
                     let mut batch = Vec::with_capacity(BATCH);
                     for entry in it.by_ref().take(BATCH) {

@@ -286,7 +286,7 @@ impl File {
         let f = self.std.clone();
         let mut buf = self.take_spare();
         self.reading = true;
-        self.state = State::Busy(crate::blocking::to_thread(move || {
+        self.state = State::Busy(crate::blocking::to_thread_named(Some("fs"), move || {
             // Zeroes only bytes no earlier job initialised.
             buf.resize(CHUNK, 0);
             let r = (&*f).read(&mut buf);
@@ -357,7 +357,7 @@ impl File {
     fn start_write(&mut self) {
         let data = std::mem::take(&mut self.pending_write);
         let f = self.std.clone();
-        self.state = State::Busy(crate::blocking::to_thread(move || {
+        self.state = State::Busy(crate::blocking::to_thread_named(Some("fs"), move || {
             let r = (&*f).write_all(&data);
             Op::Write(r, data)
         }));
@@ -451,9 +451,10 @@ impl futures_io::AsyncWrite for File {
                 let back = this.unread_offset();
                 if back != 0 {
                     let f = this.std.clone();
-                    this.state = State::Busy(crate::blocking::to_thread(move || {
-                        Op::Seek((&*f).seek(SeekFrom::Current(-back)))
-                    }));
+                    this.state =
+                        State::Busy(crate::blocking::to_thread_named(Some("fs"), move || {
+                            Op::Seek((&*f).seek(SeekFrom::Current(-back)))
+                        }));
                 }
                 continue;
             }
@@ -516,7 +517,7 @@ impl futures_io::AsyncSeek for File {
             this.eof = false;
             this.seek_result = None;
             let f = this.std.clone();
-            this.state = State::Busy(crate::blocking::to_thread(move || {
+            this.state = State::Busy(crate::blocking::to_thread_named(Some("fs"), move || {
                 Op::Seek((&*f).seek(pos))
             }));
             this.seeking = true;

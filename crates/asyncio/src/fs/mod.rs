@@ -24,7 +24,7 @@ pub(crate) async fn on_pool<T: Send + 'static>(
     path: &Path,
     f: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    match crate::blocking::to_thread(f).await {
+    match crate::blocking::to_thread_named(Some("fs"), f).await {
         Ok(r) => r.map_err(|e| with_path(e, path)),
         Err(e) => Err(io::Error::other(format!("{}: {e}", path.display()))),
     }

@@ -128,7 +128,7 @@ impl Resolver {
             host,
         };
         let name = host.to_owned();
-        let result = crate::blocking::to_thread(move || {
+        let result = crate::blocking::to_thread_named(Some("dns"), move || {
             use std::net::ToSocketAddrs;
             (name.as_str(), 0).to_socket_addrs().map(|it| {
                 let mut ips: Vec<std::net::IpAddr> = Vec::new();

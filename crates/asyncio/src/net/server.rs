@@ -160,7 +160,10 @@ impl<L: Listen> Server<L> {
         for listener in listeners {
             let weak = Rc::downgrade(&inner);
             let on_connection = on_connection.clone();
-            let task = crate::spawn(accept_loop(Rc::downgrade(&listener), weak, on_connection));
+            let task = crate::task::spawn_named(
+                "server.accept",
+                accept_loop(Rc::downgrade(&listener), weak, on_connection),
+            );
             inner.acceptors.borrow_mut().push(task);
         }
         Ok(Self { inner })
@@ -224,7 +227,7 @@ where
     let entry = clients.vacant_entry();
     let key = entry.key();
     let weak = Rc::downgrade(inner);
-    let handle = crate::spawn(async move {
+    let handle = crate::task::spawn_named("server.connection", async move {
         // Removes the client when the handler ends, is cancelled or panics.
         let _guard = ClientGuard { server: weak, key };
         fut.await;

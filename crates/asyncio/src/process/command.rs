@@ -159,7 +159,7 @@ impl Command {
     pub async fn spawn_async(&mut self) -> io::Result<Child> {
         let mut cmd = std::mem::replace(&mut self.inner, std::process::Command::new(""));
         let kill_on_drop = self.kill_on_drop;
-        let (cmd, spawned) = crate::blocking::to_thread(move || {
+        let (cmd, spawned) = crate::blocking::to_thread_named(Some("process.spawn"), move || {
             let r = cmd
                 .spawn()
                 .map(|c| super::reap::Unclaimed::new(c, kill_on_drop));

@@ -130,7 +130,7 @@ pub(crate) fn reap_orphans() {
 /// Waits for `reaper` in a task of the running loop, or leaves it to the orphan list.
 pub(crate) fn reap_in_background(mut reaper: Reaper) {
     if crate::try_get_running_loop().is_some() {
-        drop(crate::spawn(async move {
+        drop(crate::task::spawn_named("process.reap", async move {
             let _ = std::future::poll_fn(|cx| reaper.poll_wait(cx)).await;
         }));
     }

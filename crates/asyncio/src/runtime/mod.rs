@@ -10,6 +10,7 @@
 
 pub(crate) mod arena;
 pub(crate) mod callback;
+pub(crate) mod console;
 pub(crate) mod context;
 pub(crate) mod core;
 pub(crate) mod exception;

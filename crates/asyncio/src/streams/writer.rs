@@ -328,7 +328,7 @@ impl<W: AsyncWrite + Unpin + 'static> StreamWriter<W> {
             s.flushing = true;
         }
         let state = self.state.clone();
-        crate::spawn(async move {
+        crate::task::spawn_named("stream.flush", async move {
             poll_fn(|cx| step(&mut state.borrow_mut(), cx)).await;
             state.borrow_mut().flushing = false;
         });

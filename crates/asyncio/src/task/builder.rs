@@ -1,5 +1,6 @@
 //! Spawning tasks: [`spawn`] and the [`Builder`] for named tasks.
 
+use std::borrow::Cow;
 use std::future::Future;
 
 use super::JoinHandle;
@@ -30,6 +31,17 @@ where
     F::Output: 'static,
 {
     crate::runtime::context::running_core().spawn(future, None)
+}
+
+/// Spawns a task of asyncio-rs's own, made on the user's behalf, under a fixed name (what the
+/// task dump, `asyncio-ps` and tokio-console show for it).
+#[track_caller]
+pub(crate) fn spawn_named<F>(name: &'static str, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    crate::runtime::context::running_core().spawn(future, Some(Cow::Borrowed(name)))
 }
 
 /// Options for a task: its name.
@@ -68,8 +80,7 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let name = self.name.map(String::into_boxed_str);
-        crate::runtime::context::running_core().spawn(future, name)
+        crate::runtime::context::running_core().spawn(future, self.name.map(Cow::Owned))
     }
 
     /// Spawns on the given loop, running or not.
@@ -82,6 +93,6 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        event_loop.spawn_inner(future, self.name.map(String::into_boxed_str))
+        event_loop.spawn_inner(future, self.name.map(Cow::Owned))
     }
 }

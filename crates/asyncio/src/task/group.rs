@@ -211,7 +211,9 @@ impl<E: 'static> TaskGroup<E> {
     /// # Cancel safety
     /// Dropping the `wait` leaves the group as it is; dropping the group cancels the children.
     pub async fn wait(&self) -> Result<(), GroupError<E>> {
-        let mut sleep = self.deadline.map(crate::time::sleep::deadline_until);
+        let mut sleep = self
+            .deadline
+            .map(|d| crate::time::sleep::deadline_until(d, "TaskGroup::deadline"));
         let mut timed_out = false;
         poll_fn(|cx| {
             let mut st = self.state.borrow_mut();

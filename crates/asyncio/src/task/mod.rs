@@ -14,6 +14,7 @@ mod maybe_done;
 mod pinned_slice;
 
 pub use crate::runtime::task::{JoinHandle, Task, TaskError, TaskId, TaskState};
+pub(crate) use builder::spawn_named;
 pub use builder::{spawn, Builder};
 pub use combinators::{
     as_completed, race, shield, wait, AsCompleted, AsCompletedError, ReturnWhen,

@@ -38,6 +38,7 @@ pub enum MissedTickBehavior {
 ///     assert_eq!(asyncio::time::now() - start, Duration::from_secs(120));
 /// });
 /// ```
+#[track_caller]
 pub fn interval(period: Duration) -> Interval {
     interval_at(super::now(), period)
 }
@@ -46,13 +47,14 @@ pub fn interval(period: Duration) -> Interval {
 ///
 /// # Panics
 /// If `period` is zero.
+#[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
     assert!(!period.is_zero(), "an interval's period must be positive");
     Interval {
         next: start,
         period,
         behavior: MissedTickBehavior::default(),
-        sleep: deadline_until(start),
+        sleep: deadline_until(start, "Interval"),
     }
 }
 

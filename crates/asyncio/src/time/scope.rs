@@ -136,7 +136,7 @@ impl<F: Future> Future for Scoped<F> {
             None => *this.sleep = None,
             Some(when) => {
                 if this.sleep.as_ref().map(Sleep::deadline) != Some(when) {
-                    *this.sleep = Some(deadline_until(when));
+                    *this.sleep = Some(deadline_until(when, "TimeoutScope"));
                 }
             }
         }

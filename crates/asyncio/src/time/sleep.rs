@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use crate::runtime::console::Timer;
 use crate::runtime::context::with_core;
 use crate::runtime::task::raw::TaskWaker;
 use crate::runtime::time::wheel::{Payload, TimerKey};
@@ -28,8 +29,9 @@ use crate::runtime::time::wheel::{Payload, TimerKey};
 ///     assert!(asyncio::time::now() - start >= Duration::from_millis(20));
 /// });
 /// ```
+#[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    sleep_until(super::deadline_after(duration))
+    made(super::deadline_after(duration), Turn::YieldOnce, "Sleep")
 }
 
 /// Waits until `deadline` on the running loop's clock. A deadline already passed yields once
@@ -37,21 +39,42 @@ pub fn sleep(duration: Duration) -> Sleep {
 ///
 /// # Cancel safety
 /// Dropping the future cancels the timer; nothing is lost.
+#[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep {
-        deadline,
-        timer: None,
-        turn: Turn::YieldOnce,
-    }
+    made(deadline, Turn::YieldOnce, "Sleep")
 }
 
 /// A sleep that completes at once when its deadline has passed, without a turn (for timeouts
-/// and intervals, whose due deadlines are not sleeps of their own).
-pub(crate) fn deadline_until(deadline: Instant) -> Sleep {
+/// and intervals, whose due deadlines are not sleeps of their own); `concrete_type` is what
+/// tokio-console calls it.
+#[track_caller]
+pub(crate) fn deadline_until(deadline: Instant, concrete_type: &'static str) -> Sleep {
+    made(deadline, Turn::NoYield, concrete_type)
+}
+
+#[track_caller]
+fn made(deadline: Instant, turn: Turn, concrete_type: &'static str) -> Sleep {
+    let console = Timer::new(
+        concrete_type,
+        concrete_type,
+        std::panic::Location::caller(),
+        remaining(deadline),
+    );
     Sleep {
         deadline,
         timer: None,
-        turn: Turn::NoYield,
+        turn,
+        console,
+    }
+}
+
+/// How long until `deadline` on the running loop's clock (zero outside a loop); only read for
+/// tokio-console.
+fn remaining(deadline: Instant) -> Duration {
+    if cfg!(feature = "console") {
+        deadline.saturating_duration_since(super::now())
+    } else {
+        Duration::ZERO
     }
 }
 
@@ -74,6 +97,8 @@ pub struct Sleep {
     deadline: Instant,
     timer: Option<(u64, TimerKey)>,
     turn: Turn,
+    /// tokio-console's timer resource (zero-sized without the `console` feature).
+    console: Timer,
 }
 
 impl Sleep {
@@ -91,6 +116,7 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.cancel_timer();
         self.deadline = deadline;
+        self.console.reset(remaining(deadline));
         if self.turn == Turn::Yielded {
             self.turn = Turn::YieldOnce;
         }
@@ -111,37 +137,52 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        with_core(|core| {
-            let core = core.expect("a sleep was polled outside a running event loop");
-            if let Some((loop_id, key)) = this.timer {
-                if loop_id == core.id() {
-                    if core.timer_pending(key) {
-                        core.update_timer_waker(key, cx.waker());
-                        return Poll::Pending;
-                    }
-                    this.timer = None;
-                    return Poll::Ready(());
-                }
-            }
-            let deadline = core.deadline_ns(this.deadline);
-            // The latest reading is never ahead of the true time: if the deadline passed by it, it
-            // has passed. Otherwise register; if it passed since, the timer fires next iteration.
-            if core.deadline_passed(deadline) {
-                return match this.turn {
-                    Turn::YieldOnce => {
-                        this.turn = Turn::Yielded;
-                        cx.waker().wake_by_ref();
-                        Poll::Pending
-                    }
-                    Turn::Yielded | Turn::NoYield => Poll::Ready(()),
-                };
-            }
-            let key = core.insert_timer(deadline, Payload::Waker(TaskWaker::new(cx.waker())));
-            this.timer = Some((core.id(), key));
-            Poll::Pending
-        })
+        let Sleep {
+            deadline,
+            timer,
+            turn,
+            console,
+        } = &mut *self;
+        console.poll(|| poll_timer(*deadline, timer, turn, cx))
     }
+}
+
+/// One poll of a sleep's timer.
+fn poll_timer(
+    deadline: Instant,
+    timer: &mut Option<(u64, TimerKey)>,
+    turn: &mut Turn,
+    cx: &mut Context<'_>,
+) -> Poll<()> {
+    with_core(|core| {
+        let core = core.expect("a sleep was polled outside a running event loop");
+        if let Some((loop_id, key)) = *timer {
+            if loop_id == core.id() {
+                if core.timer_pending(key) {
+                    core.update_timer_waker(key, cx.waker());
+                    return Poll::Pending;
+                }
+                *timer = None;
+                return Poll::Ready(());
+            }
+        }
+        let deadline = core.deadline_ns(deadline);
+        // The latest reading is never ahead of the true time: if the deadline passed by it, it
+        // has passed. Otherwise register; if it passed since, the timer fires next iteration.
+        if core.deadline_passed(deadline) {
+            return match *turn {
+                Turn::YieldOnce => {
+                    *turn = Turn::Yielded;
+                    cx.waker().wake_by_ref();
+                    Poll::Pending
+                }
+                Turn::Yielded | Turn::NoYield => Poll::Ready(()),
+            };
+        }
+        let key = core.insert_timer(deadline, Payload::Waker(TaskWaker::new(cx.waker())));
+        *timer = Some((core.id(), key));
+        Poll::Pending
+    })
 }
 
 impl Drop for Sleep {

@@ -51,18 +51,20 @@ impl From<Elapsed> for std::io::Error {
 ///     assert_eq!(timeout(Duration::from_secs(10), async { 1 }).await, Ok(1));
 /// });
 /// ```
+#[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        sleep: deadline_until(super::deadline_after(duration)),
+        sleep: deadline_until(super::deadline_after(duration), "Timeout"),
     }
 }
 
 /// Runs `future` until `deadline` at most.
+#[track_caller]
 pub fn timeout_at<F: IntoFuture>(deadline: Instant, future: F) -> Timeout<F::IntoFuture> {
     Timeout {
         future: future.into_future(),
-        sleep: deadline_until(deadline),
+        sleep: deadline_until(deadline, "Timeout"),
     }
 }
 

@@ -36,7 +36,7 @@ pub fn connect_accepted_socket<P: Protocol>(
 ) -> (Transport, Rc<RefCell<P>>) {
     let protocol = Rc::new(RefCell::new(factory()));
     let (transport, driver) = super::stream::start(stream.into().0, Plain(protocol.clone()));
-    crate::spawn(driver);
+    crate::task::spawn_named("transport", driver);
     (transport, protocol)
 }
 
@@ -56,7 +56,7 @@ pub async fn create_buffered_connection<P: BufferedProtocol>(
     stream.set_nodelay(true)?;
     let protocol = Rc::new(RefCell::new(factory()));
     let (transport, driver) = super::stream::start(Rc::new(stream), Buffered(protocol.clone()));
-    crate::spawn(driver);
+    crate::task::spawn_named("transport", driver);
     Ok((transport, protocol))
 }
 

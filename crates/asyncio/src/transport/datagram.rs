@@ -122,13 +122,16 @@ pub(crate) fn start<P: DatagramProtocol>(
         })),
     };
     protocol.borrow_mut().connection_made(&transport);
-    crate::spawn(Driver {
-        transport: transport.clone(),
-        socket,
-        protocol,
-        buf: vec![0; MAX_DATAGRAM].into_boxed_slice(),
-        finished: false,
-    });
+    crate::task::spawn_named(
+        "transport.datagram",
+        Driver {
+            transport: transport.clone(),
+            socket,
+            protocol,
+            buf: vec![0; MAX_DATAGRAM].into_boxed_slice(),
+            finished: false,
+        },
+    );
     transport
 }
 

@@ -325,7 +325,26 @@ impl Core {
     // ----- tasks -------------------------------------------------------------------------
 
     #[track_caller]
-    pub(crate) fn spawn<F>(&self, future: F, name: Option<Box<str>>) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(
+        &self,
+        future: F,
+        name: Option<std::borrow::Cow<'static, str>>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: std::future::Future + 'static,
+        F::Output: 'static,
+    {
+        self.spawn_at(future, name, std::panic::Location::caller())
+    }
+
+    /// [`spawn`](Self::spawn) blaming `location` (a spawn made on another thread's behalf).
+    #[track_caller]
+    pub(crate) fn spawn_at<F>(
+        &self,
+        future: F,
+        name: Option<std::borrow::Cow<'static, str>>,
+        location: &'static std::panic::Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: std::future::Future + 'static,
         F::Output: 'static,
@@ -333,7 +352,6 @@ impl Core {
         self.assert_open();
         let id = self.next_task_id.get();
         self.next_task_id.set(id + 1);
-        let location = std::panic::Location::caller();
         let (registry, output, notified) =
             raw::allocate(future, self.shared.for_task(), id, location, name);
         self.tasks.push(registry);

@@ -78,7 +78,7 @@ impl Task {
 
     /// Renames the task.
     pub fn set_name(&self, name: impl Into<String>) {
-        let name: Box<str> = name.into().into_boxed_str();
+        let name = std::borrow::Cow::Owned(name.into());
         self.raw.local().with_extra(|x| x.name = Some(name));
     }
 

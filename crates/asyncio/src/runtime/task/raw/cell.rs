@@ -2,6 +2,7 @@
 //! them through an untyped header pointer.
 
 use std::any::Any;
+use std::borrow::Cow;
 use std::cell::{Cell, UnsafeCell};
 use std::future::Future;
 use std::marker::PhantomData;
@@ -51,12 +52,13 @@ pub(crate) fn allocate<F>(
     shared: SharedRc,
     id: u64,
     location: &'static Location<'static>,
-    name: Option<Box<str>>,
+    name: Option<Cow<'static, str>>,
 ) -> (TaskRef, OutputRef<F::Output>, super::Notified)
 where
     F: Future + 'static,
     F::Output: 'static,
 {
+    let console = crate::runtime::console::TaskSpan::new("task", id, name.as_deref(), location);
     let extra = name.map(|name| {
         Box::new(Extra {
             name: Some(name),
@@ -78,6 +80,7 @@ where
                 extra: Cell::new(extra),
                 prev: Cell::new(None),
                 next: Cell::new(None),
+                console,
             },
         },
         stage: UnsafeCell::new(Stage::Running(future)),

@@ -36,6 +36,7 @@ mod list;
 mod shared_rc;
 mod waker;
 
+use std::borrow::Cow;
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -91,7 +92,7 @@ pub(crate) type DoneCallback = Box<dyn FnOnce(&super::Task)>;
 /// Rarely used per-task data, allocated only when needed.
 #[derive(Default)]
 pub(crate) struct Extra {
-    pub(crate) name: Option<Box<str>>,
+    pub(crate) name: Option<Cow<'static, str>>,
     pub(crate) done_callbacks: Vec<DoneCallback>,
     /// How many done callbacks were registered before the handle's awaiter: its wake-up runs
     /// after those and before the later ones, as asyncio's wake-up is itself a done callback.
@@ -119,6 +120,8 @@ pub(crate) struct Local {
     extra: Cell<Option<Box<Extra>>>,
     prev: Cell<Option<NonNull<Header>>>,
     next: Cell<Option<NonNull<Header>>>,
+    /// tokio-console's span for the task (zero-sized without the `console` feature).
+    pub(crate) console: crate::runtime::console::TaskSpan,
 }
 
 impl Local {
@@ -333,6 +336,7 @@ impl TaskRef {
 
     /// Schedules the task (if it is not queued or ended already).
     pub(crate) fn wake(&self) {
+        self.local().console.waker_op("waker.wake_by_ref");
         // SAFETY: self holds a reference.
         unsafe { waker::wake_by_ref(self.ptr) }
     }

@@ -99,9 +99,11 @@ impl Notified {
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
         let mut cx = Context::from_waker(&waker);
         let previous = CURRENT.with(|c| c.replace(Some(ptr)));
+        let entered = h.local.console.enter();
         // SAFETY: owner thread, task incomplete, not being polled (no re-entrancy: a task cannot
         // be polled from inside its own poll because entries are only run by the loop).
         let ended = unsafe { (h.vtable.poll)(ptr, &mut cx) };
+        drop(entered);
         CURRENT.with(|c| c.set(previous));
         if ended {
             complete(h);
@@ -119,6 +121,7 @@ impl Notified {
 /// Whoever awaits the handle is woken by the loop, in order with the done callbacks
 /// ([`Local::take_done`](super::Local::take_done)).
 pub(super) fn complete(h: &Header) {
+    h.local.console.close();
     let prev = if super::only_local(h) {
         // No other thread can reach the state word (see `only_local`): no atomic RMW needed.
         let prev = h.local.state.load(Ordering::Relaxed);
@@ -168,7 +171,25 @@ unsafe fn ptr_of(data: *const ()) -> NonNull<Header> {
     unsafe { NonNull::new_unchecked(data.cast::<Header>().cast_mut()) }
 }
 
+/// Reports a waker operation to tokio-console (nothing without the `console` feature), unless
+/// the task ended: its span is closed and its id may name another span by now.
+///
+/// # Safety
+/// `data` is a waker's data pointer whose waker keeps the cell alive.
+#[inline]
+unsafe fn console_op(data: *const (), op: &'static str) {
+    if cfg!(feature = "console") {
+        // SAFETY: guaranteed by the caller.
+        let h = unsafe { header(ptr_of(data)) };
+        if h.local.state.load(Ordering::Relaxed) & COMPLETE == 0 {
+            h.local.console.waker_op(op);
+        }
+    }
+}
+
 unsafe fn waker_clone(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned keeps the cell alive.
+    unsafe { console_op(data, "waker.clone") };
     // SAFETY: a waker (or the poll's borrowed one) keeps the cell alive.
     acquire(unsafe { header(ptr_of(data)) });
     RawWaker::new(data, &WAKER_VTABLE)
@@ -177,6 +198,7 @@ unsafe fn waker_clone(data: *const ()) -> RawWaker {
 unsafe fn waker_wake(data: *const ()) {
     // SAFETY: the consumed waker holds an atomic reference, released right after the wake.
     unsafe {
+        console_op(data, "waker.wake");
         wake_by_ref(ptr_of(data));
         release(ptr_of(data));
     }
@@ -184,12 +206,18 @@ unsafe fn waker_wake(data: *const ()) {
 
 unsafe fn waker_wake_by_ref(data: *const ()) {
     // SAFETY: the waker holds a reference.
-    unsafe { wake_by_ref(ptr_of(data)) }
+    unsafe {
+        console_op(data, "waker.wake_by_ref");
+        wake_by_ref(ptr_of(data));
+    }
 }
 
 unsafe fn waker_drop(data: *const ()) {
-    // SAFETY: the dropped waker gives up its atomic reference.
-    unsafe { release(ptr_of(data)) }
+    // SAFETY: the dropped waker gives up its atomic reference (after the report).
+    unsafe {
+        console_op(data, "waker.drop");
+        release(ptr_of(data));
+    }
 }
 
 thread_local! {
@@ -243,6 +271,11 @@ pub(crate) enum TaskWaker {
 impl TaskWaker {
     /// Keeps what is needed to wake `waker` later.
     pub(crate) fn new(waker: &Waker) -> Self {
+        // With tokio-console watching, a real clone: the console counts a task's wakers, and
+        // one kept without a clone would look lost.
+        if cfg!(feature = "console") {
+            return TaskWaker::Other(waker.clone());
+        }
         if let Some(ptr) = own_task(waker) {
             // SAFETY: `own_task` found the cell being polled on this thread: alive (the
             // registry holds it during the poll) and owned by this thread.
