@@ -174,6 +174,7 @@ impl RuntimeHandle {
     ///
     /// # Panics
     /// If `index` is not below [`loops`](Self::loops).
+    #[track_caller]
     pub fn spawn_on<M, F>(
         &self,
         index: usize,
@@ -193,6 +194,7 @@ impl RuntimeHandle {
     }
 
     /// [`spawn_on`](Self::spawn_on) with the calling loop already known.
+    #[track_caller]
     fn spawn_from<M, F>(
         &self,
         here: Option<usize>,
@@ -241,6 +243,7 @@ impl RuntimeHandle {
     ///
     /// # Errors
     /// [`LoopClosed`] once the runtime shuts down.
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> Result<SpawnHandle<F::Output>, LoopClosed>
     where
         F: Future + Send + 'static,
@@ -317,6 +320,7 @@ fn next_random() -> u64 {
 ///
 /// # Panics
 /// Outside a runtime's loops.
+#[track_caller]
 pub fn spawn<F>(future: F) -> Result<SpawnHandle<F::Output>, LoopClosed>
 where
     F: Future + Send + 'static,
