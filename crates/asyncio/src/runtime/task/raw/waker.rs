@@ -99,11 +99,13 @@ impl Notified {
         let waker = ManuallyDrop::new(unsafe { Waker::from_raw(raw) });
         let mut cx = Context::from_waker(&waker);
         let previous = CURRENT.with(|c| c.replace(Some(ptr)));
-        let entered = h.local.console.enter();
-        // SAFETY: owner thread, task incomplete, not being polled (no re-entrancy: a task cannot
-        // be polled from inside its own poll because entries are only run by the loop).
-        let ended = unsafe { (h.vtable.poll)(ptr, &mut cx) };
-        drop(entered);
+        let ended = {
+            let _entered = h.local.console.enter();
+            // SAFETY: owner thread, task incomplete, not being polled (no re-entrancy: a task
+            // cannot be polled from inside its own poll because entries are only run by the
+            // loop).
+            unsafe { (h.vtable.poll)(ptr, &mut cx) }
+        };
         CURRENT.with(|c| c.set(previous));
         if ended {
             complete(h);
