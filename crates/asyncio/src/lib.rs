@@ -9,6 +9,7 @@ pub mod debug;
 pub mod event_loop;
 pub mod fs;
 pub mod future;
+pub mod guest;
 pub mod io;
 pub mod net;
 pub mod pipe;

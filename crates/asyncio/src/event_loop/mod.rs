@@ -9,7 +9,7 @@ mod fd_callbacks;
 mod handle;
 mod metrics;
 mod remote;
-mod runner;
+pub(crate) mod runner;
 
 pub use crate::runtime::exception::{default_exception_handler, ExceptionContext, ExceptionKind};
 pub use crate::runtime::raw_callback::RawCallback;

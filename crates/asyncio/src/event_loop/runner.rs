@@ -128,26 +128,35 @@ impl Runner {
 /// Runs `future` on `lp`; on the main thread, when nothing else handles `SIGINT`, a Ctrl-C drops
 /// `future` (its destructors run) and returns `None`. The caller cleans up and re-raises.
 pub(crate) fn run_interruptible<F: Future>(lp: &EventLoop, future: F) -> Option<F::Output> {
-    let sigint = libc::SIGINT;
-    if !crate::sys::is_main_thread() || !crate::sys::signal_is_default(sigint) {
+    if !sigint_is_ours() {
         return Some(lp.run_until_complete(future));
     }
-    lp.run_until_complete(async {
-        let mut ctrl_c = crate::signal::signal(crate::signal::SignalKind::interrupt()).ok();
-        let mut future = std::pin::pin!(future);
-        std::future::poll_fn(|cx| {
-            if let std::task::Poll::Ready(v) = future.as_mut().poll(cx) {
-                return std::task::Poll::Ready(Some(v));
+    lp.run_until_complete(interruptible(future))
+}
+
+/// Whether a run should take Ctrl-C for itself: on the main thread, when nothing else handles
+/// `SIGINT`.
+pub(crate) fn sigint_is_ours() -> bool {
+    crate::sys::is_main_thread() && crate::sys::signal_is_default(libc::SIGINT)
+}
+
+/// `future`, or `None` as soon as a Ctrl-C arrives (the future is then dropped with it). Must
+/// first be polled on the loop that should receive the signal.
+pub(crate) async fn interruptible<F: Future>(future: F) -> Option<F::Output> {
+    let mut ctrl_c = crate::signal::signal(crate::signal::SignalKind::interrupt()).ok();
+    let mut future = std::pin::pin!(future);
+    std::future::poll_fn(|cx| {
+        if let std::task::Poll::Ready(v) = future.as_mut().poll(cx) {
+            return std::task::Poll::Ready(Some(v));
+        }
+        if let Some(s) = &mut ctrl_c {
+            if s.poll_recv(cx).is_ready() {
+                return std::task::Poll::Ready(None);
             }
-            if let Some(s) = &mut ctrl_c {
-                if s.poll_recv(cx).is_ready() {
-                    return std::task::Poll::Ready(None);
-                }
-            }
-            std::task::Poll::Pending
-        })
-        .await
+        }
+        std::task::Poll::Pending
     })
+    .await
 }
 
 /// Cancels every task left on `lp` and gives the cancellations turns to run (a bounded number

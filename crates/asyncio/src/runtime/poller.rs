@@ -80,6 +80,23 @@ impl Poller {
         }
     }
 
+    /// The epoll descriptor: readable when an event waits (I/O, a wake-up, the armed deadline).
+    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.poll.as_raw_fd()
+    }
+
+    /// Arms the deadline timer `after` from now, so that the descriptor turns readable then
+    /// (guest mode: the host only watches the descriptor). False where there is no timerfd.
+    pub(crate) fn arm_deadline(&self, after: Duration) -> bool {
+        #[cfg(target_os = "linux")]
+        if let Some(t) = &self.timer {
+            return t.set_after(after.max(Duration::from_nanos(1))).is_ok();
+        }
+        let _ = after;
+        false
+    }
+
     /// For a wait with a positive timeout, arms the timerfd at the exact deadline and returns a
     /// backstop timeout a millisecond later for `epoll_wait`.
     #[cfg(target_os = "linux")]

@@ -126,7 +126,8 @@ impl Shared {
         self.notify();
     }
 
-    fn notify(&self) {
+    /// Wakes the loop's poller (once until the loop takes the remote queue).
+    pub(crate) fn notify(&self) {
         if !self.pending.swap(true, Ordering::AcqRel) {
             // An error here means the eventfd is full, which already means "wake up".
             let _ = self.waker.wake();

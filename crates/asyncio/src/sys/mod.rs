@@ -8,7 +8,7 @@ pub(crate) use timerfd::TimerFd;
 
 mod poll_fd;
 
-pub(crate) use poll_fd::ready_now;
+pub(crate) use poll_fd::{dup_cloexec, ready_now};
 
 mod signal;
 

@@ -18,3 +18,16 @@ pub(crate) fn ready_now(fd: RawFd, write: bool) -> io::Result<bool> {
     }
     Ok(n > 0 && pfd.revents & (events | libc::POLLERR | libc::POLLHUP) != 0)
 }
+
+/// A new descriptor for what `fd` refers to (`F_DUPFD_CLOEXEC`): an owned handle on a
+/// descriptor whose owner keeps only its number.
+pub(crate) fn dup_cloexec(fd: RawFd) -> io::Result<std::os::fd::OwnedFd> {
+    // SAFETY: fcntl with F_DUPFD_CLOEXEC reads no memory; any integer is a valid argument (an
+    // invalid descriptor is EBADF).
+    let new = unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 0) };
+    if new < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `new` was just returned by the kernel as a fresh descriptor nobody else owns.
+    Ok(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(new) })
+}

@@ -3,6 +3,8 @@
 //! timed steps in `timed.rs`, the metrics' reading and publishing in `figures.rs`.
 
 mod figures;
+mod guest;
+pub(crate) use guest::GuestGuard;
 mod running;
 mod timed;
 
@@ -155,6 +157,9 @@ pub(crate) struct Core {
     wait_hook: RefCell<Option<WaitHook>>,
     /// The loop's counters (see `metrics.rs`).
     counters: Counters,
+    /// A guest run is on and the host runs, between two steps: work scheduled now must wake
+    /// the host (see `guest.rs`).
+    between_steps: Cell<bool>,
 }
 
 /// A function around each blocking wait: it must call the wait it is given, once.
@@ -192,6 +197,7 @@ impl Core {
             iteration: Cell::new(0),
             wait_hook: RefCell::new(None),
             counters: Counters::default(),
+            between_steps: Cell::new(false),
         }))
     }
 
@@ -233,6 +239,7 @@ impl Core {
     /// Stops the loop after the current batch (`run_forever` returns then).
     pub(crate) fn stop(&self) {
         self.stopping.set(true);
+        self.wake_host();
     }
 
     pub(crate) fn debug(&self) -> bool {
@@ -297,6 +304,7 @@ impl Core {
     }
 
     pub(crate) fn push_ready(&self, item: Ready) {
+        self.wake_host();
         self.ready.borrow_mut().push_back(item);
     }
 
@@ -350,6 +358,7 @@ impl Core {
         F::Output: 'static,
     {
         self.assert_open();
+        self.wake_host();
         let id = self.next_task_id.get();
         self.next_task_id.set(id + 1);
         let (registry, output, notified) =
@@ -401,6 +410,7 @@ impl Core {
     // ----- timers ------------------------------------------------------------------------
 
     pub(crate) fn insert_timer(&self, deadline_ns: u64, payload: Payload) -> TimerKey {
+        self.wake_host();
         self.timers.borrow_mut().insert(deadline_ns, payload)
     }
 
@@ -480,6 +490,12 @@ impl Core {
         } else {
             self.wait_for_work();
         }
+        self.run_batch(main);
+    }
+
+    /// The second half of an iteration: take what other threads sent, move due timers to the
+    /// ready queue, then run what was ready when the batch began.
+    fn run_batch(self: &Rc<Self>, main: &mut Option<MainSlot<'_>>) {
         if self.shared().has_pending() {
             self.drain_remote();
         }
