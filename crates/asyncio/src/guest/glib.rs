@@ -7,6 +7,8 @@
 //! use std::rc::Rc;
 //! use std::time::Duration;
 //!
+//! use asyncio::guest::glib::glib;
+//!
 //! let main_loop = glib::MainLoop::new(None, false);
 //! let quit = main_loop.clone();
 //! let run = asyncio::guest::start(
@@ -23,6 +25,10 @@
 //! asyncio::guest::glib::attach(Rc::new(run));
 //! main_loop.run();
 //! ```
+
+/// The glib crate this adapter is built with (re-exported: the `MainContext` must be the same
+/// crate version's).
+pub use ::glib;
 
 use std::os::fd::AsRawFd;
 use std::rc::Rc;
