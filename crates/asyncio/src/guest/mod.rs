@@ -18,7 +18,7 @@
 //! On top, [`EventLoop::start_guest`] is the guest twin of `run_until_complete`, and [`start`]
 //! the twin of [`asyncio::run`](crate::run) (a new loop, Ctrl-C as in a hosted run, the
 //! remaining tasks cancelled and the loop closed at the end): both return at once, and report
-//! the outcome through a callback. [`glib`] (feature `glib`) attaches a run to a glib
+//! the outcome through a callback. The `glib` module (feature `glib`) attaches a run to a glib
 //! `MainContext` in one call. See `docs/guest.md`.
 //!
 //! During a guest run the loop is the thread's running loop, also while the host runs: a host
