@@ -217,6 +217,8 @@ pub struct Loop {
 /// callbacks it still holds) if Python collects it on another thread.
 struct OnItsThread {
     lp: std::mem::ManuallyDrop<asyncio::EventLoop>,
+    /// A guest run's handle on the loop (`guest_begin` to `guest_end`).
+    guest: std::mem::ManuallyDrop<std::cell::RefCell<Option<asyncio::guest::Guest>>>,
     thread: ThreadToken,
 }
 
@@ -235,13 +237,22 @@ impl OnItsThread {
         }
         Ok(&self.lp)
     }
+
+    fn guest(&self) -> PyResult<&std::cell::RefCell<Option<asyncio::guest::Guest>>> {
+        self.get()?;
+        Ok(&self.guest)
+    }
 }
 
 impl Drop for OnItsThread {
     fn drop(&mut self) {
         if thread_token() == self.thread {
-            // SAFETY: dropped once, on the loop's own thread.
-            unsafe { std::mem::ManuallyDrop::drop(&mut self.lp) };
+            // SAFETY: dropped once, on the loop's own thread (the guest run first: it holds
+            // the loop).
+            unsafe {
+                std::mem::ManuallyDrop::drop(&mut self.guest);
+                std::mem::ManuallyDrop::drop(&mut self.lp);
+            }
         }
     }
 }
@@ -417,6 +428,7 @@ impl Loop {
         Ok(Self {
             lp: OnItsThread {
                 lp: std::mem::ManuallyDrop::new(lp),
+                guest: Default::default(),
                 thread: thread_token(),
             },
             env,
@@ -570,6 +582,72 @@ impl Loop {
             Some(e) => Err(e),
             None => Ok(()),
         }
+    }
+
+    /// Starts a guest run on this thread (see `asyncio_rs.guest`): the loop counts as running
+    /// until `guest_end`. Returns the descriptor the host watches for readability (valid
+    /// until `guest_end`).
+    fn guest_begin(&self) -> PyResult<i32> {
+        self.check_open()?;
+        let lp = self.lp.get()?;
+        if lp.is_running() {
+            return Err(PyRuntimeError::new_err(
+                "This event loop is already running",
+            ));
+        }
+        if asyncio::try_get_running_loop().is_some() {
+            return Err(PyRuntimeError::new_err(
+                "another asyncio-rs loop is running on this thread",
+            ));
+        }
+        let guest = asyncio::guest::Guest::begin(lp);
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&guest.fd());
+        *self.lp.guest()?.borrow_mut() = Some(guest);
+        Ok(fd)
+    }
+
+    /// One step of a guest run: runs what is ready now, never waiting. A `BaseException` from
+    /// a callback (`KeyboardInterrupt`, `SystemExit`) is raised here. Returns whether `stop()`
+    /// was called (the run should end).
+    fn guest_step(&self, py: Python<'_>) -> PyResult<bool> {
+        let stop = {
+            let cell = self.lp.guest()?;
+            let guest = cell.borrow();
+            let guest = guest
+                .as_ref()
+                .ok_or_else(|| PyRuntimeError::new_err("no guest run on this loop"))?;
+            guest.step();
+            guest.stop_requested()
+        };
+        let _ = py;
+        let fatal = self
+            .env
+            .fatal
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match fatal {
+            Some(e) => Err(e),
+            None => Ok(stop),
+        }
+    }
+
+    /// Seconds until the host should step at the latest (0 when work is ready), or `None`
+    /// when only I/O or another thread can bring work. The descriptor covers timers too.
+    fn guest_timeout(&self) -> PyResult<Option<f64>> {
+        let cell = self.lp.guest()?;
+        let guest = cell.borrow();
+        Ok(guest
+            .as_ref()
+            .and_then(|g| g.timeout())
+            .map(|d| d.as_secs_f64()))
+    }
+
+    /// Ends the guest run (its descriptor is closed); the loop's tasks stay.
+    fn guest_end(&self) -> PyResult<()> {
+        let guest = self.lp.guest()?.borrow_mut().take();
+        drop(guest);
+        Ok(())
     }
 
     /// Ends `run_until_stopped` after the callbacks already due.

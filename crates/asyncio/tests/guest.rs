@@ -233,3 +233,75 @@ fn a_second_run_on_the_same_thread_is_refused_while_one_is_on() {
     run.cancel();
     host(&run, || {});
 }
+
+#[test]
+fn stop_during_a_run_is_reported_once_and_leaves_the_descriptor_quiet() {
+    let event_loop = asyncio::EventLoop::new();
+    let (outcome, done) = slot();
+    let run = event_loop.start_guest(
+        async {
+            asyncio::get_running_loop().stop();
+            asyncio::time::sleep(Duration::from_millis(40)).await;
+        },
+        done,
+    );
+    assert!(!run.stop_requested());
+    run.step();
+    assert!(run.stop_requested(), "the step saw the stop");
+    // Nothing is ready until the sleep ends: a stop nobody acted on must not keep the
+    // descriptor readable (the host would spin).
+    assert!(
+        !readable(run.fd(), Duration::from_millis(10)),
+        "the descriptor stayed readable after a stop"
+    );
+    host(&run, || {});
+    assert!(outcome.borrow_mut().take().unwrap().is_ok());
+}
+
+/// Spins for `d` (work, not a wait: the step budget counts time spent running).
+fn busy(d: Duration) {
+    let t = Instant::now();
+    while t.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[test]
+fn a_long_batch_is_split_across_steps_in_order_by_the_step_budget() {
+    for budget in [Some(Duration::from_millis(1)), None] {
+        let event_loop = asyncio::EventLoop::new();
+        let order = Rc::new(RefCell::new(Vec::new()));
+        let (outcome, done) = slot();
+        let o = order.clone();
+        let run = event_loop.start_guest(
+            async move {
+                // 400 callbacks of 20 µs: 8 ms in one batch.
+                for i in 0..400 {
+                    let o = o.clone();
+                    asyncio::get_running_loop().call_soon(move || {
+                        busy(Duration::from_micros(20));
+                        o.borrow_mut().push(i);
+                    });
+                }
+                asyncio::time::yield_now().await;
+            },
+            done,
+        );
+        run.set_step_budget(budget);
+        let mut runs_per_step = Vec::new();
+        let mut before = 0;
+        host(&run, || {
+            let now = order.borrow().len();
+            runs_per_step.push(now - before);
+            before = now;
+        });
+        assert!(outcome.borrow().as_ref().unwrap().is_ok());
+        assert_eq!(*order.borrow(), (0..400).collect::<Vec<_>>(), "order kept");
+        let most = runs_per_step.iter().copied().max().unwrap();
+        match budget {
+            // 1 ms holds 50 callbacks of 20 µs, plus the up to 15 before the clock is read.
+            Some(_) => assert!(most <= 66, "a step ran {most} callbacks: {runs_per_step:?}"),
+            None => assert_eq!(most, 400, "one step runs the whole batch without a budget"),
+        }
+    }
+}

@@ -3,7 +3,8 @@
     import asyncio_rs
     asyncio_rs.run(main())          # like asyncio.run(main()), on asyncio-rs's loop
 
-or, for code that makes its own loops, ``asyncio_rs.install()`` first.
+or, for code that makes its own loops, ``asyncio_rs.install()`` first. Inside a GUI toolkit's
+loop (Tk, Qt): ``asyncio_rs.guest`` and ``asyncio_rs.start_guest_run``.
 """
 
 import asyncio as _asyncio
@@ -11,6 +12,7 @@ import sys as _sys
 
 from ._core import __version__
 from ._loop import EventLoop
+from .guest import start_guest_run
 
 __all__ = [
     "EventLoop",
@@ -19,6 +21,7 @@ __all__ = [
     "install",
     "new_event_loop",
     "run",
+    "start_guest_run",
 ]
 
 

@@ -4,6 +4,8 @@ import asyncio
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from .guest import start_guest_run as start_guest_run
+
 _T = TypeVar("_T")
 
 __version__: str
@@ -14,6 +16,7 @@ __all__ = [
     "install",
     "new_event_loop",
     "run",
+    "start_guest_run",
 ]
 
 class EventLoop(asyncio.SelectorEventLoop):

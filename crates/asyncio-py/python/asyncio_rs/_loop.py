@@ -13,6 +13,7 @@ import asyncio
 import os
 import selectors
 import sys
+import threading
 from asyncio import events, format_helpers, unix_events
 
 from . import _core, _transports
@@ -245,6 +246,41 @@ class EventLoop(asyncio.SelectorEventLoop):
     def stop(self):
         self._stopping = True
         self._core.stop()
+
+    # ----- guest mode (asyncio_rs.guest drives these) ------------------------------------------
+
+    def _guest_begin(self):
+        """Starts a guest run: what ``run_forever`` sets up (the running loop, the thread,
+        the async generator hooks), without running. Returns the descriptor to watch."""
+        self._check_closed()
+        self._check_running()
+        if events._get_running_loop() is not None:
+            raise RuntimeError(
+                "Cannot run the event loop while another loop is running"
+            )
+        fd = self._core.guest_begin()
+        self._set_coroutine_origin_tracking(self._debug)
+        self._thread_id = threading.get_ident()
+        self._guest_agen_hooks = sys.get_asyncgen_hooks()
+        sys.set_asyncgen_hooks(
+            firstiter=self._asyncgen_firstiter_hook,
+            finalizer=self._asyncgen_finalizer_hook,
+        )
+        events._set_running_loop(self)
+        return fd
+
+    def _guest_step(self):
+        """Runs what is ready now; returns whether ``stop()`` was called."""
+        return self._core.guest_step()
+
+    def _guest_end(self):
+        """Ends the guest run: the loop is no longer running (as after ``run_forever``)."""
+        self._core.guest_end()
+        self._stopping = False
+        self._thread_id = None
+        events._set_running_loop(None)
+        self._set_coroutine_origin_tracking(False)
+        sys.set_asyncgen_hooks(*self._guest_agen_hooks)
 
     def close(self):
         if self.is_running():

@@ -10,8 +10,9 @@
 //!   armed after each step, so timers keep the kernel's precision rather than the host's), or
 //!   host code scheduled work between two steps.
 //! - [`Guest::step`]: runs what is ready now, one batch as one iteration of a hosted run does,
-//!   and never blocks. The host then gets its own events in before the next step, so a busy
-//!   loop cannot freeze the GUI.
+//!   and never blocks. A step hands the thread back after 4 ms of callbacks at most (the rest
+//!   of the batch runs first in the next step; [`Guest::set_step_budget`]), and the host gets
+//!   its own events in before the next step, so a busy loop cannot freeze the GUI.
 //! - [`Guest::timeout`]: when the host should call [`Guest::step`] at the latest, for hosts
 //!   that would rather keep a timer as well (the descriptor already covers it on Linux).
 //!
@@ -117,13 +118,26 @@ impl Guest {
     /// Whether [`EventLoop::stop`] was called during the run (the twin of `run_forever` ends
     /// there: call [`end`](Self::end)).
     pub fn stop_requested(&self) -> bool {
-        self.event_loop.core.guest_stopping()
+        self.guard
+            .borrow()
+            .as_ref()
+            .is_some_and(GuestGuard::stop_requested)
     }
 
     /// Ends the run: the loop is no longer running (its tasks stay, as after
     /// `run_until_complete`).
     pub fn end(&self) {
         drop(self.guard.borrow_mut().take());
+    }
+
+    /// How long one [`step`](Self::step) may run callbacks and tasks before it returns to
+    /// the host (the rest of the batch runs first in the next step, so order is kept): 4 ms
+    /// unless set, so that a burst of work cannot hold a GUI for long. `None`: each step runs
+    /// the whole batch, as one iteration of a hosted run does.
+    pub fn set_step_budget(&self, budget: Option<Duration>) {
+        if let Some(guard) = &*self.guard.borrow() {
+            guard.budget.set(budget);
+        }
     }
 
     /// Whether the run is still on.

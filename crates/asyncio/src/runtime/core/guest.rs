@@ -23,7 +23,16 @@ pub(crate) struct GuestGuard {
     _enter: context::EnterGuard,
     /// When the last step ended: the time since is the loop's idle time.
     step_ended: std::cell::Cell<Instant>,
+    /// `stop` was called during the run (taken off the loop each step, so that a stop nobody
+    /// acts on does not keep the descriptor readable).
+    stopped: std::cell::Cell<bool>,
+    /// How long one step may run callbacks before it hands the thread back (the rest of the
+    /// batch runs in the next step, first in line).
+    pub(crate) budget: std::cell::Cell<Option<Duration>>,
 }
+
+/// The default step budget: a quarter of a 60 Hz frame.
+pub(crate) const STEP_BUDGET: Duration = Duration::from_millis(4);
 
 impl Core {
     /// Starts a guest run. Panics as a run does: the loop is closed, already running, or
@@ -45,6 +54,8 @@ impl Core {
             core: self.clone(),
             _enter: enter,
             step_ended: std::cell::Cell::new(Instant::now()),
+            stopped: std::cell::Cell::new(false),
+            budget: std::cell::Cell::new(Some(STEP_BUDGET)),
         }
     }
 
@@ -61,7 +72,7 @@ impl Core {
     fn end_step(&self) {
         self.between_steps.set(true);
         set_running_loop(std::ptr::null());
-        if !self.ready.borrow().is_empty() || self.stopping.get() {
+        if !self.ready.borrow().is_empty() {
             // More is ready: come back at once (after the host's own events had their turn).
             self.shared().notify();
         } else if let Some(after) = self.guest_timeout() {
@@ -76,7 +87,7 @@ impl Core {
     /// can bring work. Where the deadline timer exists (Linux) the descriptor turns readable
     /// by itself then, so a host only needs this if it cannot watch a descriptor.
     pub(crate) fn guest_timeout(&self) -> Option<Duration> {
-        if !self.ready.borrow().is_empty() || self.stopping.get() || self.shared().has_pending() {
+        if !self.ready.borrow().is_empty() || self.shared().has_pending() {
             return Some(Duration::ZERO);
         }
         let deadline = self.timers.borrow_mut().next_deadline()?;
@@ -101,14 +112,20 @@ impl Core {
         set_running_loop(&**self.shared());
         self.iteration.set(self.iteration.get().wrapping_add(1));
         self.poll_io(Some(Duration::ZERO));
-        self.run_batch(&mut None);
+        let until = guard.budget.get().map(|b| Instant::now() + b);
+        self.run_batch(&mut None, until);
+        if self.stopping.replace(false) {
+            guard.stopped.set(true);
+        }
         self.end_step();
         guard.step_ended.set(Instant::now());
     }
+}
 
-    /// Whether `stop` was asked (by the loop's code or another thread) during a guest run.
-    pub(crate) fn guest_stopping(&self) -> bool {
-        self.stopping.get()
+impl GuestGuard {
+    /// Whether `stop` was asked (by the loop's code or another thread) during the run.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stopped.get()
     }
 }
 

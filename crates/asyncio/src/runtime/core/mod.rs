@@ -490,18 +490,23 @@ impl Core {
         } else {
             self.wait_for_work();
         }
-        self.run_batch(main);
+        self.run_batch(main, None);
     }
 
     /// The second half of an iteration: take what other threads sent, move due timers to the
     /// ready queue, then run what was ready when the batch began.
-    fn run_batch(self: &Rc<Self>, main: &mut Option<MainSlot<'_>>) {
+    /// Runs what is ready now (one iteration's batch). With `until`, stops early once that
+    /// instant has passed (looked at every 16 items): the rest stays first in line.
+    fn run_batch(self: &Rc<Self>, main: &mut Option<MainSlot<'_>>, until: Option<Instant>) {
         if self.shared().has_pending() {
             self.drain_remote();
         }
         self.fire_timers();
         let n = self.ready.borrow().len();
-        for _ in 0..n {
+        for i in 0..n {
+            if i % 16 == 15 && until.is_some_and(|u| Instant::now() >= u) {
+                break;
+            }
             let Some(item) = self.ready.borrow_mut().pop_front() else {
                 break;
             };
