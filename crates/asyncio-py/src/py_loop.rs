@@ -586,8 +586,11 @@ impl Loop {
 
     /// Starts a guest run on this thread (see `asyncio_rs.guest`): the loop counts as running
     /// until `guest_end`. Returns the descriptor the host watches for readability (valid
-    /// until `guest_end`).
-    fn guest_begin(&self) -> PyResult<i32> {
+    /// until `guest_end`). `step_budget`: seconds of callbacks one step may run before it
+    /// returns (the rest of the batch runs first in the next step); `None`, no limit.
+    #[pyo3(signature = (step_budget))]
+    fn guest_begin(&self, step_budget: Option<f64>) -> PyResult<i32> {
+        let budget = step_budget.map(delay_of).transpose()?;
         self.check_open()?;
         let lp = self.lp.get()?;
         if lp.is_running() {
@@ -601,6 +604,7 @@ impl Loop {
             ));
         }
         let guest = asyncio::guest::Guest::begin(lp);
+        guest.set_step_budget(budget);
         let fd = std::os::fd::AsRawFd::as_raw_fd(&guest.fd());
         *self.lp.guest()?.borrow_mut() = Some(guest);
         Ok(fd)

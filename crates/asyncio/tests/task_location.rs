@@ -19,7 +19,8 @@ fn every_spawn_blames_its_caller() {
         let t = asyncio::spawn(async { here() });
         assert_eq!(t.await.unwrap(), at(line));
 
-        let line = line!() + 1;
+        // A method chain: the location is the `spawn` call's line.
+        let line = line!() + 3;
         let t = asyncio::task::Builder::new()
             .name("b")
             .spawn(async { here() });

@@ -249,7 +249,7 @@ class EventLoop(asyncio.SelectorEventLoop):
 
     # ----- guest mode (asyncio_rs.guest drives these) ------------------------------------------
 
-    def _guest_begin(self):
+    def _guest_begin(self, step_budget):
         """Starts a guest run: what ``run_forever`` sets up (the running loop, the thread,
         the async generator hooks), without running. Returns the descriptor to watch."""
         self._check_closed()
@@ -258,7 +258,7 @@ class EventLoop(asyncio.SelectorEventLoop):
             raise RuntimeError(
                 "Cannot run the event loop while another loop is running"
             )
-        fd = self._core.guest_begin()
+        fd = self._core.guest_begin(step_budget)
         self._set_coroutine_origin_tracking(self._debug)
         self._thread_id = threading.get_ident()
         self._guest_agen_hooks = sys.get_asyncgen_hooks()

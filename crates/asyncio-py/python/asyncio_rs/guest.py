@@ -29,9 +29,14 @@ import threading
 
 from ._loop import EventLoop
 
-__all__ = ["GuestRun", "qt", "start", "start_guest_run", "tk"]
+__all__ = ["STEP_BUDGET", "GuestRun", "qt", "start", "start_guest_run", "tk"]
 
 _PENDING, _RESULT, _EXCEPTION = range(3)
+
+#: How long one step may run callbacks and task steps before it hands the thread back to the
+#: host (seconds; the rest of the batch runs first in the next step). ``None``: no limit, each
+#: step runs a whole batch, as one iteration of ``run_forever`` does.
+STEP_BUDGET = 0.004
 
 
 class GuestRun:
@@ -40,7 +45,16 @@ class GuestRun:
     Made by :func:`start`, :func:`start_guest_run`, :func:`tk` or :func:`qt`.
     """
 
-    def __init__(self, coro, *, watch, done_callback=None, debug=None, loop_factory=None):
+    def __init__(
+        self,
+        coro,
+        *,
+        watch,
+        done_callback=None,
+        debug=None,
+        loop_factory=None,
+        step_budget=STEP_BUDGET,
+    ):
         if not asyncio.iscoroutine(coro):
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         self._loop = loop_factory() if loop_factory is not None else EventLoop()
@@ -54,7 +68,7 @@ class GuestRun:
         try:
             if debug is not None:
                 self._loop.set_debug(debug)
-            self._fd = self._loop._guest_begin()
+            self._fd = self._loop._guest_begin(step_budget)
         except BaseException:
             coro.close()
             self._loop.close()
@@ -241,7 +255,15 @@ class GuestRun:
                 signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def start(coro, *, watch, done_callback=None, debug=None, loop_factory=None):
+def start(
+    coro,
+    *,
+    watch,
+    done_callback=None,
+    debug=None,
+    loop_factory=None,
+    step_budget=STEP_BUDGET,
+):
     """Runs ``coro`` in guest mode on a host that watches descriptors itself, and returns at
     once (a :class:`GuestRun`).
 
@@ -256,6 +278,7 @@ def start(coro, *, watch, done_callback=None, debug=None, loop_factory=None):
         done_callback=done_callback,
         debug=debug,
         loop_factory=loop_factory,
+        step_budget=step_budget,
     )
 
 
@@ -267,6 +290,7 @@ def start_guest_run(
     run_sync_soon_not_threadsafe=None,
     debug=None,
     loop_factory=None,
+    step_budget=STEP_BUDGET,
 ):
     """Runs ``coro`` in guest mode, trio's way, and returns at once (a :class:`GuestRun`).
 
@@ -284,6 +308,7 @@ def start_guest_run(
         done_callback=done_callback,
         debug=debug,
         loop_factory=loop_factory,
+        step_budget=step_budget,
     )
 
 
@@ -329,10 +354,20 @@ class _Waiter:
         os.close(self._stop_w)
 
 
-def tk(root, coro, *, done_callback=None, debug=None, loop_factory=None):
+def tk(
+    root,
+    coro,
+    *,
+    done_callback=None,
+    debug=None,
+    loop_factory=None,
+    step_budget=STEP_BUDGET,
+):
     """Runs ``coro`` in guest mode inside Tk's ``mainloop`` and returns at once.
 
-    Tk watches the loop's descriptor (``createfilehandler``): no thread. Closing the window
+    Tk watches the loop's descriptor (``createfilehandler``; while the loop stays busy, the
+    steps are chained with ``after(0)`` so that Tk's own timers keep their turn): no thread.
+    Closing the window
     (``WM_DELETE_WINDOW``) cancels the run, and the window is destroyed once the run ended.
     When the run ends, ``done_callback(run)`` is called if given; otherwise the window is
     destroyed (ending ``mainloop``) and the outcome is left in the returned run.
@@ -342,8 +377,46 @@ def tk(root, coro, *, done_callback=None, debug=None, loop_factory=None):
     closing = []
 
     def watch(fd, step):
-        root.tk.createfilehandler(fd, tkinter.READABLE, step)
-        return lambda: root.tk.deletefilehandler(fd)
+        # While the loop is busy (work ready after a step), steps are chained with `after 0`
+        # rather than by the descriptor: Tcl then runs timers in the order they fell due, so
+        # the application's own `after` callbacks wait one step at most, not two.
+        state = {"watching": False, "after": None}
+
+        def readable(*_):
+            step()
+            if busy():
+                stop_watching()
+                state["after"] = root.after(0, chained)
+
+        def chained():
+            state["after"] = None
+            step()
+            if busy():
+                state["after"] = root.after(0, chained)
+            elif not run.done():
+                start_watching()
+
+        def busy():
+            return not run.done() and run.timeout() == 0
+
+        def start_watching():
+            if not state["watching"]:
+                root.tk.createfilehandler(fd, tkinter.READABLE, readable)
+                state["watching"] = True
+
+        def stop_watching():
+            if state["watching"]:
+                root.tk.deletefilehandler(fd)
+                state["watching"] = False
+
+        def unwatch():
+            stop_watching()
+            if state["after"] is not None:
+                root.after_cancel(state["after"])
+                state["after"] = None
+
+        start_watching()
+        return unwatch
 
     def on_close():
         closing.append(True)
@@ -360,13 +433,25 @@ def tk(root, coro, *, done_callback=None, debug=None, loop_factory=None):
                 pass  # already gone
 
     run = GuestRun(
-        coro, watch=watch, done_callback=done, debug=debug, loop_factory=loop_factory
+        coro,
+        watch=watch,
+        done_callback=done,
+        debug=debug,
+        loop_factory=loop_factory,
+        step_budget=step_budget,
     )
     root.protocol("WM_DELETE_WINDOW", on_close)
     return run
 
 
-def qt(coro, *, done_callback=None, debug=None, loop_factory=None):
+def qt(
+    coro,
+    *,
+    done_callback=None,
+    debug=None,
+    loop_factory=None,
+    step_budget=STEP_BUDGET,
+):
     """Runs ``coro`` in guest mode inside Qt's event loop (PySide6 or PyQt6; a
     ``QApplication`` or ``QCoreApplication`` must exist) and returns at once.
 
@@ -397,7 +482,12 @@ def qt(coro, *, done_callback=None, debug=None, loop_factory=None):
             app.quit()
 
     return GuestRun(
-        coro, watch=watch, done_callback=done, debug=debug, loop_factory=loop_factory
+        coro,
+        watch=watch,
+        done_callback=done,
+        debug=debug,
+        loop_factory=loop_factory,
+        step_budget=step_budget,
     )
 
 
