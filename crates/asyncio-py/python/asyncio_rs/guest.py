@@ -167,9 +167,9 @@ class GuestRun:
     # ----- the end ---------------------------------------------------------------------------
 
     def _main_done(self, task):
-        self._loop.create_task(self._shutdown(), name="guest shutdown").add_done_callback(
-            self._shutdown_done
-        )
+        self._loop.create_task(
+            self._shutdown(), name="guest shutdown"
+        ).add_done_callback(self._shutdown_done)
 
     async def _shutdown(self):
         # What asyncio.run does after the main coroutine, as tasks on the still-running loop.
@@ -342,7 +342,9 @@ class _Waiter:
             finally:
                 os.close(self._stop_r)
 
-        thread = threading.Thread(target=wait, name="asyncio_rs guest waiter", daemon=True)
+        thread = threading.Thread(
+            target=wait, name="asyncio_rs guest waiter", daemon=True
+        )
         thread.start()
         return self.unwatch
 
@@ -455,7 +457,8 @@ def qt(
     """Runs ``coro`` in guest mode inside Qt's event loop (PySide6 or PyQt6; a
     ``QApplication`` or ``QCoreApplication`` must exist) and returns at once.
 
-    A ``QSocketNotifier`` watches the loop's descriptor: no thread. When the run ends,
+    A ``QSocketNotifier`` watches the loop's descriptor: no thread. Closing the last window
+    cancels the run, and the application quits once the run ended. When the run ends,
     ``done_callback(run)`` is called if given; otherwise the application quits.
     """
     QtCore = _qt_core()
@@ -475,13 +478,30 @@ def qt(
 
         return unwatch
 
+    gui = hasattr(app, "lastWindowClosed")  # a QGuiApplication: it has windows
+
     def done(run):
+        if gui:
+            app.setQuitOnLastWindowClosed(quit_on_last)
+            try:
+                app.lastWindowClosed.disconnect(on_last_closed)
+            except (RuntimeError, TypeError):
+                pass
         if done_callback is not None:
             done_callback(run)
-        else:
+        if done_callback is None or closing:
             app.quit()
 
-    return GuestRun(
+    # Closing the last window cancels the run; the application quits once it has ended.
+    closing = []
+
+    def on_last_closed():
+        closing.append(True)
+        if not run.cancel():
+            app.quit()
+
+    quit_on_last = app.quitOnLastWindowClosed() if gui else False
+    run = GuestRun(
         coro,
         watch=watch,
         done_callback=done,
@@ -489,6 +509,10 @@ def qt(
         loop_factory=loop_factory,
         step_budget=step_budget,
     )
+    if gui:
+        app.setQuitOnLastWindowClosed(False)
+        app.lastWindowClosed.connect(on_last_closed)
+    return run
 
 
 def _qt_core():

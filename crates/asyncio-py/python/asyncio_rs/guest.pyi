@@ -25,7 +25,6 @@ class GuestRun(Generic[_T]):
     def result(self) -> _T: ...
     def exception(self) -> BaseException | None: ...
 
-
 def start(
     coro: Coroutine[Any, Any, _T],
     *,
@@ -39,7 +38,8 @@ def start_guest_run(
     *,
     run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
     done_callback: Callable[[GuestRun[_T]], object],
-    run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object] | None = None,
+    run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object]
+    | None = None,
     debug: bool | None = None,
     loop_factory: Callable[[], EventLoop] | None = None,
 ) -> GuestRun[_T]: ...
