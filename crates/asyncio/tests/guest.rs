@@ -124,33 +124,47 @@ fn work_the_host_schedules_between_steps_wakes_it() {
     assert_eq!(outcome.borrow_mut().take().unwrap().unwrap(), 11);
 }
 
+fn yielding_tasks() -> impl std::future::Future<Output = ()> {
+    async {
+        let tasks: Vec<_> = (0..100)
+            .map(|_| {
+                asyncio::spawn(async {
+                    for _ in 0..50 {
+                        asyncio::time::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+    }
+}
+
 #[test]
-fn a_busy_loop_gives_the_host_a_turn_after_every_batch() {
+fn without_a_budget_the_host_gets_a_turn_after_every_batch() {
     let event_loop = asyncio::EventLoop::new();
     let (outcome, done) = slot();
-    let run = event_loop.start_guest(
-        async {
-            let tasks: Vec<_> = (0..100)
-                .map(|_| {
-                    asyncio::spawn(async {
-                        for _ in 0..50 {
-                            asyncio::time::yield_now().await;
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-        },
-        done,
-    );
+    let run = event_loop.start_guest(yielding_tasks(), done);
+    run.set_step_budget(None);
     let mut host_turns = 0;
     let steps = host(&run, || host_turns += 1);
     assert!(outcome.borrow().as_ref().unwrap().is_ok());
     // Fifty yields each: at least fifty batches, each followed by a turn of the host.
     assert!(steps >= 50, "{steps} steps");
     assert_eq!(host_turns, steps);
+}
+
+#[test]
+fn within_its_budget_a_step_runs_batch_after_batch() {
+    let event_loop = asyncio::EventLoop::new();
+    let (outcome, done) = slot();
+    let run = event_loop.start_guest(yielding_tasks(), done);
+    run.set_step_budget(Some(Duration::from_secs(60)));
+    let steps = host(&run, || {});
+    assert!(outcome.borrow().as_ref().unwrap().is_ok());
+    // 5,000 task steps in 51 batches fit one budget: the start, the work, the done callback.
+    assert!(steps <= 3, "{steps} steps");
 }
 
 #[test]

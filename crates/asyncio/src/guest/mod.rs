@@ -9,10 +9,10 @@
 //!   (`call_soon_threadsafe`, a finished pool job, a wake-up), the next timer is due (a timerfd
 //!   armed after each step, so timers keep the kernel's precision rather than the host's), or
 //!   host code scheduled work between two steps.
-//! - [`Guest::step`]: runs what is ready now, one batch as one iteration of a hosted run does,
-//!   and never blocks. A step hands the thread back after 4 ms of callbacks at most (the rest
-//!   of the batch runs first in the next step; [`Guest::set_step_budget`]), and the host gets
-//!   its own events in before the next step, so a busy loop cannot freeze the GUI.
+//! - [`Guest::step`]: runs what is ready now, as iterations of a hosted run do, and never
+//!   blocks. A step goes on while work is ready for up to 4 ms, then hands the thread back
+//!   (the rest runs first in the next step; [`Guest::set_step_budget`]), and the host gets its
+//!   own events in before the next step, so a busy loop cannot freeze the GUI.
 //! - [`Guest::timeout`]: when the host should call [`Guest::step`] at the latest, for hosts
 //!   that would rather keep a timer as well (the descriptor already covers it on Linux).
 //!
@@ -108,7 +108,8 @@ impl Guest {
     }
 
     /// Runs what is ready now: I/O events, work from other threads, due timers, then the ready
-    /// callbacks and tasks (one batch). Never blocks. Does nothing once the run ended.
+    /// callbacks and tasks (one batch), and further iterations while work is ready and the
+    /// step budget lasts. Never blocks. Does nothing once the run ended.
     pub fn step(&self) {
         if let Some(guard) = &*self.guard.borrow() {
             self.event_loop.core.guest_step(guard);
@@ -133,7 +134,7 @@ impl Guest {
     /// How long one [`step`](Self::step) may run callbacks and tasks before it returns to
     /// the host (the rest of the batch runs first in the next step, so order is kept): 4 ms
     /// unless set, so that a burst of work cannot hold a GUI for long. `None`: each step runs
-    /// the whole batch, as one iteration of a hosted run does.
+    /// one whole batch, exactly one iteration of a hosted run.
     pub fn set_step_budget(&self, budget: Option<Duration>) {
         if let Some(guard) = &*self.guard.borrow() {
             guard.budget.set(budget);
