@@ -185,7 +185,7 @@ impl<T> fmt::Debug for ThreadSafePromise<T> {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, asyncio_loom))]
 mod loom_tests {
     use std::task::Wake;
 

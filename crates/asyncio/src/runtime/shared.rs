@@ -164,7 +164,7 @@ impl Shared {
 }
 
 /// What the loom tests of `Shared` and of `SharedRc` both start from.
-#[cfg(all(test, loom))]
+#[cfg(all(test, asyncio_loom))]
 pub(crate) mod loom_support {
     use super::Shared;
     use crate::runtime::task::raw::Hooks;
@@ -183,7 +183,7 @@ pub(crate) mod loom_support {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, asyncio_loom))]
 mod loom_tests {
     use super::*;
     use crate::runtime::sync::Arc;

@@ -147,7 +147,7 @@ impl fmt::Debug for SharedRc {
     }
 }
 
-#[cfg(all(test, loom))]
+#[cfg(all(test, asyncio_loom))]
 mod loom_tests {
     use super::*;
     use crate::runtime::shared::loom_support;
