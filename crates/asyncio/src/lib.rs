@@ -55,6 +55,9 @@ mod doc_snippets {
     struct Examples;
     #[doc = include_str!("../../../docs/fetch.md")]
     struct Fetch;
+    #[cfg(feature = "glib")]
+    #[doc = include_str!("../../../docs/guest.md")]
+    struct Guest;
     #[doc = include_str!("../../../docs/http.md")]
     struct Http;
     #[doc = include_str!("../../../docs/multicore.md")]
