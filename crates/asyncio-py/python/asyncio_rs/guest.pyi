@@ -8,7 +8,9 @@ from . import EventLoop
 
 _T = TypeVar("_T")
 
-__all__ = ["GuestRun", "qt", "start", "start_guest_run", "tk"]
+__all__ = ["STEP_BUDGET", "GuestRun", "qt", "start", "start_guest_run", "tk"]
+
+STEP_BUDGET: float
 
 class GuestRun(Generic[_T]):
     """A coroutine running in guest mode; future-like once it has ended."""
@@ -32,6 +34,7 @@ def start(
     done_callback: Callable[[GuestRun[_T]], object] | None = None,
     debug: bool | None = None,
     loop_factory: Callable[[], EventLoop] | None = None,
+    step_budget: float | None = ...,
 ) -> GuestRun[_T]: ...
 def start_guest_run(
     coro: Coroutine[Any, Any, _T],
@@ -42,6 +45,7 @@ def start_guest_run(
     | None = None,
     debug: bool | None = None,
     loop_factory: Callable[[], EventLoop] | None = None,
+    step_budget: float | None = ...,
 ) -> GuestRun[_T]: ...
 def tk(
     root: Any,
@@ -50,6 +54,7 @@ def tk(
     done_callback: Callable[[GuestRun[_T]], object] | None = None,
     debug: bool | None = None,
     loop_factory: Callable[[], EventLoop] | None = None,
+    step_budget: float | None = ...,
 ) -> GuestRun[_T]: ...
 def qt(
     coro: Coroutine[Any, Any, _T],
@@ -57,4 +62,5 @@ def qt(
     done_callback: Callable[[GuestRun[_T]], object] | None = None,
     debug: bool | None = None,
     loop_factory: Callable[[], EventLoop] | None = None,
+    step_budget: float | None = ...,
 ) -> GuestRun[_T]: ...

@@ -1,8 +1,10 @@
 """A program using every public name of asyncio_rs, checked by ``mypy --strict`` in CI."""
 
 import asyncio
+from collections.abc import Callable
 
 import asyncio_rs
+import asyncio_rs.guest
 import asyncio_rs.http as aiohttp
 
 
@@ -38,6 +40,37 @@ async def fetch(url: str) -> tuple[int, str, bytes, list[str]]:
         return status, text + ctype, body, [str(line) for line in lines]
 
 
+def guest() -> None:
+    """Guest mode's names, on a host made of a list of callables."""
+    pending: list[Callable[[], object]] = []
+    ended: list[asyncio_rs.guest.GuestRun[int]] = []
+    run: asyncio_rs.guest.GuestRun[int] = asyncio_rs.start_guest_run(
+        add(1, 1),
+        run_sync_soon_threadsafe=pending.append,
+        done_callback=ended.append,
+        step_budget=asyncio_rs.guest.STEP_BUDGET,
+    )
+    fd: int = run.fileno()
+    wait: float | None = run.timeout()
+    while not ended:
+        if pending:
+            pending.pop(0)()
+    two: int = run.result()
+    assert run.done() and run.exception() is None and not run.cancel()
+    assert run.loop.is_closed() and run.task.done()
+    watched: list[Callable[..., None]] = []
+
+    def watch(fd: int, step: Callable[..., None]) -> Callable[[], None]:
+        watched.append(step)
+        return watched.clear
+
+    other = asyncio_rs.guest.start(add(2, 2), watch=watch)
+    while watched:
+        watched[0]()
+    four: int = other.result()
+    print(fd, wait, two, four)
+
+
 def main() -> None:
     total: int = asyncio_rs.run(add(1, 2))
     assert total == 3
@@ -54,6 +87,7 @@ def main() -> None:
     asyncio_rs.install()
     version: str = asyncio_rs.__version__
     print(version, total, answer)
+    guest()
 
 
 if __name__ == "__main__":
