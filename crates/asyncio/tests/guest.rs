@@ -124,20 +124,18 @@ fn work_the_host_schedules_between_steps_wakes_it() {
     assert_eq!(outcome.borrow_mut().take().unwrap().unwrap(), 11);
 }
 
-fn yielding_tasks() -> impl std::future::Future<Output = ()> {
-    async {
-        let tasks: Vec<_> = (0..100)
-            .map(|_| {
-                asyncio::spawn(async {
-                    for _ in 0..50 {
-                        asyncio::time::yield_now().await;
-                    }
-                })
+async fn yielding_tasks() {
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            asyncio::spawn(async {
+                for _ in 0..50 {
+                    asyncio::time::yield_now().await;
+                }
             })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
     }
 }
 
