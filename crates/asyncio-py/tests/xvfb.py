@@ -3,6 +3,7 @@ directory, its framebuffer kept in a file there (``-fbdir``) so tests can look a
 Without Xvfb or tkinter the tests are skipped with a message (under CI they fail: CI installs
 both)."""
 
+import atexit
 import os
 import pathlib
 import shutil
@@ -79,6 +80,19 @@ class Xvfb:
         width = min(width or full_width, full_width)
         height = min(height or full_height, full_height)
         _write_png(path, width, height, [row[: width * 3] for row in rows[:height]])
+
+
+_shared = None
+
+
+def shared():
+    """The process's Xvfb, started on first use and stopped when the process exits: Tk keeps
+    some state per process, so one process talks to one X server."""
+    global _shared
+    if _shared is None:
+        _shared = Xvfb()
+        atexit.register(_shared.stop)
+    return _shared
 
 
 def _xwd_rgb(data):
