@@ -27,8 +27,8 @@ import unittest
 import asyncio_rs
 import asyncio_rs.guest
 import asyncio_rs.http
-from test_http import Peer, need, open_fds
 import xvfb
+from test_http import Peer, need, open_fds
 
 HERE = pathlib.Path(__file__).parent
 EXAMPLES = HERE.parent / "examples"
