@@ -13,6 +13,8 @@ pub(crate) struct Series {
     pub(crate) workload: String,
     pub(crate) runtime: String,
     pub(crate) runs: Vec<Measurement>,
+    /// Instructions of one run, and what counted them (`--instructions`).
+    pub(crate) instructions: Option<(u64, &'static str)>,
 }
 
 /// Picks the requested names (all when none asked), refusing unknown ones.
@@ -120,6 +122,32 @@ pub(crate) fn run_all(
             workload: workloads[wi].clone(),
             runtime: runtimes[ri].clone(),
             runs,
+            instructions: None,
         })
         .collect()
+}
+
+/// `--instructions`: one counted run per workload and runtime, after the timed ones.
+pub(crate) fn count_instructions(results: &mut [Series], progress: bool) {
+    let Some(counter) = crate::instructions::detect() else {
+        eprintln!("--instructions: no perf counters here and no valgrind; not counted");
+        return;
+    };
+    let total = results.len();
+    for (i, s) in results.iter_mut().enumerate() {
+        if progress {
+            eprint!(
+                "\r[{i:>4}/{total}] counting instructions ({}): {:<12} {:<14}",
+                counter.name(),
+                s.workload,
+                s.runtime
+            );
+            let _ = std::io::stderr().flush();
+        }
+        s.instructions = crate::instructions::count(&s.workload, &s.runtime, counter)
+            .map(|n| (n, counter.name()));
+    }
+    if progress {
+        eprintln!("\r[{total:>4}/{total}] instructions counted{:40}", "");
+    }
 }

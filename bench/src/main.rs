@@ -7,6 +7,7 @@
 
 mod cpu;
 mod harness;
+mod instructions;
 mod plot;
 mod report;
 mod rng;
@@ -33,6 +34,10 @@ struct Args {
     /// Print one JSON object per line instead of a table.
     #[arg(long)]
     json: bool,
+    /// Also count the instructions of one run of each workload and runtime (perf where the
+    /// CPU's counters are reachable, else valgrind's callgrind; a separate, untimed run).
+    #[arg(long)]
+    instructions: bool,
     /// Also write the results as an SVG bar chart to this file.
     #[arg(long, value_name = "FILE")]
     plot: Option<std::path::PathBuf>,
@@ -112,7 +117,10 @@ fn main() {
     }
     let workloads = harness::select(&args.workloads, &workloads::names(), "workload");
     let runtimes = harness::select(&args.runtimes, workloads::RUNTIMES, "runtime");
-    let results = harness::run_all(&workloads, &runtimes, args.reps.max(1), !args.json);
+    let mut results = harness::run_all(&workloads, &runtimes, args.reps.max(1), !args.json);
+    if args.instructions {
+        harness::count_instructions(&mut results, !args.json);
+    }
     if args.json {
         report::json(&results);
     } else {

@@ -76,6 +76,11 @@ pub(crate) fn json(results: &[Series]) {
         if let Some(c) = r.server_cpu_s {
             v["server_cpu_s"] = c.into();
         }
+        if let Some((n, counter)) = s.instructions {
+            v["instructions"] = n.into();
+            v["instructions_per_op"] = (n as f64 / info.count).into();
+            v["instruction_counter"] = counter.into();
+        }
         if let Some(c) = s.runs.first().and_then(|m| m.channel.clone()) {
             v["channel"] = c.into();
         }
@@ -133,9 +138,17 @@ pub(crate) fn table(results: &[Series]) {
         } else {
             "cpu s"
         };
+        let counted = rows.iter().any(|r| r.series.instructions.is_some());
         println!(
-            "  {:<20} {:>10} {:>21} {:>14} {:>12} {:>12} {:>10}",
-            "runtime", "median s", "min–max s", info.unit, cpu_label, "extra", "asyncio-rs ×"
+            "  {:<20} {:>10} {:>21} {:>14} {:>12} {:>12} {:>10}{}",
+            "runtime",
+            "median s",
+            "min–max s",
+            info.unit,
+            cpu_label,
+            "extra",
+            "asyncio-rs ×",
+            if counted { "     instr/op" } else { "" }
         );
         let ours = rows.iter().find(|r| r.series.runtime == "asyncio-rs");
         let ours_score = ours.map(|r| score(w, r));
@@ -148,8 +161,13 @@ pub(crate) fn table(results: &[Series]) {
             let ratio = ours_score
                 .map(|o| format!("{:.2}", o / score(w, r)))
                 .unwrap_or_default();
+            let instr = match r.series.instructions {
+                Some((n, _)) => format!(" {:>12.0}", n as f64 / info.count),
+                None if counted => format!(" {:>12}", "-"),
+                None => String::new(),
+            };
             println!(
-                "  {:<20} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>12.3} {:>12} {:>10}",
+                "  {:<20} {:>10.4} {:>10.4}–{:<10.4} {:>14.0} {:>12.3} {:>12} {:>10}{instr}",
                 r.series.runtime,
                 r.median_s,
                 r.min_s,
