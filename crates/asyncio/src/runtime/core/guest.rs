@@ -64,8 +64,16 @@ impl Core {
     #[inline]
     pub(crate) fn wake_host(&self) {
         if self.between_steps.get() {
-            self.shared().notify();
+            self.notify_host();
         }
+    }
+
+    /// Out of line: hosted runs (and steps) never come here, so the hot paths that call
+    /// `wake_host` keep one load and one branch.
+    #[cold]
+    #[inline(never)]
+    fn notify_host(&self) {
+        self.shared().notify();
     }
 
     /// Ends a step: the fast path off, and the descriptor armed for what comes next.
