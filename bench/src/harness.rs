@@ -78,6 +78,8 @@ fn measure_in_child(workload: &str, runtime: &str) -> Option<Measurement> {
         p99_us: v["p99_us"].as_f64(),
         channel: v["channel"].as_str().map(str::to_owned),
         server_cpu_s: v["server_cpu_s"].as_f64(),
+        handovers: v["handovers"].as_f64(),
+        interleaved: v["interleaved"].as_f64(),
     })
 }
 

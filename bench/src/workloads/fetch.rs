@@ -85,6 +85,8 @@ pub(crate) fn client_measurement(wall: std::time::Duration, peak_rss: u64) -> Me
         p99_us: None,
         channel: None,
         server_cpu_s: None,
+        handovers: None,
+        interleaved: None,
     }
 }
 

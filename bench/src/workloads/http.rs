@@ -222,6 +222,8 @@ fn python(url: &str, count: usize, fresh: bool, uvloop: bool) -> Measurement {
         p99_us: None,
         channel: None,
         server_cpu_s: None,
+        handovers: None,
+        interleaved: None,
     }
 }
 

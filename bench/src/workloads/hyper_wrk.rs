@@ -136,6 +136,8 @@ pub(crate) fn run_server(mut server: Command) -> Measurement {
         p99_us: pct("99%"),
         channel: None,
         server_cpu_s: Some(server_cpu),
+        handovers: None,
+        interleaved: None,
     }
 }
 

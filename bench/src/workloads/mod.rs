@@ -40,6 +40,12 @@ pub(crate) struct Measurement {
     pub(crate) channel: Option<String>,
     /// CPU seconds of the server process (echo workloads).
     pub(crate) server_cpu_s: Option<f64>,
+    /// `lock` workloads: the share of acquisitions that went to another task than the last
+    /// holder (1.0 for a fair lock; near 0 when a holder's yield does not let others run).
+    pub(crate) handovers: Option<f64>,
+    /// `lock` workloads: the share of a holder's yields during which another task ran (see
+    /// `toolkit::Contention`).
+    pub(crate) interleaved: Option<f64>,
 }
 
 /// What a workload counts.

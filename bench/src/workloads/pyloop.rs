@@ -116,6 +116,8 @@ pub(crate) fn run(workload: &str, runtime: &str) -> Measurement {
         p99_us: None,
         channel: None,
         server_cpu_s: None,
+        handovers: None,
+        interleaved: None,
     }
 }
 

@@ -25,6 +25,8 @@ pub(crate) fn timed<R>(f: impl FnOnce() -> R) -> (Measurement, R) {
             p99_us: None,
             channel: None,
             server_cpu_s: None,
+            handovers: None,
+            interleaved: None,
         },
         r,
     )
@@ -40,6 +42,8 @@ pub(crate) fn print_child(m: &Measurement) {
         "p99_us": m.p99_us,
         "channel": m.channel,
         "server_cpu_s": m.server_cpu_s,
+        "handovers": m.handovers,
+        "interleaved": m.interleaved,
     });
     println!("{v}");
 }

@@ -11,6 +11,67 @@ pub(crate) const LOCK_ROUNDS: u64 = 10_000;
 pub(crate) const GATHER_FUTURES: u64 = 100_000;
 pub(crate) const GATHER_ROUNDS: u64 = 10;
 
+/// What the `lock` workloads check about themselves, so that a run which was not a lock under
+/// contention shows as such. Hand-overs: acquisitions by another task than the last holder (a
+/// fair lock hands over every time). Interleaved yields: a holder's `yield_now` during which
+/// another task polled its lock future (an unfair lock may never hand over, yet its waiters
+/// run). A runtime whose yield does not yield shows neither: each task runs its rounds alone.
+#[derive(Default)]
+pub(crate) struct Contention {
+    last: AtomicU64,
+    handovers: AtomicU64,
+    polls: AtomicU64,
+    interleaved: AtomicU64,
+}
+
+impl Contention {
+    /// Awaits `lock`, counting its polls.
+    pub(crate) async fn lock<F: std::future::Future>(&self, lock: F) -> F::Output {
+        let mut lock = std::pin::pin!(lock);
+        std::future::poll_fn(|cx| {
+            self.polls.fetch_add(1, Relaxed);
+            lock.as_mut().poll(cx)
+        })
+        .await
+    }
+
+    /// Task `id` got the lock.
+    pub(crate) fn acquired(&self, id: u64) {
+        if self.last.swap(id, Relaxed) != id {
+            self.handovers.fetch_add(1, Relaxed);
+        }
+    }
+
+    /// Runs `yielding` (the holder's yield), noting whether another task polled meanwhile.
+    pub(crate) async fn across<F: std::future::Future>(&self, yielding: F) -> F::Output {
+        let before = self.polls.load(Relaxed);
+        let out = yielding.await;
+        if self.polls.load(Relaxed) != before {
+            self.interleaved.fetch_add(1, Relaxed);
+        }
+        out
+    }
+
+    /// The shares of hand-overs and of interleaved yields among all acquisitions.
+    pub(crate) fn shares(&self) -> (f64, f64) {
+        let n = (LOCK_TASKS * LOCK_ROUNDS) as f64;
+        (
+            self.handovers.load(Relaxed) as f64 / n,
+            self.interleaved.load(Relaxed) as f64 / n,
+        )
+    }
+
+    /// Records the shares in `m`: `handovers`, and the interleaved share in the channel label.
+    pub(crate) fn report(&self, m: &mut Measurement) {
+        let (handovers, interleaved) = self.shares();
+        m.handovers = Some(handovers);
+        m.interleaved = Some(interleaved);
+    }
+}
+
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::Ordering::Relaxed;
+
 #[cfg(feature = "peers")]
 pub(crate) use generic::*;
 
@@ -65,15 +126,19 @@ mod generic {
 
     /// `lock` on a peer: `async-lock`'s mutex.
     pub(crate) fn lock_async_lock<R: Toolkit>() -> Measurement {
-        let (mut m, total) = R::run(async {
+        let contention = Rc::new(Contention::default());
+        let h = contention.clone();
+        let (mut m, total) = R::run(async move {
             let m = Rc::new(async_lock::Mutex::new(0u64));
-            let tasks: Vec<_> = (0..LOCK_TASKS)
-                .map(|_| {
+            let tasks: Vec<_> = (1..=LOCK_TASKS)
+                .map(|id| {
                     let m = m.clone();
+                    let h = h.clone();
                     R::spawn(async move {
                         for _ in 0..LOCK_ROUNDS {
-                            let mut g = m.lock().await;
-                            R::yield_now().await;
+                            let mut g = h.lock(m.lock()).await;
+                            h.acquired(id);
+                            h.across(R::yield_now()).await;
                             *g += 1;
                         }
                     })
@@ -87,6 +152,7 @@ mod generic {
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
         m.channel = Some("async-lock Mutex (unfair: a releaser may take it back)".into());
+        contention.report(&mut m);
         m
     }
 
@@ -166,15 +232,19 @@ pub(crate) mod ours {
     }
 
     fn lock_with(mutex: asyncio::sync::Mutex<u64>, label: &str) -> Measurement {
-        let (mut m, total) = rt::asyncio(async {
+        let contention = Rc::new(Contention::default());
+        let h = contention.clone();
+        let (mut m, total) = rt::asyncio(async move {
             let m = Rc::new(mutex);
-            let tasks: Vec<_> = (0..LOCK_TASKS)
-                .map(|_| {
+            let tasks: Vec<_> = (1..=LOCK_TASKS)
+                .map(|id| {
                     let m = m.clone();
+                    let h = h.clone();
                     asyncio::spawn(async move {
                         for _ in 0..LOCK_ROUNDS {
-                            let mut g = m.lock().await;
-                            asyncio::time::yield_now().await;
+                            let mut g = h.lock(m.lock()).await;
+                            h.acquired(id);
+                            h.across(asyncio::time::yield_now()).await;
                             *g += 1;
                         }
                     })
@@ -188,6 +258,7 @@ pub(crate) mod ours {
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
         m.channel = Some(label.into());
+        contention.report(&mut m);
         m
     }
 
@@ -251,15 +322,19 @@ pub(crate) mod tokio_side {
     }
 
     pub(crate) fn lock(runtime: &str) -> Measurement {
-        let (mut m, total) = rt::tokio(rt::tokio_named(runtime), async {
+        let contention = Arc::new(Contention::default());
+        let h = contention.clone();
+        let (mut m, total) = rt::tokio(rt::tokio_named(runtime), async move {
             let m = Arc::new(tokio::sync::Mutex::new(0u64));
-            let tasks: Vec<_> = (0..LOCK_TASKS)
-                .map(|_| {
+            let tasks: Vec<_> = (1..=LOCK_TASKS)
+                .map(|id| {
                     let m = m.clone();
+                    let h = h.clone();
                     tokio::spawn(async move {
                         for _ in 0..LOCK_ROUNDS {
-                            let mut g = m.lock().await;
-                            tokio::task::yield_now().await;
+                            let mut g = h.lock(m.lock()).await;
+                            h.acquired(id);
+                            h.across(tokio::task::yield_now()).await;
                             *g += 1;
                         }
                     })
@@ -273,6 +348,7 @@ pub(crate) mod tokio_side {
         });
         assert_eq!(total, LOCK_TASKS * LOCK_ROUNDS);
         m.channel = Some("tokio::sync::Mutex (fair: FIFO hand-over)".into());
+        contention.report(&mut m);
         m
     }
 

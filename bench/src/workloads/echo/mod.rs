@@ -156,6 +156,8 @@ pub(crate) fn run_with(workload: &str, runtime: &str, flag: &str) -> Measurement
         p99_us: Some(client::percentile_us(&lat, 99.0)),
         channel: None,
         server_cpu_s: Some(server_cpu),
+        handovers: None,
+        interleaved: None,
     }
 }
 
