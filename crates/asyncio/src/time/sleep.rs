@@ -166,7 +166,6 @@ fn poll_timer(
                 return Poll::Ready(());
             }
         }
-        let deadline = core.deadline_ns(deadline);
         // The latest reading is never ahead of the true time: if the deadline passed by it, it
         // has passed. Otherwise register; if it passed since, the timer fires next iteration.
         if core.deadline_passed(deadline) {
@@ -179,7 +178,10 @@ fn poll_timer(
                 Turn::Yielded | Turn::NoYield => Poll::Ready(()),
             };
         }
-        let key = core.insert_timer(deadline, Payload::Waker(TaskWaker::new(cx.waker())));
+        let key = core.insert_timer(
+            core.deadline_ns(deadline),
+            Payload::Waker(TaskWaker::new(cx.waker())),
+        );
         *timer = Some((core.id(), key));
         Poll::Pending
     })

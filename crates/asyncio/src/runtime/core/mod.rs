@@ -152,6 +152,10 @@ pub(crate) struct Core {
     debug: Cell<bool>,
     slow_callback_duration: Cell<Duration>,
     io_check_interval: u64,
+    /// Busy iterations left before the next I/O check (a countdown: no division per iteration).
+    io_countdown: Cell<u64>,
+    /// I/O checks made while busy (metrics are published on every `BUSY_PUBLISH_EVERY`th).
+    busy_checks: Cell<u64>,
     iteration: Cell<u64>,
     /// Wraps each wait that may block (see `EventLoop::set_wait_hook`).
     wait_hook: RefCell<Option<WaitHook>>,
@@ -194,6 +198,8 @@ impl Core {
             debug: Cell::new(config.debug),
             slow_callback_duration: Cell::new(config.slow_callback_duration),
             io_check_interval: config.io_check_interval.max(1),
+            io_countdown: Cell::new(config.io_check_interval.max(1)),
+            busy_checks: Cell::new(0),
             iteration: Cell::new(0),
             wait_hook: RefCell::new(None),
             counters: Counters::default(),
@@ -282,8 +288,8 @@ impl Core {
 
     /// Whether a deadline has certainly passed, judged from the latest clock reading (no clock
     /// read: it may say "not yet" for a deadline that just passed, never the reverse).
-    pub(crate) fn deadline_passed(&self, deadline_ns: u64) -> bool {
-        deadline_ns <= self.clock.last_ns()
+    pub(crate) fn deadline_passed(&self, deadline: Instant) -> bool {
+        self.clock.passed(deadline)
     }
 
     pub(crate) fn shared(&self) -> &SharedRc {
@@ -481,11 +487,17 @@ impl Core {
         self.iteration.set(iteration);
         let busy = !self.ready.borrow().is_empty() || self.stopping.get();
         if busy {
-            if iteration % self.io_check_interval == 0 {
-                if iteration % (self.io_check_interval * BUSY_PUBLISH_EVERY) == 0 {
+            let left = self.io_countdown.get() - 1;
+            if left == 0 {
+                self.io_countdown.set(self.io_check_interval);
+                let checks = self.busy_checks.get().wrapping_add(1);
+                self.busy_checks.set(checks);
+                if checks % BUSY_PUBLISH_EVERY == 0 {
                     self.publish_metrics();
                 }
                 self.poll_io(Some(Duration::ZERO));
+            } else {
+                self.io_countdown.set(left);
             }
         } else {
             self.wait_for_work();

@@ -10,8 +10,10 @@ pub(crate) struct Clock {
     /// `Some` under virtual time: the current virtual offset from the epoch.
     virtual_ns: Option<Cell<u64>>,
     /// The latest real reading. Never ahead of the true time, so deciding "due" from it can only
-    /// make a timer late (by at most one batch of callbacks), never early.
-    last: Cell<u64>,
+    /// make a timer late (by at most one batch of callbacks), never early. Kept as the
+    /// `Instant` read: most readers want an `Instant` (`now()`, `deadline_passed`), and turning
+    /// it into nanoseconds costs a subtraction that only the timer check needs.
+    last: Cell<Instant>,
     /// Whether `last` was read since the loop last consumed it (see [`Clock::recent_ns`]).
     fresh: Cell<bool>,
 }
@@ -40,14 +42,14 @@ impl Clock {
         Self {
             epoch,
             virtual_ns: virtual_time.then(|| Cell::new(start)),
-            last: Cell::new(start),
+            last: Cell::new(created.max(epoch)),
             fresh: Cell::new(false),
         }
     }
 
     /// The reading at creation (the wheel starts there).
     pub(crate) fn start_ns(&self) -> u64 {
-        self.last.get()
+        self.last_ns()
     }
 
     pub(crate) fn is_virtual(&self) -> bool {
@@ -58,20 +60,31 @@ impl Clock {
     pub(crate) fn now_ns(&self) -> u64 {
         match &self.virtual_ns {
             Some(v) => v.get(),
-            None => {
-                let now = duration_ns(self.epoch.elapsed());
-                self.last.set(now);
-                self.fresh.set(true);
-                now
-            }
+            None => self.ns_of(self.read()),
         }
+    }
+
+    /// Reads the real clock and keeps the reading.
+    fn read(&self) -> Instant {
+        let now = Instant::now();
+        self.last.set(now);
+        self.fresh.set(true);
+        now
     }
 
     /// The latest reading: a lower bound of the current time, with no clock read.
     pub(crate) fn last_ns(&self) -> u64 {
         match &self.virtual_ns {
             Some(v) => v.get(),
-            None => self.last.get(),
+            None => self.ns_of(self.last.get()),
+        }
+    }
+
+    /// Whether `when` has certainly passed, judged from the latest reading (no clock read).
+    pub(crate) fn passed(&self, when: Instant) -> bool {
+        match &self.virtual_ns {
+            Some(v) => self.ns_of(when) <= v.get(),
+            None => when <= self.last.get(),
         }
     }
 
@@ -81,7 +94,7 @@ impl Clock {
     /// by the rest of the batch that took the reading, never early.
     pub(crate) fn recent_ns(&self) -> u64 {
         if self.virtual_ns.is_none() && self.fresh.replace(false) {
-            return self.last.get();
+            return self.ns_of(self.last.get());
         }
         let now = self.now_ns();
         self.fresh.set(false);
@@ -94,7 +107,10 @@ impl Clock {
     }
 
     pub(crate) fn now(&self) -> Instant {
-        self.instant(self.now_ns())
+        match &self.virtual_ns {
+            Some(v) => self.instant(v.get()),
+            None => self.read(),
+        }
     }
 
     pub(crate) fn instant(&self, ns: u64) -> Instant {
