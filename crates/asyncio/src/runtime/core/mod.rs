@@ -438,10 +438,9 @@ impl Core {
             if timers.len() == 0 {
                 return;
             }
-            let now = self.clock.recent_ns();
-            if !timers.may_fire(now) {
+            let Some(now) = self.clock.reached(timers.earliest()) else {
                 return;
-            }
+            };
             let late = now.saturating_sub(timers.earliest());
             self.counters
                 .timers_fired_late_by(Duration::from_nanos(late));

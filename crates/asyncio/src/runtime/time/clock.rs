@@ -14,8 +14,11 @@ pub(crate) struct Clock {
     /// `Instant` read: most readers want an `Instant` (`now()`, `deadline_passed`), and turning
     /// it into nanoseconds costs a subtraction that only the timer check needs.
     last: Cell<Instant>,
-    /// Whether `last` was read since the loop last consumed it (see [`Clock::recent_ns`]).
+    /// Whether `last` was read since the loop last consumed it (see [`Clock::reached`]).
     fresh: Cell<bool>,
+    /// The last deadline [`Clock::reached`] was asked about, as an `Instant` (`None`: beyond
+    /// what an `Instant` can hold).
+    due: Cell<(u64, Option<Instant>)>,
 }
 
 /// How far before the loop's creation its epoch lies, so that deadlines taken before the loop
@@ -44,6 +47,7 @@ impl Clock {
             virtual_ns: virtual_time.then(|| Cell::new(start)),
             last: Cell::new(created.max(epoch)),
             fresh: Cell::new(false),
+            due: Cell::new((0, Some(epoch))),
         }
     }
 
@@ -88,17 +92,36 @@ impl Clock {
         }
     }
 
-    /// For the loop's timer check: a reading taken since the previous call if there is one
-    /// (the tasks of the last batch read the clock anyway, e.g. to compute deadlines), otherwise a
-    /// new one. Saves a clock read per iteration on timer-heavy loads; a timer can then fire late
-    /// by the rest of the batch that took the reading, never early.
-    pub(crate) fn recent_ns(&self) -> u64 {
-        if self.virtual_ns.is_none() && self.fresh.replace(false) {
-            return self.ns_of(self.last.get());
+    /// For the loop's timer check: whether `due_ns` is reached by a reading taken since the
+    /// previous call if there is one (the tasks of the last batch read the clock anyway, e.g. to
+    /// compute deadlines), otherwise by a new one; `Some(now)` when it is. Saves a clock read per
+    /// iteration on timer-heavy loads; a timer can then fire late by the rest of the batch that
+    /// took the reading, never early. While nothing is due the check compares two `Instant`s:
+    /// `due_ns` is turned into one only when it changes.
+    pub(crate) fn reached(&self, due_ns: u64) -> Option<u64> {
+        if let Some(v) = &self.virtual_ns {
+            let now = v.get();
+            return (now >= due_ns).then_some(now);
         }
-        let now = self.now_ns();
-        self.fresh.set(false);
-        now
+        let now = if self.fresh.replace(false) {
+            self.last.get()
+        } else {
+            let now = self.read();
+            self.fresh.set(false);
+            now
+        };
+        let (memo_ns, memo) = self.due.get();
+        let due = if memo_ns == due_ns {
+            memo
+        } else {
+            let due = self.epoch.checked_add(Duration::from_nanos(due_ns));
+            self.due.set((due_ns, due));
+            due
+        };
+        match due {
+            Some(due) if now >= due => Some(self.ns_of(now)),
+            _ => None,
+        }
     }
 
     /// Forgets the latest reading's freshness (after the loop slept).

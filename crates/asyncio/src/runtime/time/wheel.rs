@@ -161,13 +161,15 @@ impl Wheel {
         self.live_soon
     }
 
-    /// Whether a timer may be due at `now` (false means certainly none is).
-    /// The earliest deadline armed (a lower bound: to the tick for timers on the wheel).
+    /// The earliest deadline armed (a lower bound: to the tick for timers on the wheel). The
+    /// loop expires timers once its clock reaches it.
     pub(crate) fn earliest(&self) -> u64 {
         self.earliest
     }
 
-    pub(crate) fn may_fire(&self, now: u64) -> bool {
+    /// Whether a timer may be due at `now` (false means certainly none is): the loop's test.
+    #[cfg(test)]
+    fn may_fire(&self, now: u64) -> bool {
         self.entries.len() > 0 && now >= self.earliest
     }
 
