@@ -88,3 +88,34 @@ pub(crate) fn recv_from_v4(
         std::net::SocketAddrV4::new(ip, u16::from_be(addr.sin_port)),
     ))
 }
+
+/// The socket's own (`peer` false) or its peer's (`peer` true) IPv4 address: `Ok(None)` when
+/// the socket is not an IPv4 one.
+pub(crate) fn name_v4(fd: RawFd, peer: bool) -> io::Result<Option<std::net::SocketAddrV4>> {
+    // SAFETY: all-zero is a valid `sockaddr_storage`.
+    let mut addr: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
+    let out = std::ptr::addr_of_mut!(addr).cast::<libc::sockaddr>();
+    // SAFETY: `addr` and `len` are valid out-parameters sized for any address, borrowed for
+    // the call only.
+    let r = unsafe {
+        if peer {
+            libc::getpeername(fd, out, &mut len)
+        } else {
+            libc::getsockname(fd, out, &mut len)
+        }
+    };
+    result(r as isize)?;
+    if i32::from(addr.ss_family) != libc::AF_INET
+        || (len as usize) < std::mem::size_of::<libc::sockaddr_in>()
+    {
+        return Ok(None);
+    }
+    // SAFETY: the family says the storage holds a `sockaddr_in`, and it is that long.
+    let v4 = unsafe { &*std::ptr::addr_of!(addr).cast::<libc::sockaddr_in>() };
+    let ip = std::net::Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr));
+    Ok(Some(std::net::SocketAddrV4::new(
+        ip,
+        u16::from_be(v4.sin_port),
+    )))
+}

@@ -378,6 +378,60 @@ class Errors(unittest.TestCase):
         loop.run_until_complete(asyncio.sleep(0))
 
 
+class ExtraInfo(unittest.TestCase):
+    """``get_extra_info`` as CPython's transports answer it (asyncio_rs builds an IPv4
+    socket's entries when first asked, from the addresses read when the transport was made)."""
+
+    @on_each_loop
+    def test_entries_match_the_socket_and_outlive_the_connection(self, loop):
+        async def main():
+            servers = []
+            server, transport, _ = await server_and_client(
+                loop, lambda: servers.append(Collect()) or servers[-1], Collect
+            )
+            sock = transport.get_extra_info("socket")
+            self.assertIsInstance(sock, asyncio.trsock.TransportSocket)
+            self.assertIs(transport.get_extra_info("socket"), sock)
+            own, peer = sock.getsockname(), sock.getpeername()
+            self.assertEqual(transport.get_extra_info("sockname"), own)
+            self.assertEqual(transport.get_extra_info("peername"), peer)
+            self.assertEqual(transport.get_extra_info("missing", 7), 7)
+            self.assertEqual(
+                sorted(transport._extra), ["peername", "socket", "sockname"]
+            )
+            # The accepted end is first asked after its peer reset the connection, when
+            # `getpeername()` would fail: the entries are what they were at the start.
+            transport.abort()
+            await servers[0].done
+            end = servers[0].transport
+            self.assertEqual(end.get_extra_info("peername"), own)
+            self.assertEqual(end.get_extra_info("sockname"), peer)
+            self.assertEqual(end.get_extra_info("socket").family, socket.AF_INET)
+            server.close()
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
+    def test_unix_sockets_fill_their_entries_at_once(self, loop):
+        async def main():
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                path = os.path.join(tmp, "s")
+                servers = []
+                server = await loop.create_unix_server(
+                    lambda: servers.append(Collect()) or servers[-1], path
+                )
+                transport, client = await loop.create_unix_connection(Collect, path)
+                self.assertEqual(transport.get_extra_info("peername"), path)
+                self.assertEqual(transport.get_extra_info("sockname"), "")
+                transport.close()
+                await client.done
+                server.close()
+
+        loop.run_until_complete(main())
+
+
 class Lifecycle(unittest.TestCase):
     @on_each_loop
     def test_eof_half_close_and_event_order(self, loop):

@@ -73,8 +73,9 @@ def _close_unclosed(transport, _warn=warnings.warn):
 class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     """A TCP or Unix socket transport."""
 
-    # No per-instance dict: the state is in `_io`; `write` is its bound method.
-    __slots__ = ("__weakref__", "_io", "write")
+    # No per-instance dict: the state is in `_io`; `write` is its bound method; `_extra_d`
+    # is `get_extra_info`'s dict once built, `_sock_kept` the socket until then.
+    __slots__ = ("__weakref__", "_extra_d", "_io", "_sock_kept", "write")
 
     _start_tls_compatible = True
     _sendfile_compatible = constants._SendfileMode.TRY_NATIVE
@@ -96,13 +97,21 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
     _empty_waiter = property(lambda self: self._io._empty_waiter)
 
     def __init__(self, loop, sock, protocol, waiter=None, extra=None, server=None):
-        self._extra = {} if extra is None else extra
-        _socket_extra(self._extra, sock)
         buffered = isinstance(protocol, protocols.BufferedProtocol)
         io = _core.SocketTransport(
             self, loop, sock, protocol, buffered, server, _SERVER_TAKES_TRANSPORT
         )
         self._io = io
+        if io._names_kept and (not extra or extra.keys() == {"peername"}):
+            # An IPv4 socket with nothing else to record: the entries are built from the
+            # addresses Rust read when first asked for (an accepted socket's `peername` is
+            # what `getpeername()` gives).
+            self._extra_d = None
+            self._sock_kept = sock
+        else:
+            self._extra_d = {} if extra is None else extra
+            self._sock_kept = None
+            _socket_extra(self._extra_d, sock)
         # The hot path: no Python frame between the caller and Rust.
         self.write = io.write
         if server is not None:
@@ -118,6 +127,28 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
         loop.call_soon(io._start_reading)
         if waiter is not None:
             loop.call_soon(futures._set_result_unless_cancelled, waiter, None)
+
+    @property
+    def _extra(self):
+        """``get_extra_info``'s entries, as CPython's transport fills them when it is made."""
+        extra = self._extra_d
+        if extra is None:
+            sockname, peername = self._io._names()
+            extra = self._extra_d = {
+                "socket": trsock.TransportSocket(self._sock_kept),
+                "sockname": sockname,
+                "peername": peername,
+            }
+            self._sock_kept = None
+        return extra
+
+    @_extra.setter
+    def _extra(self, extra):
+        self._extra_d = extra
+        self._sock_kept = None
+
+    def get_extra_info(self, name, default=None):
+        return self._extra.get(name, default)
 
     def __repr__(self):
         io = getattr(self, "_io", None)

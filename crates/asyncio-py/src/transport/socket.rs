@@ -1,6 +1,7 @@
 //! [`SocketTransport`]: asyncio's `_SelectorSocketTransport` (TCP and Unix stream sockets),
 //! in Rust.
 
+use std::net::SocketAddrV4;
 use std::sync::atomic::Ordering::Relaxed;
 
 use pyo3::prelude::*;
@@ -13,7 +14,21 @@ use crate::fdio;
 /// A stream socket's transport.
 #[pyclass(extends = Transport, frozen, module = "asyncio_rs._core")]
 #[derive(Debug)]
-pub struct SocketTransport;
+pub struct SocketTransport {
+    /// An IPv4 socket's own address and its peer's (`None` when not connected), read when the
+    /// transport was made, as CPython's transport reads them. Kept as 16 bytes rather than two
+    /// Python tuples: the Python side builds `get_extra_info`'s entries from them when first
+    /// asked. `None` for other sockets, whose entries the Python side fills at once.
+    names: Option<(SocketAddrV4, Option<SocketAddrV4>)>,
+}
+
+/// `(host, port)`, as Python's socket module gives an IPv4 address.
+fn address_tuple(py: Python<'_>, addr: SocketAddrV4) -> PyResult<Py<PyAny>> {
+    Ok((addr.ip().to_string(), addr.port())
+        .into_pyobject(py)?
+        .into_any()
+        .unbind())
+}
 
 #[pymethods]
 impl SocketTransport {
@@ -46,7 +61,32 @@ impl SocketTransport {
         };
         let out = Outgoing::Bytes(Bytes::default());
         let base = Transport::open(py, opening, Role::Socket, out)?;
-        Ok(PyClassInitializer::from(base).add_subclass(Self))
+        let fd = base.st.get()?.fd;
+        let names = match fdio::name_v4(fd, false) {
+            Ok(Some(own)) => Some((own, fdio::name_v4(fd, true).ok().flatten())),
+            _ => None,
+        };
+        Ok(PyClassInitializer::from(base).add_subclass(Self { names }))
+    }
+
+    /// Whether the socket's addresses were kept (an IPv4 socket): `get_extra_info`'s entries
+    /// can then be built when first asked for.
+    #[getter]
+    fn _names_kept(&self) -> bool {
+        self.names.is_some()
+    }
+
+    /// `(sockname, peername)` as `getsockname()`/`getpeername()` gave them when the
+    /// transport was made (`peername` is `None` if it was not connected then).
+    fn _names(&self, py: Python<'_>) -> PyResult<Option<(Py<PyAny>, Option<Py<PyAny>>)>> {
+        let Some((own, peer)) = self.names else {
+            return Ok(None);
+        };
+        let peer = match peer {
+            Some(p) => Some(address_tuple(py, p)?),
+            None => None,
+        };
+        Ok(Some((address_tuple(py, own)?, peer)))
     }
 
     /// asyncio's `Transport.write`: sends now what the socket takes, buffers the rest.
