@@ -22,6 +22,9 @@ pub struct SocketTransport {
     names: Option<(SocketAddrV4, Option<SocketAddrV4>)>,
 }
 
+/// `(sockname, peername)` as Python tuples.
+type Names = (Py<PyAny>, Option<Py<PyAny>>);
+
 /// `(host, port)`, as Python's socket module gives an IPv4 address.
 fn address_tuple(py: Python<'_>, addr: SocketAddrV4) -> PyResult<Py<PyAny>> {
     Ok((addr.ip().to_string(), addr.port())
@@ -78,7 +81,7 @@ impl SocketTransport {
 
     /// `(sockname, peername)` as `getsockname()`/`getpeername()` gave them when the
     /// transport was made (`peername` is `None` if it was not connected then).
-    fn _names(&self, py: Python<'_>) -> PyResult<Option<(Py<PyAny>, Option<Py<PyAny>>)>> {
+    fn _names(&self, py: Python<'_>) -> PyResult<Option<Names>> {
         let Some((own, peer)) = self.names else {
             return Ok(None);
         };
