@@ -70,6 +70,32 @@ fn a_plain_thread_blocks_on_a_loop_producer() {
     assert_eq!(q.put_nowait(1), Err(PutError::ShutDown(1)));
 }
 
+/// A thread blocked putting into a full queue is woken by each `get` on a loop (the queue
+/// notifies blocked threads only when there are some: this one must not be missed).
+#[test]
+fn a_plain_thread_blocked_on_a_full_queue_is_woken_by_a_loop_consumer() {
+    let q = ThreadSafeQueue::new(1);
+    let writer = {
+        let q = q.clone();
+        thread::spawn(move || {
+            for i in 0..200 {
+                q.put_blocking(i).unwrap();
+            }
+            q.join_blocking();
+        })
+    };
+    let got = asyncio::run(async {
+        let mut got = Vec::new();
+        while got.len() < 200 {
+            got.push(q.get().await.unwrap());
+            q.task_done().unwrap();
+        }
+        got
+    });
+    writer.join().unwrap();
+    assert_eq!(got, (0..200).collect::<Vec<_>>());
+}
+
 #[test]
 fn cancelled_gets_lose_no_item_and_pass_their_wake_up_on() {
     let lp = virtual_loop();

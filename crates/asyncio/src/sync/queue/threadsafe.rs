@@ -19,6 +19,9 @@ struct State<T> {
     putters: VecDeque<(u64, Waker)>,
     joiners: Vec<Waker>,
     next_id: u64,
+    /// Threads blocked in a `*_blocking` call: the condition variable is notified only when
+    /// there are some (a notification is a system call even with no one waiting).
+    blocked: usize,
 }
 
 struct Inner<T> {
@@ -125,6 +128,7 @@ impl<T> ThreadSafeQueue<T> {
                     putters: VecDeque::new(),
                     joiners: Vec::new(),
                     next_id: 0,
+                    blocked: 0,
                 }),
                 changed: Condvar::new(),
             }),
@@ -135,17 +139,37 @@ impl<T> ThreadSafeQueue<T> {
         self.inner.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Wakes the blocked threads, if any (the caller holds the lock, so none can start to
+    /// wait unseen).
+    fn notify(&self, st: &State<T>) {
+        if st.blocked > 0 {
+            self.inner.changed.notify_all();
+        }
+    }
+
+    /// Blocks until notified, counted in `blocked` meanwhile.
+    fn wait<'a>(&'a self, mut st: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
+        st.blocked += 1;
+        let mut st = self
+            .inner
+            .changed
+            .wait(st)
+            .unwrap_or_else(|e| e.into_inner());
+        st.blocked -= 1;
+        st
+    }
+
     fn pushed(&self, st: &mut State<T>, item: T) {
         st.items.push_back(item);
         st.unfinished += 1;
         st.wake_getter();
-        self.inner.changed.notify_all();
+        self.notify(st);
     }
 
     fn popped(&self, st: &mut State<T>) -> T {
         let item = st.items.pop_front().expect("an item is there");
         st.wake_putter();
-        self.inner.changed.notify_all();
+        self.notify(st);
         item
     }
 
@@ -207,11 +231,7 @@ impl<T> ThreadSafeQueue<T> {
                 self.pushed(&mut st, item);
                 return Ok(());
             }
-            st = self
-                .inner
-                .changed
-                .wait(st)
-                .unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
     }
 
@@ -294,11 +314,7 @@ impl<T> ThreadSafeQueue<T> {
             if st.shutdown {
                 return Err(GetError::ShutDown);
             }
-            st = self
-                .inner
-                .changed
-                .wait(st)
-                .unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
     }
 
@@ -316,7 +332,7 @@ impl<T> ThreadSafeQueue<T> {
             for w in st.joiners.drain(..) {
                 w.wake();
             }
-            self.inner.changed.notify_all();
+            self.notify(&st);
         }
         Ok(())
     }
@@ -343,11 +359,7 @@ impl<T> ThreadSafeQueue<T> {
     pub fn join_blocking(&self) {
         let mut st = self.lock();
         while st.unfinished > 0 {
-            st = self
-                .inner
-                .changed
-                .wait(st)
-                .unwrap_or_else(|e| e.into_inner());
+            st = self.wait(st);
         }
     }
 
@@ -370,7 +382,7 @@ impl<T> ThreadSafeQueue<T> {
         for (_, w) in waiting {
             w.wake();
         }
-        self.inner.changed.notify_all();
+        self.notify(st);
     }
 
     /// Number of items in the queue.
