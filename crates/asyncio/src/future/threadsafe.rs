@@ -15,6 +15,9 @@ struct State<T> {
     waker: Option<Waker>,
     cancel_requested: bool,
     canceller: Option<Waker>,
+    /// Threads blocked in `wait`/`wait_timeout`: `set` notifies the condition variable only
+    /// when there are some (a notification is a system call even with no one waiting).
+    blocked: usize,
 }
 
 struct Inner<T> {
@@ -64,6 +67,7 @@ impl<T> ThreadSafePromise<T> {
                     waker: None,
                     cancel_requested: false,
                     canceller: None,
+                    blocked: 0,
                 }),
                 cond: Condvar::new(),
             }),
@@ -84,8 +88,11 @@ impl<T> ThreadSafePromise<T> {
         s.value = Some(value);
         s.done = true;
         let waker = s.waker.take();
+        let blocked = s.blocked > 0;
         drop(s);
-        self.inner.cond.notify_all();
+        if blocked {
+            self.inner.cond.notify_all();
+        }
         if let Some(w) = waker {
             w.wake();
         }
@@ -104,7 +111,9 @@ impl<T> ThreadSafePromise<T> {
     pub fn wait(&self) -> T {
         let mut s = self.lock();
         while !s.done {
+            s.blocked += 1;
             s = self.inner.cond.wait(s).unwrap_or_else(|e| e.into_inner());
+            s.blocked -= 1;
         }
         s.value
             .take()
@@ -118,12 +127,14 @@ impl<T> ThreadSafePromise<T> {
         let mut s = self.lock();
         while !s.done {
             let left = deadline.checked_duration_since(Instant::now())?;
+            s.blocked += 1;
             s = self
                 .inner
                 .cond
                 .wait_timeout(s, left)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
+            s.blocked -= 1;
         }
         s.value.take()
     }
