@@ -103,10 +103,9 @@ impl Future for Wait<'_> {
         let this = &mut *self;
         let mut st = this.event.state.borrow_mut();
         if let Some(key) = this.key {
-            if !st.waiters.poll_granted(key, cx.waker()) {
+            if !st.waiters.poll_take(key, cx.waker()) {
                 return Poll::Pending;
             }
-            st.waiters.remove(key);
             this.key = None;
             return Poll::Ready(());
         }

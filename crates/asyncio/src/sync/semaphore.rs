@@ -288,10 +288,9 @@ impl Future for Acquire<'_> {
                 drop(st);
                 return Poll::Ready(this.semaphore.permit());
             }
-            if !st.waiters.poll_granted(key, cx.waker()) {
+            if !st.waiters.poll_take(key, cx.waker()) {
                 return Poll::Pending;
             }
-            st.waiters.remove(key);
             this.key = None;
             drop(st);
             return Poll::Ready(this.semaphore.permit());

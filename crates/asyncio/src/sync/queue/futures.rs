@@ -29,10 +29,9 @@ impl<T, S: Store<T>> Future for Put<'_, T, S> {
         let this = &mut *self;
         let mut st = this.queue.state.borrow_mut();
         if let Some(key) = this.key {
-            if !st.putters.poll_granted(key, cx.waker()) {
+            if !st.putters.poll_take(key, cx.waker()) {
                 return Poll::Pending;
             }
-            st.putters.remove(key);
             this.key = None;
             let item = this.item.take().expect("Put polled after completion");
             if st.shutdown {
@@ -91,10 +90,9 @@ impl<T, S: Store<T>> Future for Get<'_, T, S> {
         let this = &mut *self;
         let mut st = this.queue.state.borrow_mut();
         if let Some(key) = this.key {
-            if !st.getters.poll_granted(key, cx.waker()) {
+            if !st.getters.poll_take(key, cx.waker()) {
                 return Poll::Pending;
             }
-            st.getters.remove(key);
             this.key = None;
             if !st.shutdown {
                 st.reserved_items -= 1;
