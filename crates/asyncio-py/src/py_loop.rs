@@ -34,6 +34,14 @@ impl Env {
         self.remote.stop();
     }
 
+    /// Takes the error that ended the run, if one did (see [`Env::set_fatal`]).
+    fn take_fatal(&self) -> PyResult<()> {
+        match self.fatal.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
     /// asyncio's `call_soon_threadsafe`: a handle queued through the thread-safe queue (which
     /// wakes the loop if it sleeps).
     fn call_soon_threadsafe(
@@ -559,29 +567,13 @@ impl Loop {
                 // raises KeyboardInterrupt), as it would after CPython's own loop's select().
                 // SAFETY: the GIL is held again.
                 if unsafe { pyo3::ffi::PyErr_CheckSignals() } != 0 {
-                    Python::attach(|py| {
-                        let e = PyErr::fetch(py);
-                        env.fatal
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .get_or_insert(e);
-                    });
-                    env.remote.stop();
+                    Python::attach(|py| env.set_fatal(PyErr::fetch(py)));
                 }
             })));
         self.lp.get()?.run_forever();
         self.lp.get()?.set_wait_hook(None);
         let _ = py;
-        let fatal = self
-            .env
-            .fatal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        match fatal {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
+        self.env.take_fatal()
     }
 
     /// Starts a guest run on this thread (see `asyncio_rs.guest`): the loop counts as running
@@ -624,16 +616,7 @@ impl Loop {
             guest.stop_requested()
         };
         let _ = py;
-        let fatal = self
-            .env
-            .fatal
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
-        match fatal {
-            Some(e) => Err(e),
-            None => Ok(stop),
-        }
+        self.env.take_fatal().map(|()| stop)
     }
 
     /// Seconds until the host should step at the latest (0 when work is ready), or `None`
