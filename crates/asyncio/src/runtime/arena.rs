@@ -32,16 +32,22 @@ impl<T> Arena<T> {
         self.len
     }
 
-    pub(crate) fn insert(&mut self, value: T) -> Key {
+    /// Inserts the value `make` returns. Made once its slot is known, the value is written
+    /// into the slot in place: built first and then moved in, its fields are stored one by one
+    /// on the stack and read back as wider words, which stalls the CPU (a failed
+    /// store-to-load forward; it was half of a queue's wait-list push).
+    #[inline]
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> Key {
         self.len += 1;
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
-            slot.value = Some(value);
+            slot.value = Some(make());
             Key {
                 index,
                 generation: slot.generation,
             }
         } else {
+            let value = make();
             let index = u32::try_from(self.slots.len()).expect("more than 2^32 timers");
             self.slots.push(Slot {
                 generation: 0,

@@ -72,11 +72,13 @@ impl WaitList {
     ///
     /// [`front_tag`]: Self::front_tag
     pub(crate) fn push_tagged(&mut self, waker: &Waker, tag: u8) -> WaitKey {
-        let key = self.nodes.insert(Node {
-            waker: Some(TaskWaker::new(waker)),
+        let prev = self.tail;
+        let waker = TaskWaker::new(waker);
+        let key = self.nodes.insert_with(|| Node {
+            waker: Some(waker),
             granted: false,
             tag,
-            prev: self.tail,
+            prev,
             next: NIL,
         });
         if self.tail == NIL {

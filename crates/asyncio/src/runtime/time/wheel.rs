@@ -103,9 +103,10 @@ impl Wheel {
     /// Adds a timer due at `deadline` (nanoseconds since the epoch).
     pub(crate) fn insert(&mut self, deadline: u64, payload: Payload) -> TimerKey {
         self.seq += 1;
-        let key = self.entries.insert(Entry {
+        let seq = self.seq;
+        let key = self.entries.insert_with(|| Entry {
             deadline,
-            seq: self.seq,
+            seq,
             prev: NIL,
             next: NIL,
             place: Place::Soon,
