@@ -65,7 +65,11 @@ where
             ..Extra::default()
         })
     });
-    let cell = Box::new(Cell_ {
+    // Allocated first and then filled: `Box::new(value)` builds the cell on the stack around
+    // the call to the allocator and copies it in with wide loads of narrow stores (failed
+    // store-to-load forwards, the larger part of a spawn's own time).
+    let mut cell = Box::<Cell_<F>>::new_uninit();
+    cell.write(Cell_ {
         header: Header {
             vtable: vtable::<F>(),
             shared: ManuallyDrop::new(shared),
@@ -85,6 +89,8 @@ where
         },
         stage: UnsafeCell::new(Stage::Running(future)),
     });
+    // SAFETY: written just above.
+    let cell = unsafe { cell.assume_init() };
     let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
     let output = OutputRef {
         task: crate::runtime::task::Task {
