@@ -11,6 +11,7 @@ import logging
 import os
 import socket
 import struct
+import tempfile
 import unittest
 import warnings
 
@@ -414,8 +415,6 @@ class ExtraInfo(unittest.TestCase):
     @on_each_loop
     def test_unix_sockets_fill_their_entries_at_once(self, loop):
         async def main():
-            import tempfile
-
             with tempfile.TemporaryDirectory() as tmp:
                 path = os.path.join(tmp, "s")
                 servers = []
@@ -557,8 +556,6 @@ class Datagrams(unittest.TestCase):
 
     @on_each_loop
     def test_unix_datagrams_and_their_addresses(self, loop):
-        import tempfile
-
         async def main():
             with tempfile.TemporaryDirectory() as d:
                 pa_path, pb_path = os.path.join(d, "a"), os.path.join(d, "b")

@@ -147,9 +147,6 @@ class _SocketTransport(transports._FlowControlMixin, transports.Transport):
         self._extra_d = extra
         self._sock_kept = None
 
-    def get_extra_info(self, name, default=None):
-        return self._extra.get(name, default)
-
     def __repr__(self):
         io = getattr(self, "_io", None)
         info = _repr_head(self, io)

@@ -118,8 +118,7 @@ impl Barrier {
                     Poll::Pending
                 }
                 Some(key) => {
-                    if st.waiters.poll_granted(key, cx.waker()) {
-                        st.waiters.remove(key);
+                    if st.waiters.poll_take(key, cx.waker()) {
                         waiting.key = None;
                         Poll::Ready(())
                     } else {

@@ -107,8 +107,7 @@ impl Condition {
                     Poll::Pending
                 }
                 Some(key) => {
-                    if w.poll_granted(key, cx.waker()) {
-                        w.remove(key);
+                    if w.poll_take(key, cx.waker()) {
                         reg.key = None;
                         Poll::Ready(())
                     } else {

@@ -117,8 +117,7 @@ impl<T> RwLock<T> {
                     Poll::Pending
                 }
                 Some(key) => {
-                    if w.poll_granted(key, cx.waker()) {
-                        w.remove(key);
+                    if w.poll_take(key, cx.waker()) {
                         turn.key = None;
                         Poll::Ready(())
                     } else {

@@ -159,23 +159,8 @@ impl WaitList {
         while self.grant_front() {}
     }
 
-    /// Whether the waiter was granted. If not, remembers `waker` to wake it.
-    pub(crate) fn poll_granted(&mut self, key: WaitKey, waker: &Waker) -> bool {
-        let Some(node) = self.nodes.get_mut(key) else {
-            return true;
-        };
-        if node.granted {
-            return true;
-        }
-        match &mut node.waker {
-            Some(w) => w.update(waker),
-            slot => *slot = Some(TaskWaker::new(waker)),
-        }
-        false
-    }
-
-    /// Like [`poll_granted`](Self::poll_granted), and a granted waiter is removed at once (it
-    /// takes its grant now): one lookup where the two calls make three.
+    /// Whether the waiter was granted; if so it is removed (it takes its grant now), if not
+    /// `waker` is remembered to wake it.
     pub(crate) fn poll_take(&mut self, key: WaitKey, waker: &Waker) -> bool {
         let Some(node) = self.nodes.get_mut(key) else {
             return true;

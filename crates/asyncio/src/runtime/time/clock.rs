@@ -45,7 +45,7 @@ impl Clock {
         Self {
             epoch,
             virtual_ns: virtual_time.then(|| Cell::new(start)),
-            last: Cell::new(created.max(epoch)),
+            last: Cell::new(created),
             fresh: Cell::new(false),
             due: Cell::new((0, Some(epoch))),
         }
