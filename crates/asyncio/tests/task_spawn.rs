@@ -3,12 +3,13 @@
 mod common;
 
 use std::cell::Cell;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
 use asyncio::task::{Builder, TaskState};
 use asyncio::time::sleep;
-use common::{virtual_loop, Log};
+use common::{virtual_loop, DropCounter, Log};
 
 #[test]
 fn spawned_tasks_run_concurrently_and_return_outputs() {
@@ -213,4 +214,138 @@ fn try_take_reads_a_finished_output_once() {
         assert_eq!(t.try_take(), Some(Ok(5)));
         assert_eq!(t.try_take(), None);
     });
+}
+
+#[test]
+fn futures_and_outputs_are_dropped_exactly_once_on_every_path() {
+    // The cell keeps the future and then the output in one place, told apart by flags: each
+    // path below must drop what it holds once, never twice, never not at all.
+    let lp = virtual_loop();
+    let (taken, unread, detached, never_run, future) = (
+        DropCounter::default(),
+        DropCounter::default(),
+        DropCounter::default(),
+        DropCounter::default(),
+        DropCounter::default(),
+    );
+    let (t, u, d, f) = (
+        taken.clone(),
+        unread.clone(),
+        detached.clone(),
+        future.clone(),
+    );
+    let never_run_guard = never_run.guard();
+    lp.run_until_complete(async move {
+        let (held, out) = (f.guard(), t.guard());
+        let output = asyncio::spawn(async move {
+            let _held = held;
+            out
+        })
+        .await
+        .unwrap();
+        assert_eq!(f.count(), 1, "the future is dropped when it ends");
+        assert_eq!(t.count(), 0, "the output was moved out, not dropped");
+        drop(output);
+        assert_eq!(t.count(), 1);
+
+        let out = u.guard();
+        let h = asyncio::spawn(async move { out });
+        asyncio::time::yield_now().await;
+        assert!(h.is_done());
+        assert_eq!(u.count(), 0, "kept until the handle goes");
+        drop(h);
+        assert_eq!(u.count(), 1);
+
+        let out = d.guard();
+        drop(asyncio::spawn(async move {
+            asyncio::time::yield_now().await;
+            out
+        }));
+        sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            d.count(),
+            1,
+            "a detached task's output is dropped as it ends"
+        );
+
+        // Spawned and never run: the loop closes with it still queued.
+        drop(asyncio::spawn(async move {
+            let _g = never_run_guard;
+        }));
+    });
+    assert_eq!(never_run.count(), 0, "still queued");
+    lp.close();
+    drop(lp);
+    assert_eq!(
+        (
+            taken.count(),
+            unread.count(),
+            detached.count(),
+            never_run.count(),
+            future.count()
+        ),
+        (1, 1, 1, 1, 1)
+    );
+}
+
+/// A waker that counts its wake-ups.
+struct CountingWaker(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn the_latest_awaiter_is_woken_whether_or_not_it_is_a_task() {
+    // A task of the loop is kept as the awaiter in the header, any other waker beside it: a
+    // handle polled by one and then the other must wake only the last, once.
+    use std::future::Future;
+    use std::sync::atomic::Ordering::SeqCst;
+    use std::sync::Arc;
+    use std::task::{Context, Poll};
+
+    let lp = virtual_loop();
+    let woken = lp.run_until_complete(async {
+        let mut h = asyncio::spawn(sleep(Duration::from_secs(1)));
+        // Polled by this task: the task is the awaiter.
+        std::future::poll_fn(|cx| {
+            assert!(Pin::new(&mut h).poll(cx).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+        // Then by a foreign waker, which replaces it.
+        let foreign = Arc::new(CountingWaker(0.into()));
+        let waker = std::task::Waker::from(foreign.clone());
+        assert!(Pin::new(&mut h)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // This task must not be woken by the end: it sleeps past it and checks.
+        let before = asyncio::time::now();
+        sleep(Duration::from_secs(2)).await;
+        assert_eq!(asyncio::time::now() - before, Duration::from_secs(2));
+        assert!(h.is_done());
+        let woken = foreign.0.load(SeqCst);
+        // And back to a task awaiter on a second handle: the foreign waker is dropped.
+        let mut h2 = asyncio::spawn(sleep(Duration::from_secs(1)));
+        assert!(Pin::new(&mut h2)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        // Ours, the `Waker`'s, and the stored clone.
+        assert_eq!(Arc::strong_count(&foreign), 3, "stored once");
+        h2.await.unwrap();
+        assert_eq!(
+            Arc::strong_count(&foreign),
+            2,
+            "replaced by the task, dropped"
+        );
+        assert_eq!(
+            foreign.0.load(SeqCst),
+            woken,
+            "the replaced waker is not woken"
+        );
+        woken
+    });
+    assert_eq!(woken, 1);
 }

@@ -89,11 +89,7 @@ impl Task {
         if self.raw.is_complete() {
             return None;
         }
-        let slot = &self.raw.local().join_waker;
-        let waker = slot.take();
-        let id = waker.as_ref().and_then(super::raw::task_id_of);
-        slot.set(waker);
-        id.map(TaskId)
+        self.raw.local().awaiter_id().map(TaskId)
     }
 
     /// Where the task was spawned (the caller of `spawn`).

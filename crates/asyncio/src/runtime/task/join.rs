@@ -88,7 +88,7 @@ impl<T> Drop for JoinHandle<T> {
         let local = raw.local();
         if !raw.is_complete() {
             local.set(DETACHED);
-            local.join_waker.set(None);
+            drop(local.take_join_waker());
             return;
         }
         if local.has(OUTPUT_GONE) {

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use super::SharedRc;
 use super::{
-    header, Extra, Header, Local, TaskRef, DETACHED, ENDED_CANCELLED, ENDED_PANICKED,
+    header, Extra, Header, Local, TaskRef, DETACHED, ENDED_CANCELLED, ENDED_PANICKED, FUTURE_GONE,
     LOCAL_NOTIFIED, OUTPUT_GONE,
 };
 use crate::runtime::task::TaskError;
@@ -33,10 +33,12 @@ pub(crate) struct Vtable {
     pub(super) dealloc: unsafe fn(NonNull<Header>),
 }
 
-enum Stage<F: Future> {
-    Running(F),
-    Finished(Result<F::Output, TaskError>),
-    Consumed,
+/// The future until the task ends, then its output until it is taken. Which one is there is
+/// told by the header's flags (`FUTURE_GONE`, `OUTPUT_GONE`), so the stage needs no tag of its
+/// own: a tag word made a small task's cell a malloc size class larger.
+union Stage<F: Future> {
+    future: ManuallyDrop<F>,
+    output: ManuallyDrop<Result<F::Output, TaskError>>,
 }
 
 #[repr(C)]
@@ -79,7 +81,7 @@ where
                 local_refs: Cell::new(2),
                 flags: Cell::new(LOCAL_NOTIFIED),
                 id,
-                join_waker: Cell::new(None),
+                awaiter: Cell::new(None),
                 location,
                 extra: Cell::new(extra),
                 prev: Cell::new(None),
@@ -87,7 +89,9 @@ where
                 console,
             },
         },
-        stage: UnsafeCell::new(Stage::Running(future)),
+        stage: UnsafeCell::new(Stage {
+            future: ManuallyDrop::new(future),
+        }),
     });
     // SAFETY: written just above.
     let cell = unsafe { cell.assume_init() };
@@ -132,10 +136,24 @@ pub(crate) fn panic_message(payload: &(dyn Any + Send)) -> String {
     }
 }
 
-/// Replaces a running stage by `outcome`, dropping the future first. A panic while dropping the
-/// future turns the outcome into that panic.
-fn finish<F: Future>(stage: &mut Stage<F>, local: &Local, outcome: Result<F::Output, TaskError>) {
-    let dropped = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+/// Replaces the running future by `outcome`, dropping the future first. A panic while dropping
+/// the future turns the outcome into that panic.
+///
+/// # Safety
+/// The stage holds the future (`FUTURE_GONE` is clear); owner thread, not being polled.
+unsafe fn finish<F: Future>(
+    stage: &mut Stage<F>,
+    local: &Local,
+    outcome: Result<F::Output, TaskError>,
+) {
+    // Nothing counts as stored while the future drops: a panic in its destructor must not lead
+    // to a second drop.
+    local.set(FUTURE_GONE | OUTPUT_GONE);
+    // SAFETY: the caller guarantees the future is there; the flags set above say it is gone,
+    // so it is dropped exactly once.
+    let dropped = catch_unwind(AssertUnwindSafe(|| unsafe {
+        ManuallyDrop::drop(&mut stage.future)
+    }));
     let outcome = match dropped {
         Ok(()) => outcome,
         Err(payload) => Err(TaskError::panicked(panic_message(&*payload))),
@@ -150,11 +168,11 @@ fn finish<F: Future>(stage: &mut Stage<F>, local: &Local, outcome: Result<F::Out
         }
     }
     if local.has(DETACHED) {
-        local.set(OUTPUT_GONE);
         // A panic in the output's destructor must not escape into the loop.
         let _ = catch_unwind(AssertUnwindSafe(|| drop(outcome)));
     } else {
-        *stage = Stage::Finished(outcome);
+        stage.output = ManuallyDrop::new(outcome);
+        local.clear(OUTPUT_GONE);
     }
 }
 
@@ -165,33 +183,35 @@ unsafe fn poll_future<F: Future>(ptr: NonNull<Header>, cx: &mut Context<'_>) -> 
     let local = unsafe { &header(ptr).local };
     // SAFETY: guaranteed by the caller.
     let stage = unsafe { stage::<F>(ptr) };
+    assert!(!local.has(FUTURE_GONE), "a task was polled after it ended");
     if local.has(super::CANCEL_REQUESTED) {
-        finish(stage, local, Err(TaskError::cancelled()));
+        // SAFETY: the future is there (checked above); the caller guarantees the rest.
+        unsafe { finish(stage, local, Err(TaskError::cancelled())) };
         return true;
     }
-    let Stage::Running(future) = stage else {
-        unreachable!("a task was polled after it ended")
-    };
-    // SAFETY: the future lives inside the heap cell and is never moved until it is dropped in
-    // place (by `finish`, `cancel_future` or `dealloc`).
-    let future = unsafe { Pin::new_unchecked(future) };
+    // SAFETY: the future is there (checked above). It lives inside the heap cell and is never
+    // moved until it is dropped in place (by `finish` or `dealloc`).
+    let future = unsafe { Pin::new_unchecked(&mut *stage.future) };
     match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
         Ok(Poll::Pending) => false,
         Ok(Poll::Ready(output)) => {
             if local.has(super::CANCEL_REQUESTED) {
                 // The task asked for its own cancellation during this poll and then returned:
                 // asyncio ends such a task cancelled, its result discarded.
-                finish(stage, local, Err(TaskError::cancelled()));
+                // SAFETY: the future is still there (a poll does not drop it).
+                unsafe { finish(stage, local, Err(TaskError::cancelled())) };
                 // A panic in the output's destructor must not escape into the loop.
                 let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));
             } else {
-                finish(stage, local, Ok(output));
+                // SAFETY: as above.
+                unsafe { finish(stage, local, Ok(output)) };
             }
             true
         }
         Err(payload) => {
             let message = panic_message(&*payload);
-            finish(stage, local, Err(TaskError::panicked(message)));
+            // SAFETY: as above: a panicking poll leaves the future in place.
+            unsafe { finish(stage, local, Err(TaskError::panicked(message))) };
             true
         }
     }
@@ -204,9 +224,16 @@ unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
     let local = unsafe { &header(ptr).local };
     // SAFETY: guaranteed by the caller.
     let stage = unsafe { stage::<F>(ptr) };
-    if let Stage::Running(_) = stage {
-        finish(stage, local, Err(TaskError::cancelled()));
+    if !local.has(FUTURE_GONE) {
+        // SAFETY: the future is there; the caller guarantees the rest.
+        unsafe { finish(stage, local, Err(TaskError::cancelled())) };
     }
+}
+
+/// Whether the stage holds an output (the future ended and the output was neither taken nor
+/// dropped).
+fn has_output(local: &Local) -> bool {
+    local.has(FUTURE_GONE) && !local.has(OUTPUT_GONE)
 }
 
 /// # Safety
@@ -214,13 +241,15 @@ unsafe fn cancel_future<F: Future>(ptr: NonNull<Header>) {
 /// to a valid `Option<Result<F::Output, TaskError>>`.
 unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
     // SAFETY: guaranteed by the caller.
-    let stage = unsafe { stage::<F>(ptr) };
-    if let Stage::Finished(_) = stage {
-        let Stage::Finished(output) = std::mem::replace(stage, Stage::Consumed) else {
-            unreachable!()
-        };
-        // SAFETY: the caller guarantees the pointer's type and validity.
-        unsafe { *out.cast::<Option<Result<F::Output, TaskError>>>() = Some(output) };
+    let local = unsafe { &header(ptr).local };
+    if has_output(local) {
+        local.set(OUTPUT_GONE);
+        // SAFETY: guaranteed by the caller; the output is there (checked above) and now
+        // marked gone, so it is moved out exactly once.
+        unsafe {
+            let output = ManuallyDrop::take(&mut stage::<F>(ptr).output);
+            *out.cast::<Option<Result<F::Output, TaskError>>>() = Some(output);
+        }
     }
 }
 
@@ -228,17 +257,33 @@ unsafe fn take_output<F: Future>(ptr: NonNull<Header>, out: *mut ()) {
 /// `ptr` is a live `Cell_<F>` on its owner thread, with no borrow of the stage.
 unsafe fn drop_output<F: Future>(ptr: NonNull<Header>) {
     // SAFETY: guaranteed by the caller.
-    let stage = unsafe { stage::<F>(ptr) };
-    if let Stage::Finished(_) = stage {
-        let _ = catch_unwind(AssertUnwindSafe(|| *stage = Stage::Consumed));
+    let local = unsafe { &header(ptr).local };
+    if has_output(local) {
+        local.set(OUTPUT_GONE);
+        // SAFETY: the output is there (checked above) and now marked gone: dropped once.
+        let output = unsafe { ManuallyDrop::take(&mut stage::<F>(ptr).output) };
+        let _ = catch_unwind(AssertUnwindSafe(|| drop(output)));
     }
 }
 
 /// # Safety
 /// `ptr` is a `Cell_<F>` whose last reference was just released and whose `shared` field was
-/// taken out.
+/// taken out. A future or output still in the stage is dropped, so the caller is on the owner
+/// thread unless the stage is empty (see the module docs).
 unsafe fn dealloc<F: Future>(ptr: NonNull<Header>) {
-    // SAFETY: the cell was allocated by `allocate` as a `Box<Cell_<F>>` and no reference remains.
+    // SAFETY: no reference remains, so nothing else reads the cell.
+    let local = unsafe { &header(ptr).local };
+    // SAFETY: as above; the flags say which part of the stage is there, if any.
+    unsafe {
+        let stage = stage::<F>(ptr);
+        if !local.has(FUTURE_GONE) {
+            ManuallyDrop::drop(&mut stage.future);
+        } else if !local.has(OUTPUT_GONE) {
+            ManuallyDrop::drop(&mut stage.output);
+        }
+    }
+    // SAFETY: the cell was allocated by `allocate` as a `Box<Cell_<F>>` and no reference
+    // remains; the stage's contents were dropped above and the stage itself has no drop glue.
     drop(unsafe { Box::from_raw(ptr.cast::<Cell_<F>>().as_ptr()) });
 }
 
@@ -256,7 +301,6 @@ impl<T> OutputRef<T> {
         if !raw.is_complete() || raw.local().has(OUTPUT_GONE) {
             return None;
         }
-        raw.local().set(OUTPUT_GONE);
         let mut slot: Option<Result<T, TaskError>> = None;
         // SAFETY: `allocate` made this `OutputRef<F::Output>` for a `Cell_<F>`, so the vtable
         // writes an `Option<Result<T, TaskError>>`; owner thread (OutputRef is `!Send`), no

@@ -49,9 +49,8 @@ pub(crate) use cell::{allocate, panic_message, OutputRef};
 pub(crate) use list::TaskList;
 
 pub(crate) use shared_rc::{SharedPool, SharedRc};
-pub(crate) use waker::{
-    current, is_current, set_running_loop, task_id_of, Notified, RunResult, TaskWaker,
-};
+use waker::task_id_of;
+pub(crate) use waker::{current, is_current, set_running_loop, Notified, RunResult, TaskWaker};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;
@@ -72,6 +71,9 @@ pub(crate) const ENDED_PANICKED: u8 = 1 << 4;
 const LISTED: u8 = 1 << 5;
 /// Owner-thread flag: a local queue entry exists (see the module docs).
 const LOCAL_NOTIFIED: u8 = 1 << 6;
+/// Owner-thread flag: the future was dropped (the stage then holds the output unless
+/// `OUTPUT_GONE`).
+const FUTURE_GONE: u8 = 1 << 7;
 
 /// How a task reaches its loop: given by the loop when it makes its [`Shared`](
 /// crate::runtime::shared::Shared), which every cell points to (async-task's `schedule` function
@@ -97,25 +99,30 @@ pub(crate) struct Extra {
     /// How many done callbacks were registered before the handle's awaiter: its wake-up runs
     /// after those and before the later ones, as asyncio's wake-up is itself a done callback.
     pub(crate) join_position: usize,
+    /// The handle's awaiter when it is not a task of this loop (see [`Local::awaiter`]).
+    other_awaiter: Option<Waker>,
     pub(crate) panic_message: Option<Box<str>>,
 }
 
 /// What a task's ending sets off, in registration order (see [`Local::take_done`]).
 pub(crate) struct Done {
     pub(crate) callbacks: Vec<DoneCallback>,
-    pub(crate) join_waker: Option<Waker>,
+    pub(crate) join_waker: Option<TaskWaker>,
     pub(crate) join_position: usize,
 }
 
 /// The header's fields. All but `state` and `refs` are used only on the owner thread; the four
-/// small ones share one word so the header stays 80 bytes.
+/// small ones share one word so the header stays 72 bytes.
 pub(crate) struct Local {
     state: AtomicU8,
     refs: AtomicU32,
     local_refs: Cell<u16>,
     flags: Cell<u8>,
     pub(crate) id: u64,
-    pub(crate) join_waker: Cell<Option<Waker>>,
+    /// The task awaiting the handle, when it is a task of this loop (the usual case: one word,
+    /// and waking it costs no atomic operation). Any other awaiter's waker waits in the extra
+    /// data. Taken out before the last owner-thread reference goes (see [`release_local`]).
+    awaiter: Cell<Option<TaskRef>>,
     pub(crate) location: &'static Location<'static>,
     extra: Cell<Option<Box<Extra>>>,
     prev: Cell<Option<NonNull<Header>>>,
@@ -160,17 +167,18 @@ impl Local {
     /// Takes what the task's ending sets off: its done callbacks and its awaiter's waker, with
     /// the awaiter's place among the callbacks. No allocation when there are no callbacks.
     pub(crate) fn take_done(&self) -> Done {
-        let join_waker = self.join_waker.take();
+        let awaiter = self.awaiter.take();
         match self.extra.take() {
             None => Done {
                 callbacks: Vec::new(),
-                join_waker,
+                join_waker: awaiter.map(TaskWaker::Task),
                 join_position: 0,
             },
             Some(mut extra) => {
+                let other = extra.other_awaiter.take();
                 let done = Done {
                     callbacks: std::mem::take(&mut extra.done_callbacks),
-                    join_waker,
+                    join_waker: awaiter.map(TaskWaker::Task).or(other.map(TaskWaker::Other)),
                     join_position: std::mem::take(&mut extra.join_position),
                 };
                 self.extra.set(Some(extra));
@@ -179,22 +187,51 @@ impl Local {
         }
     }
 
+    /// Takes the awaiter's waker out, if there is one.
+    pub(crate) fn take_join_waker(&self) -> Option<TaskWaker> {
+        if let Some(task) = self.awaiter.take() {
+            return Some(TaskWaker::Task(task));
+        }
+        let has_extra = self.peek_extra(|x| x.is_some_and(|x| x.other_awaiter.is_some()));
+        has_extra
+            .then(|| self.with_extra(|x| x.other_awaiter.take()))
+            .flatten()
+            .map(TaskWaker::Other)
+    }
+
+    /// The id of the task the awaiter's waker would wake, if it is a task's.
+    pub(crate) fn awaiter_id(&self) -> Option<u64> {
+        let awaiter = self.awaiter.take();
+        let id = match &awaiter {
+            Some(task) => Some(task.local().id),
+            None => self.peek_extra(|x| x?.other_awaiter.as_ref().and_then(task_id_of)),
+        };
+        self.awaiter.set(awaiter);
+        id
+    }
+
     /// Records the awaiter's waker. On its first registration the awaiter takes its place
     /// after the done callbacks registered so far.
     pub(crate) fn set_join_waker(&self, waker: &Waker) {
-        let waker = match self.join_waker.take() {
-            Some(w) if w.will_wake(waker) => w,
-            Some(_) => waker.clone(),
+        match self.take_join_waker() {
+            Some(w) if w.will_wake(waker) => return self.put_join_waker(w),
+            Some(w) => drop(w),
             None => {
                 let (has_extra, registered) =
                     self.peek_extra(|x| (x.is_some(), x.map_or(0, |x| x.done_callbacks.len())));
                 if has_extra {
                     self.with_extra(|x| x.join_position = registered);
                 }
-                waker.clone()
             }
-        };
-        self.join_waker.set(Some(waker));
+        }
+        self.put_join_waker(TaskWaker::new(waker));
+    }
+
+    fn put_join_waker(&self, waker: TaskWaker) {
+        match waker {
+            TaskWaker::Task(task) => self.awaiter.set(Some(task)),
+            TaskWaker::Other(waker) => self.with_extra(|x| x.other_awaiter = Some(waker)),
+        }
     }
 
     /// Reads the extra data without creating it.
@@ -213,6 +250,10 @@ pub(crate) struct Header {
     shared: ManuallyDrop<SharedRc>,
     local: Local,
 }
+
+// Every spawn allocates a header: keep it at nine words (without tokio-console's span).
+#[cfg(not(feature = "console"))]
+const _: () = assert!(std::mem::size_of::<Header>() == 72);
 
 /// Returns the task's header.
 ///
@@ -285,6 +326,9 @@ unsafe fn release_local(ptr: NonNull<Header>) {
     let n = h.local.local_refs.get() - 1;
     h.local.local_refs.set(n);
     if n == 0 {
+        // The awaiter is an owner-thread reference: it must not outlive the local side, after
+        // which another thread may free the cell.
+        drop(h.local.awaiter.take());
         if only_local(h) {
             // No other reference exists or can appear: free without an atomic decrement, and
             // give the `Shared` count back to the loop's pool when it runs on this thread.
@@ -355,7 +399,7 @@ impl TaskRef {
         // polled (the loop is closing, outside any task poll).
         unsafe { (self.header().vtable.cancel)(self.ptr) };
         waker::complete(self.header());
-        if let Some(waker) = self.local().join_waker.take() {
+        if let Some(waker) = self.local().take_join_waker() {
             waker.wake();
         }
         true
@@ -364,7 +408,6 @@ impl TaskRef {
     /// Drops the stored output, if any.
     pub(crate) fn drop_output(&self) {
         if self.is_complete() && !self.local().has(OUTPUT_GONE) {
-            self.local().set(OUTPUT_GONE);
             // SAFETY: owner thread, no borrow of the stage outstanding.
             unsafe { (self.header().vtable.drop_output)(self.ptr) }
         }

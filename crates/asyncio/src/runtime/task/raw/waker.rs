@@ -16,10 +16,17 @@ use super::{
 
 /// A ready-queue entry for a task: local (made on the loop's thread, lives in its ready queue)
 /// or remote (made by a wake from elsewhere, travels through the remote queue).
+///
+/// One word: the cell pointer, whose lowest bit (always clear in a cell's address, which is
+/// aligned to 8) marks a remote entry. A million queued tasks are a million entries, and a
+/// second word cost `spawn` 8 MB of fresh pages.
 pub(crate) struct Notified {
-    ptr: NonNull<Header>,
-    remote: bool,
+    tagged: NonNull<Header>,
 }
+
+/// The tag bit of a remote [`Notified`].
+const REMOTE_TAG: usize = 1;
+const _: () = assert!(std::mem::align_of::<Header>() > REMOTE_TAG);
 
 // SAFETY: a `Notified` only carries the pointer between threads. Local entries never leave the
 // owner thread (they live in the loop's `!Send` core); remote entries are only run by their own
@@ -39,7 +46,25 @@ pub(crate) enum RunResult {
 
 impl Notified {
     pub(super) fn local(ptr: NonNull<Header>) -> Self {
-        Self { ptr, remote: false }
+        Self { tagged: ptr }
+    }
+
+    fn remote(ptr: NonNull<Header>) -> Self {
+        Self {
+            tagged: ptr.map_addr(|a| a | REMOTE_TAG),
+        }
+    }
+
+    /// Whether the entry came through the remote queue.
+    fn is_remote(&self) -> bool {
+        self.tagged.addr().get() & REMOTE_TAG != 0
+    }
+
+    /// The cell's pointer, without the tag.
+    fn ptr(&self) -> NonNull<Header> {
+        let ptr = self.tagged.as_ptr().map_addr(|a| a & !REMOTE_TAG);
+        // SAFETY: clearing the tag gives back the cell's address, which is not null.
+        unsafe { NonNull::new_unchecked(ptr) }
     }
 
     /// Releases the reference an entry owns once its task has ended.
@@ -47,12 +72,12 @@ impl Notified {
     /// # Safety
     /// The task has ended (`COMPLETE`); on the owner thread for a local entry.
     unsafe fn release_ended(self) {
-        if self.remote {
+        if self.is_remote() {
             // SAFETY: a remote entry of an ended task owns an atomic reference.
-            unsafe { release(self.ptr) }
+            unsafe { release(self.ptr()) }
         } else {
             // SAFETY: a local entry of an ended task owns a local reference; owner thread.
-            unsafe { release_local(self.ptr) }
+            unsafe { release_local(self.ptr()) }
         }
     }
 
@@ -60,7 +85,7 @@ impl Notified {
     pub(crate) fn discard(self) {
         // SAFETY: the entry keeps its task alive (borrowing the registry's reference, or owning
         // one once the task ended).
-        let h = unsafe { header(self.ptr) };
+        let h = unsafe { header(self.ptr()) };
         if h.local.state.load(Ordering::Acquire) & COMPLETE != 0 {
             // SAFETY: ended; a local entry is only discarded by its loop, on its thread.
             unsafe { self.release_ended() };
@@ -71,15 +96,15 @@ impl Notified {
     /// report needs its name).
     pub(crate) fn run_observed(self, list: &TaskList) -> (RunResult, Option<TaskRef>) {
         // SAFETY: the entry keeps the task alive; we are on the owner thread (the loop runs it).
-        acquire_local(&unsafe { header(self.ptr) }.local);
-        let task = TaskRef::from_raw(self.ptr);
+        acquire_local(&unsafe { header(self.ptr()) }.local);
+        let task = TaskRef::from_raw(self.ptr());
         (self.run(list), Some(task))
     }
 
     /// Polls the task once, or releases the entry if the task already ended. Called by the
     /// owning loop only; `list` is its registry, from which an ended task is unlinked.
     pub(crate) fn run(self, list: &TaskList) -> RunResult {
-        let ptr = self.ptr;
+        let ptr = self.ptr();
         // SAFETY: the entry keeps the task alive; owner thread.
         let h = unsafe { header(ptr) };
         if h.local.state.load(Ordering::Acquire) & COMPLETE != 0 {
@@ -87,7 +112,7 @@ impl Notified {
             unsafe { self.release_ended() };
             return RunResult::Stale;
         }
-        if self.remote {
+        if self.is_remote() {
             h.local.state.fetch_and(!REMOTE_NOTIFIED, Ordering::AcqRel);
         } else {
             h.local.clear(LOCAL_NOTIFIED);
@@ -159,7 +184,7 @@ pub(super) unsafe fn wake_by_ref(ptr: NonNull<Header>) {
     }
     let prev = h.local.state.fetch_or(REMOTE_NOTIFIED, Ordering::AcqRel);
     if prev & (REMOTE_NOTIFIED | COMPLETE) == 0 {
-        h.shared.push_remote_task(Notified { ptr, remote: true });
+        h.shared.push_remote_task(Notified::remote(ptr));
     }
 }
 
