@@ -375,6 +375,13 @@ impl Core {
     }
 
     fn task_ended(self: &Rc<Self>, raw: TaskRef) {
+        // The usual end: nothing but the awaiting task to wake.
+        if let Ok(awaiter) = raw.local().take_plain_end() {
+            if let Some(awaiter) = awaiter {
+                awaiter.wake();
+            }
+            return;
+        }
         let done = raw.local().take_done();
         let task = Task { raw };
         // asyncio's awaiter wake-up is itself a done callback: everything runs in the order it

@@ -187,6 +187,18 @@ impl Local {
         }
     }
 
+    /// When the task has no extra data (no done callbacks, no panic, no foreign awaiter): the
+    /// task awaiting it, taken out, as the only thing its ending sets off. `Err` otherwise, for
+    /// [`take_done`](Self::take_done).
+    pub(crate) fn take_plain_end(&self) -> Result<Option<TaskRef>, ()> {
+        let extra = self.extra.take();
+        if extra.is_some() {
+            self.extra.set(extra);
+            return Err(());
+        }
+        Ok(self.awaiter.take())
+    }
+
     /// Takes the awaiter's waker out, if there is one.
     pub(crate) fn take_join_waker(&self) -> Option<TaskWaker> {
         if let Some(task) = self.awaiter.take() {
