@@ -362,3 +362,29 @@ fn raw_timers_fire_in_order_and_cancel_drops_them() {
     lp.close();
     assert_eq!(log.take(), ["drop pending"]);
 }
+
+#[test]
+fn tasks_closures_raw_callbacks_and_the_main_future_share_one_fifo() {
+    // The ready queue keeps a task's turn and the main future's in its one-word slots and the
+    // other items beside them: the order of scheduling must still be the order of running.
+    let lp = EventLoop::new();
+    let log = Log::default();
+    let l = log.clone();
+    lp.run_until_complete(async move {
+        let core = asyncio::get_running_loop();
+        let (a, b, c) = (l.clone(), l.clone(), l.clone());
+        let t1 = asyncio::spawn(async move { a.push("task 1") });
+        core.call_soon(move || b.push("closure"));
+        core.call_soon_raw(boxed("raw", &l));
+        let t2 = asyncio::spawn(async move { c.push("task 2") });
+        // The main future's own turn comes after everything queued before its yield.
+        asyncio::time::yield_now().await;
+        l.push("main");
+        t1.await.unwrap();
+        t2.await.unwrap();
+    });
+    assert_eq!(
+        log.take(),
+        ["task 1", "closure", "run raw", "drop raw", "task 2", "main"]
+    );
+}

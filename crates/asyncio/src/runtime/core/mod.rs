@@ -27,8 +27,8 @@ use super::pool::ThreadPool;
 use super::raw_callback::Raw;
 use super::shared::{RemoteQueue, Shared};
 use super::task::raw::{
-    self, Hooks, Notified, RunResult, SharedPool, SharedRc, TaskList, TaskRef, DETACHED,
-    ENDED_PANICKED,
+    self, Hooks, Notified, RunResult, SharedPool, SharedRc, Slot, SlotKind, TaskList, TaskRef,
+    DETACHED, ENDED_PANICKED,
 };
 use super::task::{JoinHandle, Task};
 use super::time::clock::Clock;
@@ -56,51 +56,54 @@ pub(crate) enum Ready {
     Main(u64),
 }
 
-/// The ready queue: FIFO over every kind of item. A task's entry is one word in `entries`;
-/// any other item waits in `others`, in the same order, and leaves a `None` in `entries` to
-/// mark its turn (a second word on every entry cost `spawn` a tenth of its speed: a million
-/// queued tasks are a million entries, and their pages are fresh memory).
+/// The ready queue: FIFO over every kind of item. Each turn is one word in `slots`: a task's
+/// entry, or the main future's turn, stay there whole; any other item waits in `others`, in
+/// the same order, and its slot marks its turn (a second word on every entry cost `spawn` a
+/// tenth of its speed: a million queued tasks are a million entries, and their pages are
+/// fresh memory).
 struct ReadyQueue {
-    entries: VecDeque<Option<Notified>>,
+    slots: VecDeque<Slot>,
     others: VecDeque<Ready>,
 }
 
 impl ReadyQueue {
     fn with_capacity(n: usize) -> Self {
         Self {
-            entries: VecDeque::with_capacity(n),
+            slots: VecDeque::with_capacity(n),
             others: VecDeque::new(),
         }
     }
 
     /// The hot path: a task woken or spawned (no conversion of a `Ready`).
     fn push_task(&mut self, task: Notified) {
-        self.entries.push_back(Some(task));
+        self.slots.push_back(Slot::task(task));
     }
 
     fn push_back(&mut self, item: Ready) {
         match item {
             Ready::Task(t) => self.push_task(t),
+            Ready::Main(generation) => self.slots.push_back(Slot::main(generation)),
             other => {
                 self.others.push_back(other);
-                self.entries.push_back(None);
+                self.slots.push_back(Slot::other());
             }
         }
     }
 
     fn pop_front(&mut self) -> Option<Ready> {
-        Some(match self.entries.pop_front()? {
-            Some(t) => Ready::Task(t),
-            None => self.others.pop_front().expect("one item per marker"),
+        Some(match self.slots.pop_front()?.kind() {
+            SlotKind::Task(t) => Ready::Task(t),
+            SlotKind::Main(generation) => Ready::Main(generation),
+            SlotKind::Other => self.others.pop_front().expect("one item per marker"),
         })
     }
 
     fn len(&self) -> usize {
-        self.entries.len()
+        self.slots.len()
     }
 
     fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.slots.is_empty()
     }
 }
 

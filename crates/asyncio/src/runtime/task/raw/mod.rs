@@ -50,7 +50,9 @@ pub(crate) use list::TaskList;
 
 pub(crate) use shared_rc::{SharedPool, SharedRc};
 use waker::task_id_of;
-pub(crate) use waker::{current, is_current, set_running_loop, Notified, RunResult, TaskWaker};
+pub(crate) use waker::{
+    current, is_current, set_running_loop, Notified, RunResult, Slot, SlotKind, TaskWaker,
+};
 
 /// Atomic state bit: a remote queue entry exists (see the module docs).
 const REMOTE_NOTIFIED: u8 = 0b01;

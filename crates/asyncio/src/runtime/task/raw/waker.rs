@@ -25,8 +25,62 @@ pub(crate) struct Notified {
 }
 
 /// The tag bit of a remote [`Notified`].
-const REMOTE_TAG: usize = 1;
-const _: () = assert!(std::mem::align_of::<Header>() > REMOTE_TAG);
+const REMOTE_TAG: usize = 0b001;
+/// The tag of a [`Slot`] that is the main future's turn (its generation in the bits above).
+const MAIN_TAG: usize = 0b010;
+/// The tag of a [`Slot`] that is the turn of an item kept outside the slots.
+const OTHER_TAG: usize = 0b011;
+/// The tag bits (a cell's address is aligned to 8, so they are clear in it).
+const TAG_MASK: usize = 0b111;
+const _: () = assert!(std::mem::align_of::<Header>() > TAG_MASK);
+
+/// One word of the ready queue: a task's entry, the main future's turn (with its run's
+/// generation) or the turn of an item the queue keeps elsewhere. A million queued tasks are a
+/// million slots, so every kind of turn fits in the word a task's entry needs.
+pub(crate) struct Slot {
+    word: NonNull<Header>,
+}
+
+/// What a [`Slot`] holds.
+pub(crate) enum SlotKind {
+    Task(Notified),
+    /// The main future's turn, tagged with its run's generation.
+    Main(u64),
+    /// The turn of the next item kept outside the slots.
+    Other,
+}
+
+impl Slot {
+    pub(crate) fn task(task: Notified) -> Self {
+        Self { word: task.tagged }
+    }
+
+    /// The main future's turn. Generations stay below 2^61 (one per `run_until_complete`).
+    pub(crate) fn main(generation: u64) -> Self {
+        Self::marker(((generation as usize) << 3) | MAIN_TAG)
+    }
+
+    pub(crate) fn other() -> Self {
+        Self::marker(OTHER_TAG)
+    }
+
+    /// A word that is not a cell's address: a pointer without provenance, never dereferenced.
+    fn marker(word: usize) -> Self {
+        let ptr = std::ptr::without_provenance_mut::<Header>(word);
+        // SAFETY: the tag bits make the word non-zero.
+        let word = unsafe { NonNull::new_unchecked(ptr) };
+        Self { word }
+    }
+
+    pub(crate) fn kind(self) -> SlotKind {
+        let word = self.word.addr().get();
+        match word & TAG_MASK {
+            0 | REMOTE_TAG => SlotKind::Task(Notified { tagged: self.word }),
+            MAIN_TAG => SlotKind::Main((word >> 3) as u64),
+            _ => SlotKind::Other,
+        }
+    }
+}
 
 // SAFETY: a `Notified` only carries the pointer between threads. Local entries never leave the
 // owner thread (they live in the loop's `!Send` core); remote entries are only run by their own
