@@ -74,8 +74,13 @@ mod ours {
             .map(|_| {
                 asyncio::spawn(async move {
                     for _ in 0..per {
+                        // fork/exec on the pool, in parallel, as tokio-mt's two workers each
+                        // start their own (a `spawn` on the loop holds it for the `vfork`).
                         let s = asyncio::process::Command::new("true")
-                            .status()
+                            .spawn_async()
+                            .await
+                            .unwrap()
+                            .wait()
                             .await
                             .unwrap();
                         assert!(s.success());
