@@ -109,6 +109,61 @@ async fn async_fd_waits_for_readiness() {
 }
 
 #[asyncio::test]
+async fn a_ready_callback_runs_while_ready_until_would_block_and_not_once_removed() {
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let fd = Rc::new(AsyncFd::new(a).unwrap());
+    let runs = Rc::new(Cell::new(0));
+    let got = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (f, r, g) = (Rc::downgrade(&fd), runs.clone(), got.clone());
+    // One byte per turn: the descriptor stays ready until a read says `WouldBlock`.
+    fd.set_ready_callback(
+        Interest::Readable,
+        Some(Rc::new(move || {
+            r.set(r.get() + 1);
+            let fd = f.upgrade().unwrap();
+            let mut byte = [0u8; 1];
+            if let Ok(1) = fd.try_io(Interest::Readable, |mut s| s.read(&mut byte)) {
+                g.borrow_mut().push(byte[0]);
+            }
+        })),
+    );
+    // A new registration counts as ready: the first turn finds nothing and clears it.
+    asyncio::time::yield_now().await;
+    assert_eq!((runs.get(), got.borrow().len()), (1, 0));
+    for _ in 0..3 {
+        asyncio::time::yield_now().await;
+    }
+    assert_eq!(runs.get(), 1, "not ready: no turn");
+
+    b.write_all(b"xyz").unwrap();
+    while got.borrow().len() < 3 {
+        asyncio::time::yield_now().await;
+    }
+    assert_eq!(&got.borrow()[..], b"xyz");
+    assert_eq!(
+        runs.get(),
+        4,
+        "one turn per byte: one per iteration while ready"
+    );
+    asyncio::time::yield_now().await;
+    assert_eq!(runs.get(), 5, "the next turn reads `WouldBlock`");
+    for _ in 0..3 {
+        asyncio::time::yield_now().await;
+    }
+    assert_eq!(runs.get(), 5, "and ends the readiness");
+
+    fd.set_ready_callback(Interest::Readable, None);
+    b.write_all(b"w").unwrap();
+    // Wait for the event by other means: a task on the same descriptor.
+    fd.ready(Interest::Readable).await;
+    for _ in 0..3 {
+        asyncio::time::yield_now().await;
+    }
+    assert_eq!(runs.get(), 5, "a removed callback does not run");
+}
+
+#[asyncio::test]
 async fn add_reader_is_level_triggered_until_removed() {
     use std::os::fd::AsRawFd;
     let lp = asyncio::get_running_loop();

@@ -1,5 +1,5 @@
-//! The state every transport kind shares: its loop, descriptor, Python references, watcher
-//! tasks, flags and water marks, and how it reports errors. What differs by kind is its
+//! The state every transport kind shares: its loop, descriptor, Python references, watched
+//! directions, flags and water marks, and how it reports errors. What differs by kind is its
 //! [`Role`] and its [`Outgoing`] data; the steps are in `watch.rs`, `read.rs`, `write.rs` and
 //! `close.rs`, the kinds' own in `pipe.rs` and `datagram.rs`.
 
@@ -11,7 +11,6 @@ use std::sync::atomic::Ordering::Relaxed;
 use std::sync::Arc;
 
 use asyncio::io::AsyncFd;
-use asyncio::JoinHandle;
 use pyo3::exceptions::PyOSError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -34,28 +33,26 @@ pub(super) struct Refs {
     pub(super) empty_waiter: Option<Py<PyAny>>,
 }
 
-/// A direction's watcher task, with the number that tells a stopped one it is stale.
+/// Whether a direction is watched: its step is then the ready callback of the transport's
+/// reactor registration (`watch.rs`).
 #[derive(Default)]
 pub(super) struct Watcher {
-    pub(super) task: RefCell<Option<JoinHandle<()>>>,
-    pub(super) epoch: Cell<u64>,
+    active: Cell<bool>,
 }
 
 impl Watcher {
     pub(super) fn active(&self) -> bool {
-        self.task.borrow().is_some()
+        self.active.get()
     }
 
-    /// Stops the task (it may be the one running now: it sees the new epoch and returns).
+    /// Marks the direction watched; false if it already was.
+    pub(super) fn start(&self) -> bool {
+        !self.active.replace(true)
+    }
+
+    /// Marks it unwatched; whether it was watched.
     pub(super) fn stop(&self) -> bool {
-        self.epoch.set(self.epoch.get() + 1);
-        match self.task.borrow_mut().take() {
-            Some(task) => {
-                task.task().cancel();
-                true
-            }
-            None => false,
-        }
+        self.active.replace(false)
     }
 }
 

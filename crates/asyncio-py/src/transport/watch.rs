@@ -1,10 +1,8 @@
-//! The reactor registration and the two watcher tasks: one waits for the descriptor to be
-//! readable and runs a read step, the other for writable and runs a write step, each in the
-//! loop's turn as asyncio's `_read_ready`/`_write_ready` handles would run.
+//! The reactor registration and its two ready callbacks: the loop runs the read step while the
+//! descriptor is readable and the write step while it is writable, each in the loop's turn as
+//! asyncio's `_read_ready`/`_write_ready` handles would run (no task per transport).
 
-use std::future::poll_fn;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use asyncio::io::Interest;
 use pyo3::exceptions::PyRuntimeError;
@@ -35,13 +33,6 @@ impl State {
         }
     }
 
-    pub(super) fn poll_source(&self, cx: &mut Context<'_>, interest: Interest) -> Poll<bool> {
-        match self.source.borrow().as_ref() {
-            Some(s) => s.poll_ready(cx, interest).map(|()| true),
-            None => Poll::Ready(false),
-        }
-    }
-
     pub(super) fn clear_source(&self, interest: Interest) {
         if let Some(s) = self.source.borrow().as_ref() {
             s.clear_ready(interest);
@@ -55,41 +46,44 @@ impl State {
         Ok(())
     }
 
+    /// Sets or removes `interest`'s ready callback on the registration.
+    fn set_step(&self, interest: Interest, step: Option<Rc<dyn Fn()>>) {
+        if let Some(s) = self.source.borrow().as_ref() {
+            s.set_ready_callback(interest, step);
+        }
+    }
+
     pub(super) fn start_reader(self: &Rc<Self>) -> PyResult<()> {
         if self.reader.active() {
             return Ok(());
         }
         self.check_loop()?;
         self.ensure_source()?;
-        let epoch = self.reader.epoch.get() + 1;
-        self.reader.epoch.set(epoch);
-        let st = self.clone();
-        let task = self.lp.spawn(async move {
-            loop {
-                let watched = poll_fn(|cx| st.poll_source(cx, Interest::Readable)).await;
-                if !watched || st.reader.epoch.get() != epoch {
-                    return;
-                }
+        self.reader.start();
+        let st = Rc::downgrade(self);
+        self.set_step(
+            Interest::Readable,
+            Some(Rc::new(move || {
+                let Some(st) = st.upgrade() else { return };
                 let drained = in_callback(|py| {
                     st.env
                         .timed(py, || st.step_name(py, "_read_ready"), || st.read_ready(py))
                 });
-                if st.reader.epoch.get() != epoch {
-                    return;
-                }
+                // Drained: readiness ends until the next edge. Otherwise the loop runs the
+                // step again on its next iteration: one read per iteration, as asyncio's.
                 if drained {
                     st.clear_source(Interest::Readable);
                 }
-                // One read per iteration, as asyncio's loop does.
-                asyncio::time::yield_now().await;
-            }
-        });
-        *self.reader.task.borrow_mut() = Some(task);
+            })),
+        );
         Ok(())
     }
 
     pub(super) fn stop_reader(&self) -> bool {
         let was = self.reader.stop();
+        if was {
+            self.set_step(Interest::Readable, None);
+        }
         self.release_source();
         was
     }
@@ -100,15 +94,12 @@ impl State {
         }
         self.check_loop()?;
         self.ensure_source()?;
-        let epoch = self.writer.epoch.get() + 1;
-        self.writer.epoch.set(epoch);
-        let st = self.clone();
-        let task = self.lp.spawn(async move {
-            loop {
-                let watched = poll_fn(|cx| st.poll_source(cx, Interest::Writable)).await;
-                if !watched || st.writer.epoch.get() != epoch {
-                    return;
-                }
+        self.writer.start();
+        let st = Rc::downgrade(self);
+        self.set_step(
+            Interest::Writable,
+            Some(Rc::new(move || {
+                let Some(st) = st.upgrade() else { return };
                 let step = in_callback(|py| {
                     st.env.timed(
                         py,
@@ -116,22 +107,22 @@ impl State {
                         || st.write_ready(py),
                     )
                 });
-                if st.writer.epoch.get() != epoch {
-                    return;
-                }
                 match step {
                     Step::Wait => st.clear_source(Interest::Writable),
-                    Step::Again => asyncio::time::yield_now().await,
-                    Step::Done => return,
+                    // Again: still ready, so the loop runs the step on its next iteration.
+                    // Done: the step stopped the writer, which removed this callback.
+                    Step::Again | Step::Done => {}
                 }
-            }
-        });
-        *self.writer.task.borrow_mut() = Some(task);
+            })),
+        );
         Ok(())
     }
 
     pub(super) fn stop_writer(&self) -> bool {
         let was = self.writer.stop();
+        if was {
+            self.set_step(Interest::Writable, None);
+        }
         self.release_source();
         was
     }

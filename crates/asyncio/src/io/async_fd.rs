@@ -135,6 +135,54 @@ impl<T: AsRawFd> AsyncFd<T> {
         self.reg.clear(interest.dir());
     }
 
+    /// Sets (or, with `None`, removes) a callback the loop runs while `interest` is ready, as
+    /// asyncio's `add_reader`/`add_writer` run theirs: in the loop's own turn, once per
+    /// iteration, for as long as the descriptor stays ready. Readiness ends when an operation
+    /// says `WouldBlock` ([`try_io`](Self::try_io), or [`clear_ready`](Self::clear_ready)
+    /// after your own), so a callback that reads until `WouldBlock` runs once per event, and
+    /// one that reads a bit at a time runs again on the next iteration. No task is needed to
+    /// watch the descriptor, and none is woken: the way to drive many mostly idle
+    /// descriptors (the Python loop's transports read and write this way).
+    ///
+    /// A new registration counts as ready in both directions (the first operation finds out),
+    /// so setting a callback gives it a turn at once. A panic in the callback goes to the
+    /// loop's exception handler; the callback stays set. It is dropped when the `AsyncFd` is;
+    /// let it hold the `AsyncFd` weakly (as below), since a strong reference would keep both
+    /// alive.
+    ///
+    /// ```
+    /// use asyncio::io::{AsyncFd, Interest};
+    /// use std::cell::RefCell;
+    /// use std::io::{Read, Write};
+    /// use std::rc::Rc;
+    /// asyncio::run(async {
+    ///     let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    ///     a.set_nonblocking(true).unwrap();
+    ///     let fd = Rc::new(AsyncFd::new(a).unwrap());
+    ///     let got = Rc::new(RefCell::new(Vec::new()));
+    ///     let (f, g) = (Rc::downgrade(&fd), got.clone());
+    ///     fd.set_ready_callback(
+    ///         Interest::Readable,
+    ///         Some(Rc::new(move || {
+    ///             let Some(fd) = f.upgrade() else { return };
+    ///             let mut buf = [0; 16];
+    ///             // Read until `WouldBlock`, which ends this turn's readiness.
+    ///             while let Ok(n @ 1..) = fd.try_io(Interest::Readable, |mut s| s.read(&mut buf)) {
+    ///                 g.borrow_mut().extend_from_slice(&buf[..n]);
+    ///             }
+    ///         })),
+    ///     );
+    ///     b.write_all(b"hello").unwrap();
+    ///     while got.borrow().len() < 5 {
+    ///         asyncio::time::yield_now().await;
+    ///     }
+    ///     assert_eq!(&got.borrow()[..], b"hello");
+    /// });
+    /// ```
+    pub fn set_ready_callback(&self, interest: Interest, callback: Option<std::rc::Rc<dyn Fn()>>) {
+        self.reg.set_callback(interest.dir(), callback);
+    }
+
     /// Runs `op` when `interest` is ready, retrying after each `WouldBlock`.
     ///
     /// # Cancel safety

@@ -19,7 +19,7 @@ use std::any::{Any, TypeId};
 use super::callback::{new_slot, new_slot_boxed, CallbackRef};
 use super::context;
 use super::exception::{ExceptionContext, ExceptionHandler, ExceptionKind};
-use super::io::reactor::Reactor;
+use super::io::reactor::{Direction, IoState, Reactor};
 use super::main_future::MainSlot;
 use super::metrics::Counters;
 use super::poller::Poller;
@@ -54,6 +54,8 @@ pub(crate) enum Ready {
     Raw(Raw),
     /// The main future of `run_until_complete`, tagged with its run's generation.
     Main(u64),
+    /// A source's ready callback's turn (see `runtime/io/reactor.rs`).
+    Io(Rc<IoState>, Direction),
 }
 
 /// The ready queue: FIFO over every kind of item. Each turn is one word in `slots`: a task's
@@ -578,9 +580,11 @@ impl Core {
     fn poll_io(&self, timeout: Option<Duration>) {
         let reactor = &self.reactor;
         let mut poll = || {
-            self.poller
-                .borrow_mut()
-                .poll(timeout, |event| reactor.dispatch(event));
+            self.poller.borrow_mut().poll(timeout, |event| {
+                reactor.dispatch(event, &mut |state, dir| {
+                    self.push_ready(Ready::Io(state, dir));
+                });
+            });
         };
         if timeout == Some(Duration::ZERO) {
             poll();
@@ -650,6 +654,18 @@ impl Core {
                     .callbacks
                     .set(self.counters.callbacks.get() + 1);
                 self.run_callback(|| callback.run());
+            }
+            Ready::Io(state, dir) => {
+                if let Some(callback) = state.take_turn(dir) {
+                    self.counters
+                        .callbacks
+                        .set(self.counters.callbacks.get() + 1);
+                    self.run_callback(|| callback());
+                    // Still ready (no `WouldBlock` cleared it): again next iteration.
+                    if state.claim_turn(dir) {
+                        self.push_ready(Ready::Io(state, dir));
+                    }
+                }
             }
             Ready::Main(generation) => {
                 if let Some(main) = main {

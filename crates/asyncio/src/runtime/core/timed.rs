@@ -15,7 +15,7 @@ impl Core {
     pub(super) fn run_timed(self: &Rc<Self>, item: Ready, main: &mut Option<MainSlot<'_>>) {
         let what = match &item {
             Ready::Task(_) => None,
-            Ready::Callback(_) | Ready::Raw(_) => Some("callback"),
+            Ready::Callback(_) | Ready::Raw(_) | Ready::Io(..) => Some("callback"),
             Ready::Main(_) => Some("main future"),
         };
         let started = Instant::now();

@@ -6,6 +6,11 @@
 //! `WouldBlock`, which clears the bit and parks the caller's waker. The loop is one thread and
 //! events only arrive while no task runs, so "clear, then wait" cannot miss an event in between
 //! (the race tokio's readiness ticks exist for).
+//!
+//! A source may also carry a *ready callback* per direction (asyncio's `add_reader` model, what
+//! the Python transports read and write with): instead of a task waiting, the loop runs the
+//! callback in its own turn, once per iteration while the direction stays ready, until an
+//! operation's `WouldBlock` clears the bit or the callback is removed.
 
 use std::cell::{Cell, RefCell};
 use std::io;
@@ -38,6 +43,13 @@ pub(crate) enum Direction {
 }
 
 impl Direction {
+    fn index(self) -> usize {
+        match self {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }
+    }
+
     fn mask(self) -> u8 {
         match self {
             Direction::Read => READ_MASK,
@@ -53,12 +65,19 @@ impl Direction {
     }
 }
 
+/// A callback the loop runs while a direction is ready (see the module docs).
+pub(crate) type ReadyCallback = Rc<dyn Fn()>;
+
 /// One registered source's readiness and waiters.
 #[derive(Default)]
 pub(crate) struct IoState {
     readiness: Cell<u8>,
     readers: RefCell<Vec<Waker>>,
     writers: RefCell<Vec<Waker>>,
+    /// The ready callbacks, by direction (read, write).
+    callbacks: [RefCell<Option<ReadyCallback>>; 2],
+    /// Whether a direction's callback has a turn in the ready queue.
+    queued: [Cell<bool>; 2],
 }
 
 impl IoState {
@@ -88,8 +107,9 @@ impl IoState {
         self.readiness.set(self.readiness.get() & !dir.ready_bit());
     }
 
-    /// Records an event and wakes whoever it lets proceed.
-    fn set(&self, bits: u8) {
+    /// Records an event and wakes whoever it lets proceed; returns the directions whose
+    /// callback now needs a turn in the ready queue (see [`claim_turn`](Self::claim_turn)).
+    fn set(&self, bits: u8) -> [bool; 2] {
         self.readiness.set(self.readiness.get() | bits);
         if bits & READ_MASK != 0 {
             wake_all(&self.readers);
@@ -97,12 +117,49 @@ impl IoState {
         if bits & WRITE_MASK != 0 {
             wake_all(&self.writers);
         }
+        [
+            bits & READ_MASK != 0 && self.claim_turn(Direction::Read),
+            bits & WRITE_MASK != 0 && self.claim_turn(Direction::Write),
+        ]
     }
 
-    /// Wakes every waiter, for a source that goes away while tasks wait on it.
+    /// Wakes every waiter and forgets the callbacks, for a source that goes away.
     fn wake_everyone(&self) {
         wake_all(&self.readers);
         wake_all(&self.writers);
+        for callback in &self.callbacks {
+            drop(callback.borrow_mut().take());
+        }
+    }
+
+    /// Sets or removes `dir`'s ready callback. Returns whether it needs a turn now (it is set,
+    /// `dir` is ready and no turn is queued); the caller then queues one.
+    pub(crate) fn set_callback(&self, dir: Direction, callback: Option<ReadyCallback>) -> bool {
+        *self.callbacks[dir.index()].borrow_mut() = callback;
+        self.claim_turn(dir)
+    }
+
+    /// Whether `dir`'s callback needs a turn (set, ready, none queued); if so, the turn is
+    /// recorded as queued and the caller must queue it.
+    pub(crate) fn claim_turn(&self, dir: Direction) -> bool {
+        let i = dir.index();
+        let wanted = !self.queued[i].get()
+            && self.readiness.get() & dir.mask() != 0
+            && self.callbacks[i].borrow().is_some();
+        if wanted {
+            self.queued[i].set(true);
+        }
+        wanted
+    }
+
+    /// Starts a queued turn: the callback to run, if it is still set and `dir` still ready.
+    pub(crate) fn take_turn(&self, dir: Direction) -> Option<ReadyCallback> {
+        let i = dir.index();
+        self.queued[i].set(false);
+        if self.readiness.get() & dir.mask() == 0 {
+            return None;
+        }
+        self.callbacks[i].borrow().clone()
     }
 }
 
@@ -155,8 +212,13 @@ impl Reactor {
         }
     }
 
-    /// Applies one poller event.
-    pub(crate) fn dispatch(&self, event: &mio::event::Event) {
+    /// Applies one poller event; `queue` is given each direction whose ready callback needs
+    /// a turn.
+    pub(crate) fn dispatch(
+        &self,
+        event: &mio::event::Event,
+        queue: &mut impl FnMut(Rc<IoState>, Direction),
+    ) {
         let state = self.sources.borrow().get(event.token().0).cloned();
         let Some(state) = state else {
             // Deregistered earlier in this batch.
@@ -178,7 +240,13 @@ impl Reactor {
         if event.is_error() {
             bits |= ERROR;
         }
-        state.set(bits);
+        let [read, write] = state.set(bits);
+        if read {
+            queue(state.clone(), Direction::Read);
+        }
+        if write {
+            queue(state, Direction::Write);
+        }
     }
 
     /// How many sources are registered.

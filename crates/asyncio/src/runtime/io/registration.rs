@@ -5,7 +5,8 @@ use std::rc::Rc;
 use std::task::{ready, Context, Poll};
 
 use crate::runtime::core::Core;
-use crate::runtime::io::reactor::{Direction, IoState};
+use crate::runtime::core::Ready;
+use crate::runtime::io::reactor::{Direction, IoState, ReadyCallback};
 
 /// A source registered with the loop that was running when it was created. Operations must
 /// happen on that loop's thread (the types holding one are `!Send`).
@@ -36,6 +37,14 @@ impl Registration {
     /// Waits until `dir` may proceed; returns the readiness bits.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>, dir: Direction) -> Poll<u8> {
         self.state.poll_ready(cx, dir)
+    }
+
+    /// Sets or removes the callback the loop runs while `dir` is ready (see the reactor's
+    /// docs); a turn is queued at once if `dir` is ready now.
+    pub(crate) fn set_callback(&self, dir: Direction, callback: Option<ReadyCallback>) {
+        if self.state.set_callback(dir, callback) {
+            self.core.push_ready(Ready::Io(self.state.clone(), dir));
+        }
     }
 
     /// Forgets `dir`'s readiness (after `WouldBlock`).
