@@ -460,6 +460,44 @@ class Lifecycle(unittest.TestCase):
         loop.run_until_complete(main())
 
     @on_each_loop
+    def test_a_reading_transport_nothing_else_refers_to_stays_alive(self, loop):
+        # The loop holds a transport while it reads (a selector's handle does in CPython's
+        # loop): a server side that only its own protocol refers to is not collected.
+        async def main():
+            class Echo(asyncio.Protocol):
+                def connection_made(self, transport):
+                    self.transport = transport
+
+                def data_received(self, data):
+                    self.transport.write(data)
+
+            server = await loop.create_server(Echo, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            transport, client = await loop.create_connection(Collect, "127.0.0.1", port)
+
+            async def next_data():
+                # Data, or the end: a collected server side resets the connection.
+                client.got.clear()
+                got = asyncio.ensure_future(client.got.wait())
+                await asyncio.wait(
+                    [got, client.done], return_when=asyncio.FIRST_COMPLETED
+                )
+                got.cancel()
+                self.assertFalse(client.done.done(), "the server side was reset")
+
+            for i in range(20):
+                gc.collect()
+                transport.write(b"%d;" % i)
+                await next_data()
+            while bytes(client.data) != b"".join(b"%d;" % i for i in range(20)):
+                await next_data()
+            transport.close()
+            server.close()
+            await client.done
+
+        loop.run_until_complete(main())
+
+    @on_each_loop
     def test_no_descriptor_outlives_its_connection(self, loop):
         async def main():
             sources = (

@@ -14,7 +14,7 @@
 
 //!
 //! The files: `state.rs` (the shared state, its references and error reporting), `watch.rs`
-//! (the reactor registration and the watcher tasks), `read.rs`, `write.rs` and `close.rs` (the
+//! (the reactor registration and its two ready callbacks), `read.rs`, `write.rs` and `close.rs` (the
 //! steps), `base.rs` (the base class and the methods every kind has), and one file per kind
 //! with its class and its own steps.
 

@@ -60,11 +60,13 @@ impl State {
         self.check_loop()?;
         self.ensure_source()?;
         self.reader.start();
-        let st = Rc::downgrade(self);
+        // The callback holds the state, as a selector's handle holds its transport: a
+        // transport that reads stays alive though nothing else refers to it. Stopping the
+        // reader (or closing the loop) lets go.
+        let st = self.clone();
         self.set_step(
             Interest::Readable,
             Some(Rc::new(move || {
-                let Some(st) = st.upgrade() else { return };
                 let drained = in_callback(|py| {
                     st.env
                         .timed(py, || st.step_name(py, "_read_ready"), || st.read_ready(py))
@@ -95,11 +97,10 @@ impl State {
         self.check_loop()?;
         self.ensure_source()?;
         self.writer.start();
-        let st = Rc::downgrade(self);
+        let st = self.clone();
         self.set_step(
             Interest::Writable,
             Some(Rc::new(move || {
-                let Some(st) = st.upgrade() else { return };
                 let step = in_callback(|py| {
                     st.env.timed(
                         py,

@@ -706,6 +706,9 @@ impl Core {
             drop(task.local().take_done_callbacks());
         }
         drop(tasks);
+        // Ready callbacks hold what they serve (a transport keeps itself alive while it
+        // reads, as a selector's handle does): let go of them as of the tasks.
+        self.reactor.drop_callbacks();
         loop {
             let item = self.ready.borrow_mut().pop_front();
             match item {

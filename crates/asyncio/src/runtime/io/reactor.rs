@@ -128,7 +128,8 @@ impl IoState {
         wake_all(&self.readers);
         wake_all(&self.writers);
         for callback in &self.callbacks {
-            drop(callback.borrow_mut().take());
+            let taken = callback.borrow_mut().take();
+            drop(taken);
         }
     }
 
@@ -246,6 +247,23 @@ impl Reactor {
         }
         if write {
             queue(state, Direction::Write);
+        }
+    }
+
+    /// Forgets every source's ready callbacks (the loop closes): what they hold is dropped,
+    /// outside any borrow of the table, since dropping it may deregister a source.
+    pub(crate) fn drop_callbacks(&self) {
+        let states: Vec<Rc<IoState>> = self
+            .sources
+            .borrow()
+            .iter()
+            .map(|(_, s)| s.clone())
+            .collect();
+        for state in states {
+            for callback in &state.callbacks {
+                let taken = callback.borrow_mut().take();
+                drop(taken);
+            }
         }
     }
 
