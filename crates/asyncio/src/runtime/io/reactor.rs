@@ -127,6 +127,12 @@ impl IoState {
     fn wake_everyone(&self) {
         wake_all(&self.readers);
         wake_all(&self.writers);
+        self.forget_callbacks();
+    }
+
+    /// Drops both ready callbacks, outside the borrows (dropping what a callback holds may
+    /// reach this source again).
+    fn forget_callbacks(&self) {
         for callback in &self.callbacks {
             let taken = callback.borrow_mut().take();
             drop(taken);
@@ -260,10 +266,7 @@ impl Reactor {
             .map(|(_, s)| s.clone())
             .collect();
         for state in states {
-            for callback in &state.callbacks {
-                let taken = callback.borrow_mut().take();
-                drop(taken);
-            }
+            state.forget_callbacks();
         }
     }
 

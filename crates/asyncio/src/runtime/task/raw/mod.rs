@@ -169,18 +169,17 @@ impl Local {
     /// Takes what the task's ending sets off: its done callbacks and its awaiter's waker, with
     /// the awaiter's place among the callbacks. No allocation when there are no callbacks.
     pub(crate) fn take_done(&self) -> Done {
-        let awaiter = self.awaiter.take();
+        let join_waker = self.take_join_waker();
         match self.extra.take() {
             None => Done {
                 callbacks: Vec::new(),
-                join_waker: awaiter.map(TaskWaker::Task),
+                join_waker,
                 join_position: 0,
             },
             Some(mut extra) => {
-                let other = extra.other_awaiter.take();
                 let done = Done {
                     callbacks: std::mem::take(&mut extra.done_callbacks),
-                    join_waker: awaiter.map(TaskWaker::Task).or(other.map(TaskWaker::Other)),
+                    join_waker,
                     join_position: std::mem::take(&mut extra.join_position),
                 };
                 self.extra.set(Some(extra));
@@ -206,11 +205,10 @@ impl Local {
         if let Some(task) = self.awaiter.take() {
             return Some(TaskWaker::Task(task));
         }
-        let has_extra = self.peek_extra(|x| x.is_some_and(|x| x.other_awaiter.is_some()));
-        has_extra
-            .then(|| self.with_extra(|x| x.other_awaiter.take()))
-            .flatten()
-            .map(TaskWaker::Other)
+        let mut extra = self.extra.take()?;
+        let other = extra.other_awaiter.take();
+        self.extra.set(Some(extra));
+        other.map(TaskWaker::Other)
     }
 
     /// The id of the task the awaiter's waker would wake, if it is a task's.
