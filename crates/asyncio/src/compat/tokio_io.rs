@@ -20,6 +20,13 @@ pub(crate) fn read_buf(
 
 /// Adapts any `futures-io` stream (a TLS stream, a buffered reader, a split half) to tokio's
 /// I/O traits.
+///
+/// A `futures-io` read needs initialised memory, so each read zero-fills the part of tokio's
+/// buffer not yet initialised; a codec that hands a fresh `ReadBuf` over its spare capacity to
+/// every read (tokio-util's `FramedRead`, so tokio-postgres) pays for clearing all of it every
+/// time. asyncio-rs's own sockets and pipes ([`TcpStream`](crate::net::TcpStream),
+/// [`UnixStream`](crate::net::UnixStream), [`pipe`](crate::pipe)'s ends) implement tokio's
+/// traits themselves with a `recv` straight into the buffer: pass them as they are.
 #[derive(Debug)]
 pub struct TokioIo<T>(pub T);
 
