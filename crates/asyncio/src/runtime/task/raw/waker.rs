@@ -30,6 +30,8 @@ const REMOTE_TAG: usize = 0b001;
 const MAIN_TAG: usize = 0b010;
 /// The tag of a [`Slot`] that is the turn of an item kept outside the slots.
 const OTHER_TAG: usize = 0b011;
+/// The tag of a [`Slot`] that is the turn of a raw callback (kept outside the slots too).
+const RAW_TAG: usize = 0b100;
 /// The tag bits (a cell's address is aligned to 8, so they are clear in it).
 const TAG_MASK: usize = 0b111;
 const _: () = assert!(std::mem::align_of::<Header>() > TAG_MASK);
@@ -46,7 +48,9 @@ pub(crate) enum SlotKind {
     Task(Notified),
     /// The main future's turn, tagged with its run's generation.
     Main(u64),
-    /// The turn of the next item kept outside the slots.
+    /// The turn of the next raw callback kept outside the slots.
+    Raw,
+    /// The turn of the next other item kept outside the slots.
     Other,
 }
 
@@ -64,6 +68,10 @@ impl Slot {
         Self::marker(OTHER_TAG)
     }
 
+    pub(crate) fn raw() -> Self {
+        Self::marker(RAW_TAG)
+    }
+
     /// A word that is not a cell's address: a pointer without provenance, never dereferenced.
     fn marker(word: usize) -> Self {
         let ptr = std::ptr::without_provenance_mut::<Header>(word);
@@ -77,6 +85,7 @@ impl Slot {
         match word & TAG_MASK {
             0 | REMOTE_TAG => SlotKind::Task(Notified { tagged: self.word }),
             MAIN_TAG => SlotKind::Main((word >> 3) as u64),
+            RAW_TAG => SlotKind::Raw,
             _ => SlotKind::Other,
         }
     }
