@@ -194,6 +194,68 @@ async fn add_reader_is_level_triggered_until_removed() {
     assert_eq!(calls.get(), 3);
 }
 
+/// As asyncio's: a reader whose callback fails is reported to the exception handler and
+/// stays watched; a callback may replace itself, and the new one takes the next turn.
+#[asyncio::test]
+async fn a_failing_reader_stays_watched_and_a_reader_may_replace_itself() {
+    use std::os::fd::AsRawFd;
+    let lp = asyncio::get_running_loop();
+    let reported = Rc::new(Cell::new(0));
+    let r = reported.clone();
+    lp.set_exception_handler(move |_, _| {
+        r.set(r.get() + 1);
+    });
+    let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    let a = Rc::new(a);
+    let fd = a.as_raw_fd();
+    let (first, second) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+    let done = asyncio::sync::Event::new();
+    let (f, s2, a2, d, lp2) = (
+        first.clone(),
+        second.clone(),
+        a.clone(),
+        done.clone(),
+        lp.clone(),
+    );
+    lp.add_reader(fd, move || {
+        f.set(f.get() + 1);
+        let mut one = [0u8; 1];
+        let _ = (&*a2).read(&mut one);
+        if f.get() == 1 {
+            panic!("the first byte fails");
+        }
+        // The second call replaces this reader with one that reads the rest.
+        let (s3, a3, d2) = (s2.clone(), a2.clone(), d.clone());
+        lp2.add_reader(fd, move || {
+            s3.set(s3.get() + 1);
+            let mut one = [0u8; 1];
+            let _ = (&*a3).read(&mut one);
+            if s3.get() == 2 {
+                d2.set();
+            }
+        })
+        .unwrap();
+    })
+    .unwrap();
+    b.write_all(b"wxyz").unwrap();
+    // The bound only turns a stopped reader into a failure instead of a hang.
+    let finished = asyncio::time::timeout(std::time::Duration::from_secs(10), done.wait()).await;
+    assert!(
+        finished.is_ok(),
+        "the reader stopped after {} calls",
+        first.get()
+    );
+    assert_eq!(reported.get(), 1, "the panic reached the exception handler");
+    assert_eq!(
+        first.get(),
+        2,
+        "the reader ran again after its failure, then was replaced"
+    );
+    assert_eq!(second.get(), 2);
+    assert!(lp.remove_reader(fd));
+}
+
 fn tempdir() -> std::path::PathBuf {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);

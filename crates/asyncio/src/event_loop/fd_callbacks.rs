@@ -2,14 +2,13 @@
 //! writable, for callback-style libraries.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::task::Poll;
 
 use super::EventLoop;
 use crate::io::{AsyncFd, Interest};
-use crate::runtime::task::JoinHandle;
 
 /// A descriptor the caller owns (never closed here).
 #[derive(Debug)]
@@ -22,13 +21,16 @@ impl AsRawFd for Borrowed {
 }
 
 /// One watched descriptor: a single registration for both directions (no duplicate
-/// descriptor, so nothing here keeps the caller's file open), and the task of each direction.
-/// The registration goes the moment neither direction is watched — before the caller closes
-/// the descriptor, as asyncio's transports do right after `remove_reader`.
+/// descriptor, so nothing here keeps the caller's file open), with a ready callback per watched
+/// direction (no task per watcher: the loop runs the callback in its own turn, as asyncio's
+/// selector runs a reader's handle). The registration goes the moment neither direction is
+/// watched — before the caller closes the descriptor, as asyncio's transports do right after
+/// `remove_reader`.
 struct Watch {
-    source: Rc<RefCell<Option<AsyncFd<Borrowed>>>>,
-    reader: Option<JoinHandle<()>>,
-    writer: Option<JoinHandle<()>>,
+    /// The only strong reference: the callbacks hold it weakly.
+    source: Rc<AsyncFd<Borrowed>>,
+    reading: bool,
+    writing: bool,
 }
 
 /// The watchers of one loop, by descriptor (a loop extension).
@@ -82,7 +84,7 @@ impl EventLoop {
         &self,
         fd: RawFd,
         write: bool,
-        mut callback: impl FnMut() + 'static,
+        callback: impl FnMut() + 'static,
     ) -> std::io::Result<()> {
         let interest = if write {
             Interest::Writable
@@ -92,68 +94,44 @@ impl EventLoop {
         let watchers = self.core.extension::<FdWatchers>();
         let source = {
             let mut map = watchers.watchers.borrow_mut();
-            if let Some(w) = map.get_mut(&fd) {
-                let old = if write {
-                    w.writer.take()
-                } else {
-                    w.reader.take()
-                };
-                if let Some(old) = old {
-                    old.task().cancel();
-                }
-                w.source.clone()
+            let watch = match map.entry(fd) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(Watch {
+                    source: Rc::new(AsyncFd::new_on(self.core.clone(), Borrowed(fd))?),
+                    reading: false,
+                    writing: false,
+                }),
+            };
+            if write {
+                watch.writing = true;
             } else {
-                let source = Rc::new(RefCell::new(Some(AsyncFd::new_on(
-                    self.core.clone(),
-                    Borrowed(fd),
-                )?)));
-                map.insert(
-                    fd,
-                    Watch {
-                        source: source.clone(),
-                        reader: None,
-                        writer: None,
-                    },
-                );
-                source
+                watch.reading = true;
+            }
+            watch.source.clone()
+        };
+        let weak = Rc::downgrade(&source);
+        let callback = RefCell::new(callback);
+        let on_ready = move || {
+            let Some(source) = weak.upgrade() else {
+                return;
+            };
+            // The reactor's bit may be stale (a new registration starts ready, and the bit
+            // stays set after a callback, which reads the descriptor itself): asyncio's readers
+            // are level-triggered, so the descriptor is asked. Not ready: no call, and no turn
+            // until the next edge.
+            if !crate::sys::ready_now(fd, write).unwrap_or(true) {
+                source.clear_ready(interest);
+                return;
+            }
+            // The callback may remove its own watch (dropping the registration): nothing here
+            // holds it meanwhile.
+            drop(source);
+            if let Ok(mut callback) = callback.try_borrow_mut() {
+                (*callback)();
             }
         };
-        let name = if write { "add_writer" } else { "add_reader" };
-        let handle = self.spawn_inner(
-            async move {
-                loop {
-                    let watched = std::future::poll_fn(|cx| match source.borrow().as_ref() {
-                        Some(s) => s.poll_ready(cx, interest).map(|()| true),
-                        None => Poll::Ready(false),
-                    })
-                    .await;
-                    if !watched {
-                        return;
-                    }
-                    // The reactor's bit may be stale (a new registration starts ready, and the
-                    // bit stays set after a callback): asyncio's readers are level-triggered, so
-                    // the descriptor itself is asked. Not ready: wait for the next edge.
-                    if !crate::sys::ready_now(fd, write).unwrap_or(true) {
-                        if let Some(s) = source.borrow().as_ref() {
-                            s.clear_ready(interest);
-                        }
-                        continue;
-                    }
-                    callback();
-                    crate::time::yield_now().await;
-                }
-            },
-            Some(std::borrow::Cow::Borrowed(name)),
-        );
-        let mut map = watchers.watchers.borrow_mut();
-        match map.get_mut(&fd) {
-            Some(w) if write => w.writer = Some(handle),
-            Some(w) => w.reader = Some(handle),
-            // Removed meanwhile (cannot happen: nothing ran in between).
-            None => {
-                handle.task().cancel();
-            }
-        }
+        // Replaces a previous callback of this direction, if any.
+        source.set_ready_callback(interest, Some(Rc::new(on_ready)));
         Ok(())
     }
 
@@ -165,22 +143,22 @@ impl EventLoop {
         let Some(w) = map.get_mut(&fd) else {
             return false;
         };
-        let handle = if write {
-            w.writer.take()
+        let (was, interest) = if write {
+            (std::mem::take(&mut w.writing), Interest::Writable)
         } else {
-            w.reader.take()
+            (std::mem::take(&mut w.reading), Interest::Readable)
         };
-        let Some(handle) = handle else {
+        if !was {
             return false;
-        };
-        handle.task().cancel();
-        if w.reader.is_none() && w.writer.is_none() {
-            if let Some(w) = map.remove(&fd) {
-                // Deregistered now, whatever the tasks do later.
-                let source = w.source.borrow_mut().take();
-                drop(map);
-                drop(source);
-            }
+        }
+        if w.reading || w.writing {
+            let source = w.source.clone();
+            drop(map);
+            source.set_ready_callback(interest, None);
+        } else if let Some(w) = map.remove(&fd) {
+            // Deregistered now (the callbacks go with the registration).
+            drop(map);
+            drop(w);
         }
         true
     }
