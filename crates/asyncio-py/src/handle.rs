@@ -375,7 +375,14 @@ unsafe impl asyncio::event_loop::RawCallback for Scheduled {
         // thread is not attached), the reference is left: leaked, never a panic in a drop.
         let _ = Python::try_attach(|py| {
             // SAFETY: as in `run_raw`.
-            drop(unsafe { Bound::<PyAny>::from_owned_ptr(py, ptr.as_ptr().cast()) });
+            let handle = unsafe { Bound::<PyAny>::from_owned_ptr(py, ptr.as_ptr().cast()) };
+            // SAFETY: as in `run_raw`, the object is a `Handle`.
+            let handle = unsafe { handle.cast_into_unchecked::<Handle>() };
+            // Unrun: its references go now. The collector does not see queued handles
+            // (untracked), so a cycle through one must not outlive its turn.
+            let call = handle.get().call.take(py);
+            drop(call);
+            drop(handle);
         });
     }
 }

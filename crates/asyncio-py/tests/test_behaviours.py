@@ -1,13 +1,16 @@
 """Behaviours compared with CPython's own loop, side by side: the source traceback a failing
 callback's context carries in debug mode, scheduling from another thread with debug off and
-on, and the slow-callback warning that names a task."""
+on, the slow-callback warning that names a task, and what a queued handle's cycles leave
+behind."""
 
 import asyncio
+import gc
 import re
 import sys
 import threading
 import time
 import unittest
+import weakref
 
 import asyncio_rs
 
@@ -122,6 +125,37 @@ def raised_from_a_thread(loop):
     loop.run_until_complete(main())
     loop.close()
     return errors
+
+
+class Cycles(unittest.TestCase):
+    """asyncio_rs keeps queued handles out of the cycle collector (as rloop does): a cycle
+    through a handle must still not outlive the handle's turn, as on CPython's loop."""
+
+    def test_a_cycle_through_a_handle_goes_when_it_runs_or_the_loop_closes(self):
+        class Owner:
+            def tick(self):
+                pass
+
+        for name, loop in loops():
+            with self.subTest(loop=name):
+                gone = {}
+                # Each owner holds its own handle, whose callback holds the owner.
+                for kind in ("soon ran", "later ran", "soon unrun", "later unrun"):
+                    owner = Owner()
+                    if kind.startswith("soon"):
+                        owner.handle = loop.call_soon(owner.tick)
+                    elif kind == "later ran":
+                        owner.handle = loop.call_later(0, owner.tick)
+                    else:
+                        owner.handle = loop.call_later(3600, owner.tick)
+                    gone[kind] = weakref.ref(owner)
+                    del owner
+                    if kind.endswith("ran"):
+                        loop.run_until_complete(asyncio.sleep(0.01))
+                loop.close()
+                gc.collect()
+                alive = [kind for kind, ref in gone.items() if ref() is not None]
+                self.assertEqual(alive, [])
 
 
 class OtherThreads(unittest.TestCase):
