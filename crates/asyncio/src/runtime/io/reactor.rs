@@ -140,9 +140,11 @@ impl IoState {
     }
 
     /// Sets or removes `dir`'s ready callback. Returns whether it needs a turn now (it is set,
-    /// `dir` is ready and no turn is queued); the caller then queues one.
+    /// `dir` is ready and no turn is queued); the caller then queues one. The callback it
+    /// replaces is dropped outside the borrow, as in `forget_callbacks`.
     pub(crate) fn set_callback(&self, dir: Direction, callback: Option<ReadyCallback>) -> bool {
-        *self.callbacks[dir.index()].borrow_mut() = callback;
+        let old = self.callbacks[dir.index()].replace(callback);
+        drop(old);
         self.claim_turn(dir)
     }
 
